@@ -1,0 +1,108 @@
+"""The immutable result of analysing one sentence, and pure views derived from it.
+
+An `Analysis` has a static part (one vector per word) and a contextual part (one row of
+attention per token); either is None while its model is still loading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wordlens.core.context import ModelInfo
+from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
+from wordlens.core.text import Word
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    topn: int = 10
+    restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+
+
+@dataclass(frozen=True, eq=False)
+class StaticPart:
+    vectors: VectorsInfo
+    restrict_vocab: int  # candidates scanned for neighbours (effective value)
+    neighbours: tuple[NeighbourList, ...]  # one per word
+    cosine: np.ndarray  # (W, W) static cosine between the sentence's words, NaN when OOV
+
+
+@dataclass(frozen=True, eq=False)
+class ContextPart:
+    model: ModelInfo
+    tokens: tuple[str, ...]
+    offsets: np.ndarray  # (T, 2)
+    special: np.ndarray  # (T,) bool
+    token_word: np.ndarray  # (T,) index into Analysis.words, -1 for special tokens
+    attentions: np.ndarray  # (layers, heads, T, T), raw weights as the model returns them
+    hidden_states: np.ndarray  # (layers + 1, T, hidden)
+    truncated: bool
+
+    def word_of(self, token: int) -> int:
+        return int(self.token_word[token])
+
+    def tokens_of(self, word: int) -> np.ndarray:
+        return np.flatnonzero(self.token_word == word)
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    text: str
+    settings: AnalysisSettings
+    words: tuple[Word, ...]
+    static: StaticPart | None
+    context: ContextPart | None
+
+    @property
+    def complete(self) -> bool:
+        return self.static is not None and self.context is not None
+
+
+def freeze(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+def word_attention_from(context: ContextPart, word: int, n_words: int) -> np.ndarray:
+    """(layers, heads, n_words): attention the pieces of `word` pay to each word.
+
+    From a word: the mean over its pieces' rows. To a word: the sum over its pieces' columns.
+    Special tokens belong to no word, so a row sums to 1 minus the mass on special tokens.
+    """
+    rows = context.tokens_of(word)
+    if rows.size == 0:
+        return np.zeros(context.attentions.shape[:2] + (n_words,), dtype=np.float32)
+    from_word = context.attentions[:, :, rows, :].mean(axis=2)  # (L, H, T)
+    membership = np.zeros((len(context.tokens), n_words), dtype=np.float32)
+    on_word = context.token_word >= 0
+    membership[np.flatnonzero(on_word), context.token_word[on_word]] = 1.0
+    return from_word @ membership
+
+
+def special_mass_from(context: ContextPart, word: int) -> np.ndarray:
+    """(layers, heads): attention the pieces of `word` pay, on average, to special tokens."""
+    rows = context.tokens_of(word)
+    if rows.size == 0:
+        return np.zeros(context.attentions.shape[:2], dtype=np.float32)
+    return context.attentions[:, :, rows, :][:, :, :, context.special].sum(axis=-1).mean(axis=-1)
+
+
+@dataclass(frozen=True)
+class StrongestHead:
+    layer: int
+    head: int
+    weight: float
+
+
+def strongest_heads(attention_to_words: np.ndarray) -> list[StrongestHead]:
+    """For each target word, the layer/head that gives it the most weight."""
+    layers, heads, n_words = attention_to_words.shape
+    flat = attention_to_words.reshape(layers * heads, n_words)
+    best = flat.argmax(axis=0)
+    return [
+        StrongestHead(layer=int(b // heads), head=int(b % heads), weight=float(flat[b, w]))
+        for w, b in enumerate(best)
+    ]

@@ -1,0 +1,140 @@
+"""The engine: both models loaded once, analyses computed on demand and cached."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
+
+from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
+from wordlens.core.context import ContextModel, load_context_model
+from wordlens.core.errors import Cancelled
+from wordlens.core.progress import Progress, no_progress
+from wordlens.core.static import StaticVectors, load_bundled_glove, load_vectors_file
+from wordlens.core.text import Word, align_tokens_to_words, split_words
+
+VectorsLoader = Callable[[Progress], StaticVectors]
+ModelLoader = Callable[[Progress], ContextModel]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What to load: None means the bundled default."""
+
+    vectors: str | None = None
+    model: str | None = None
+    device: str = "auto"
+    allow_pickle: bool = False
+    trust_remote_code: bool = False
+
+    def vectors_loader(self) -> VectorsLoader:
+        if self.vectors is None:
+            return load_bundled_glove
+        return lambda progress: load_vectors_file(self.vectors, allow_pickle=self.allow_pickle, progress=progress)
+
+    def model_loader(self) -> ModelLoader:
+        return lambda progress: load_context_model(
+            self.model,
+            device=self.device,
+            allow_pickle=self.allow_pickle,
+            trust_remote_code=self.trust_remote_code,
+            progress=progress,
+        )
+
+
+class Engine:
+    """Holds the static vectors and the contextual model; each is loaded at most once."""
+
+    def __init__(self, vectors_loader: VectorsLoader, model_loader: ModelLoader, cache_size: int = 128) -> None:
+        self._vectors_loader = vectors_loader
+        self._model_loader = model_loader
+        self._vectors: StaticVectors | None = None
+        self._model: ContextModel | None = None
+        self._vectors_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = cache_size
+
+    @classmethod
+    def from_sources(cls, sources: Sources) -> Engine:
+        return cls(sources.vectors_loader(), sources.model_loader())
+
+    @classmethod
+    def from_loaded(cls, vectors: StaticVectors | None, model: ContextModel | None) -> Engine:
+        engine = cls(lambda progress: vectors, lambda progress: model)
+        engine._vectors, engine._model = vectors, model
+        return engine
+
+    @property
+    def vectors(self) -> StaticVectors | None:
+        return self._vectors
+
+    @property
+    def model(self) -> ContextModel | None:
+        return self._model
+
+    def load_vectors(self, progress: Progress = no_progress) -> StaticVectors:
+        with self._vectors_lock:
+            if self._vectors is None:
+                self._vectors = self._vectors_loader(progress)
+        return self._vectors
+
+    def load_model(self, progress: Progress = no_progress) -> ContextModel:
+        with self._model_lock:
+            if self._model is None:
+                self._model = self._model_loader(progress)
+        return self._model
+
+    def analyze(
+        self,
+        text: str,
+        settings: AnalysisSettings = AnalysisSettings(),
+        is_cancelled: Callable[[], bool] = lambda: False,
+    ) -> Analysis:
+        """Everything the loaded models can say about `text`; raises Cancelled if asked to stop."""
+        vectors, model = self._vectors, self._model
+        key = (text, settings, vectors is not None, model is not None)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        words = split_words(text)
+        static = _static_part(vectors, words, settings) if vectors is not None else None
+        if is_cancelled():
+            raise Cancelled
+        context = _context_part(model, text, words) if model is not None else None
+        if is_cancelled():
+            raise Cancelled
+        analysis = Analysis(text=text, settings=settings, words=words, static=static, context=context)
+        with self._cache_lock:
+            self._cache[key] = analysis
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return analysis
+
+
+def _static_part(vectors: StaticVectors, words: tuple[Word, ...], settings: AnalysisSettings) -> StaticPart:
+    texts = [word.text for word in words]
+    return StaticPart(
+        vectors=vectors.info,
+        restrict_vocab=vectors.effective_restrict_vocab(settings.restrict_vocab),
+        neighbours=tuple(vectors.neighbours(texts, topn=settings.topn, restrict_vocab=settings.restrict_vocab)),
+        cosine=freeze(vectors.cosine_matrix(texts)),
+    )
+
+
+def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> ContextPart:
+    encoding = model.encode(text)
+    output = model.run(encoding)
+    return ContextPart(
+        model=model.info,
+        tokens=encoding.tokens,
+        offsets=freeze(encoding.offsets),
+        special=freeze(encoding.special),
+        token_word=freeze(align_tokens_to_words(encoding.offsets, encoding.special, words)),
+        attentions=freeze(output.attentions),
+        hidden_states=freeze(output.hidden_states),
+        truncated=encoding.truncated,
+    )

