@@ -110,7 +110,7 @@ def load_context_model(
     if source is None:
         folder, name, local = bundled_model_folder(), BUNDLED_MODEL_NAME, True
     else:
-        folder, name, local = _resolve_model_source(str(source))
+        folder, name, local = resolve_model_source(str(source))
     progress("importing torch", 0.05)
     import torch
 
@@ -127,6 +127,9 @@ def load_context_model(
         raise LoadError(f"could not load a tokenizer from {folder}: {first_line(error)}") from error
     if not getattr(tokenizer, "is_fast", False):
         raise LoadError(f"{name}: wordlens needs a fast (Rust) tokenizer for character offsets; none found")
+    if len(tokenizer) <= len(set(tokenizer.all_special_ids)):
+        # transformers builds an empty tokenizer from a folder without tokenizer files.
+        raise LoadError(f"{folder} has no tokenizer files (tokenizer.json, vocab.txt...): its vocabulary is empty")
     progress("loading the weights", 0.6)
     try:
         model = transformers.AutoModel.from_pretrained(
@@ -147,7 +150,7 @@ def load_context_model(
     return context_model
 
 
-def _resolve_model_source(source: str) -> tuple[str, str, bool]:
+def resolve_model_source(source: str) -> tuple[str, str, bool]:
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.context import ContextModel, load_context_model
+from wordlens.core.context import ContextModel, load_context_model, resolve_model_source
 from wordlens.core.errors import Cancelled
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.static import StaticVectors, load_bundled_glove, load_vectors_file
+from wordlens.core.static import StaticVectors, check_vectors_file, load_bundled_glove, load_vectors_file
 from wordlens.core.text import Word, align_tokens_to_words, split_words
 
 VectorsLoader = Callable[[Progress], StaticVectors]
@@ -44,9 +44,14 @@ class Sources:
 
 
 class Engine:
-    """Holds the static vectors and the contextual model; each is loaded at most once."""
+    """Holds the static vectors and the contextual model; each is loaded at most once.
 
-    def __init__(self, vectors_loader: VectorsLoader, model_loader: ModelLoader, cache_size: int = 128) -> None:
+    Analyses are cached (least recently used first out) up to `cache_bytes` of arrays.
+    """
+
+    def __init__(
+        self, vectors_loader: VectorsLoader, model_loader: ModelLoader, cache_bytes: int = 256 * 2**20
+    ) -> None:
         self._vectors_loader = vectors_loader
         self._model_loader = model_loader
         self._vectors: StaticVectors | None = None
@@ -55,7 +60,7 @@ class Engine:
         self._model_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
 
     @classmethod
     def from_sources(cls, sources: Sources) -> Engine:
@@ -110,9 +115,15 @@ class Engine:
         analysis = Analysis(text=text, settings=settings, words=words, static=static, context=context)
         with self._cache_lock:
             self._cache[key] = analysis
-            while len(self._cache) > self._cache_size:
+            while len(self._cache) > 1 and sum(map(_size_in_bytes, self._cache.values())) > self._cache_bytes:
                 self._cache.popitem(last=False)
         return analysis
+
+
+def _size_in_bytes(analysis: Analysis) -> int:
+    """An analysis is mostly its arrays: a 512-token one holds ~80 MB of attention weights."""
+    parts = [part for part in (analysis.static, analysis.context) if part is not None]
+    return sum(value.nbytes for part in parts for value in vars(part).values() if hasattr(value, "nbytes"))
 
 
 def _static_part(vectors: StaticVectors, words: tuple[Word, ...], settings: AnalysisSettings) -> StaticPart:
@@ -138,3 +149,11 @@ def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> Co
         hidden_states=freeze(output.hidden_states),
         truncated=encoding.truncated,
     )
+
+
+def check_sources(sources: Sources) -> None:
+    """The cheap checks of a user's --vectors / --model, so a typo fails before the UI opens."""
+    if sources.vectors is not None:
+        check_vectors_file(sources.vectors, allow_pickle=sources.allow_pickle)
+    if sources.model is not None:
+        resolve_model_source(sources.model)

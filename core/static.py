@@ -178,20 +178,8 @@ PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle")
 
 def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Progress = no_progress) -> StaticVectors:
     """Vectors from a user file: word2vec binary or text, GloVe text (no header), gensim `.kv`."""
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise LoadError(f"vectors file not found: {path}")
-    if path.is_dir():
-        raise LoadError(f"{path} is a folder; --vectors expects a word2vec, GloVe or gensim .kv file")
-    if path.stat().st_size == 0:
-        raise LoadError(f"{path} is empty")
     progress("detecting the file format", 0.1)
-    fmt = detect_vectors_format(path)
-    if fmt == "gensim" and not allow_pickle:
-        raise LoadError(
-            f"{path} is a pickle-based gensim file, and loading a pickle can run code from it; "
-            "pass --allow-pickle if you trust the file"
-        )
+    path, fmt = check_vectors_file(path, allow_pickle)
     progress(f"reading {fmt} vectors", 0.3)
     try:
         from gensim.models import KeyedVectors
@@ -206,6 +194,24 @@ def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Pr
         raise LoadError(f"could not read {path} as {fmt} vectors: {first_line(error)}") from error
     progress("computing vector norms", 0.9)
     return StaticVectors(keyed_vectors, name=path.name, source=str(path))
+
+
+def check_vectors_file(path: str | Path, allow_pickle: bool = False) -> tuple[Path, str]:
+    """The file's path and format, or a LoadError saying why it cannot be loaded."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise LoadError(f"vectors file not found: {path}")
+    if path.is_dir():
+        raise LoadError(f"{path} is a folder; --vectors expects a word2vec, GloVe or gensim .kv file")
+    if path.stat().st_size == 0:
+        raise LoadError(f"{path} is empty")
+    fmt = detect_vectors_format(path)
+    if fmt == "gensim" and not allow_pickle:
+        raise LoadError(
+            f"{path} is a pickle-based gensim file, and loading a pickle can run code from it; "
+            "pass --allow-pickle if you trust the file"
+        )
+    return path, fmt
 
 
 def detect_vectors_format(path: Path) -> str:

@@ -7,6 +7,7 @@ and the contextual side (one vector per subword token) always talk about the sam
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,26 @@ class Word:
 
 
 def split_words(text: str) -> tuple[Word, ...]:
-    return tuple(Word(m.group(), m.start(), m.end()) for m in _WORD_PATTERN.finditer(text))
+    words: list[Word] = []
+    for match in _WORD_PATTERN.finditer(text):
+        piece = Word(match.group(), match.start(), match.end())
+        if words and words[-1].end == piece.start and _continues_word(words[-1].text, piece.text):
+            previous = words.pop()
+            piece = Word(previous.text + piece.text, previous.start, piece.end)
+        words.append(piece)
+    return tuple(words)
+
+
+def _continues_word(before: str, piece: str) -> bool:
+    """Combining marks (accents typed separately, Indic vowel signs) are not `\\w` in Python's
+    `re`, yet belong to the letters they touch: "café" with a combining accent is one word."""
+    if _is_mark(piece[0]):
+        return not before[-1].isspace()
+    return _is_mark(before[-1]) and (before[0].isalnum() or _is_mark(before[0])) and piece[0].isalnum()
+
+
+def _is_mark(character: str) -> bool:
+    return unicodedata.category(character).startswith("M")
 
 
 def align_tokens_to_words(

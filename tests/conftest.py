@@ -1,0 +1,179 @@
+"""Shared fixtures: a tiny random BERT and hand-made word vectors, plus the real bundled engine.
+
+The tiny models go through the same loading code as real ones (`load_context_model` on a saved
+folder, `StaticVectors` around a gensim `KeyedVectors`), so unit tests stay fast yet real.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports huggingface_hub/transformers: nothing in the tests may reach the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# ---------------------------------------------------------------------------------------------
+# The tiny contextual model
+# ---------------------------------------------------------------------------------------------
+
+# Word pieces: "walks" -> walk ##s, "quickly" -> quick ##ly, "dogs" -> dog ##s, "walking" -> walk ##ing.
+TINY_VOCAB = (
+    ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    + [".", ",", "!", "?", "'", "-", ";", ":"]
+    + "france is a country it in europe queen woman dog the bank river money walk quick cafe paris".split()
+    + ["##s", "##ing", "##ly"]
+)
+TINY_LAYERS = 2
+TINY_HEADS = 4
+TINY_HIDDEN = 32
+TINY_MAX_POSITIONS = 64
+
+
+def tiny_bert_config():
+    import transformers
+
+    return transformers.BertConfig(
+        vocab_size=len(TINY_VOCAB),
+        hidden_size=TINY_HIDDEN,
+        num_hidden_layers=TINY_LAYERS,
+        num_attention_heads=TINY_HEADS,
+        intermediate_size=64,
+        max_position_embeddings=TINY_MAX_POSITIONS,
+    )
+
+
+def write_tiny_tokenizer(folder: Path):
+    """A fast WordPiece tokenizer over TINY_VOCAB, saved into `folder`; returns it."""
+    import transformers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    # from_pretrained on a folder holding vocab.txt works the same on transformers 4.x and 5.x
+    # (5.x's constructor silently ignores a `vocab_file=` argument).
+    tokenizer = transformers.BertTokenizerFast.from_pretrained(str(folder))
+    assert tokenizer.is_fast and len(tokenizer.get_vocab()) == len(TINY_VOCAB)
+    tokenizer.save_pretrained(str(folder))
+    return tokenizer
+
+
+def build_tiny_bert(seed: int = 1234):
+    import torch
+    import transformers
+
+    torch.manual_seed(seed)
+    model = transformers.BertModel(tiny_bert_config())
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A saved 2-layer, 4-head random BERT (safetensors) with its fast tokenizer."""
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    write_tiny_tokenizer(folder)
+    build_tiny_bert().save_pretrained(str(folder))  # safetensors is the default format
+    assert (folder / "model.safetensors").is_file()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir):
+    from wordlens.core.context import load_context_model
+
+    return load_context_model(tiny_model_dir, device="cpu")
+
+
+# ---------------------------------------------------------------------------------------------
+# The tiny static vectors
+# ---------------------------------------------------------------------------------------------
+
+TINY_DIM = 8
+
+# "river" points along the last axis; stream/lake/sea lie at 10, 25 and 45 degrees from it in the
+# (last, second to last) plane, and every other word has only a small component in that plane, so
+# river's nearest neighbours are stream, lake, sea with cosines cos(10), cos(25), cos(45) degrees.
+RIVER_NEIGHBOURS = {"stream": 10.0, "lake": 25.0, "sea": 45.0}  # no two pairs equally far apart
+
+
+def _tiny_vector_table() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    table: dict[str, np.ndarray] = {}
+
+    def general(base=None, noise=0.05):
+        vector = rng.normal(size=TINY_DIM) if base is None else np.asarray(base, dtype=np.float64)
+        vector = vector + rng.normal(scale=noise, size=TINY_DIM)
+        vector[6:] *= 0.05  # keep away from the river plane
+        return vector
+
+    # Frequency order matters (restrict_vocab takes the first N words), so the table is ordered.
+    for word in ["the", "a", "is", "it", "in", ","]:
+        table[word] = general()
+    table["woman"] = general([1.0, 0.9, 0.1, 0.0, 0.0, 0.0, 0, 0])
+    table["queen"] = general([1.0, 1.0, 0.0, 0.1, 0.0, 0.0, 0, 0])
+    table["king"] = general([0.1, 1.0, 0.0, 0.2, 0.0, 0.3, 0, 0])
+    table["dog"] = general([0.0, -0.2, 0.0, 0.0, 1.0, 0.1, 0, 0])
+    table["river"] = np.array([0, 0, 0, 0, 0, 0, 0.0, 1.0]) * 2.5
+    for word in ["stream", "lake"]:
+        angle = math.radians(RIVER_NEIGHBOURS[word])
+        table[word] = np.array([0, 0, 0, 0, 0, 0, math.sin(angle), math.cos(angle)]) * (1.0 + len(table) / 10)
+    for word in ["france", "country", "europe", "money", "bank", "cat", "man", "Apple", "apple", ".", "paris"]:
+        table[word] = general()
+    angle = math.radians(RIVER_NEIGHBOURS["sea"])
+    table["sea"] = np.array([0, 0, 0, 0, 0, 0, math.sin(angle), math.cos(angle)]) * 0.7  # rank 24
+    for word in ["walk", "quick", "café", "東京", "naïve"]:
+        table[word] = general()
+    assert len(table) == 30
+    return table
+
+
+TINY_VECTORS = _tiny_vector_table()
+TINY_WORDS = list(TINY_VECTORS)
+
+
+def make_tiny_keyed_vectors():
+    from gensim.models import KeyedVectors
+
+    keyed_vectors = KeyedVectors(vector_size=TINY_DIM)
+    keyed_vectors.add_vectors(TINY_WORDS, np.array([TINY_VECTORS[w] for w in TINY_WORDS], dtype=np.float32))
+    return keyed_vectors
+
+
+@pytest.fixture(scope="session")
+def tiny_keyed_vectors():
+    """A reference gensim KeyedVectors, separate from the one StaticVectors wraps."""
+    return make_tiny_keyed_vectors()
+
+
+@pytest.fixture(scope="session")
+def tiny_vectors():
+    from wordlens.core.static import StaticVectors
+
+    return StaticVectors(make_tiny_keyed_vectors(), name="tiny")
+
+
+# ---------------------------------------------------------------------------------------------
+# Engines
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_engine(tiny_vectors, tiny_model):
+    from wordlens.core.engine import Engine
+
+    return Engine.from_loaded(tiny_vectors, tiny_model)
+
+
+@pytest.fixture(scope="session")
+def bundled_engine():
+    """The bundled GloVe 6B 50d and all-MiniLM-L6-v2, both loaded (for @pytest.mark.real_models)."""
+    from wordlens.core.engine import Engine, Sources
+
+    engine = Engine.from_sources(Sources())
+    engine.load_vectors()
+    engine.load_model()
+    return engine

@@ -1,0 +1,70 @@
+"""Importing the engine is cheap and screen-free: a UI can paint before any model is loaded."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import wordlens.core
+
+HEAVY = ("torch", "transformers", "gensim", "textual", "rich")
+CORE_FOLDER = Path(wordlens.core.__file__).parent
+CORE_MODULES = sorted(
+    f"wordlens.core.{path.stem}" for path in CORE_FOLDER.glob("*.py") if path.stem != "__init__"
+)
+
+
+def modules_loaded_after(code: str) -> list[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_core_modules_are_found():
+    assert {"wordlens.core.engine", "wordlens.core.static", "wordlens.core.context"} <= set(CORE_MODULES)
+
+
+@pytest.mark.parametrize("module", ["wordlens.core", "wordlens.core.engine"])
+def test_importing_the_engine_imports_no_heavy_library(module):
+    assert modules_loaded_after(f"import {module}") == []
+
+
+def test_importing_every_core_module_imports_no_heavy_library():
+    assert modules_loaded_after("\n".join(f"import {m}" for m in CORE_MODULES)) == []
+
+
+def test_building_sources_and_an_engine_imports_no_heavy_library():
+    code = (
+        "from wordlens.core.engine import Engine, Sources\n"
+        "engine = Engine.from_sources(Sources(vectors='/no/such/file.txt', model='/no/such/model'))\n"
+        "assert engine.vectors is None and engine.model is None\n"
+    )
+    assert modules_loaded_after(code) == []
+
+
+def test_checking_sources_imports_no_heavy_library(tmp_path):
+    """`check_sources` runs before the UI opens: it must stay instant."""
+    glove = tmp_path / "glove.txt"
+    glove.write_text("queen 0.1 0.2\nwoman 0.1 0.3\n", encoding="utf-8")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    code = (
+        "from wordlens.core.engine import Sources, check_sources\n"
+        f"check_sources(Sources(vectors={str(glove)!r}, model={str(model)!r}))\n"
+    )
+    assert modules_loaded_after(code) == []
+
+
+@pytest.mark.parametrize("path", sorted(CORE_FOLDER.glob("*.py")), ids=lambda p: p.name)
+def test_core_source_never_imports_a_ui_library(path):
+    source = path.read_text(encoding="utf-8")
+    pattern = re.compile(r"^\s*(import|from)\s+(textual|rich)\b", re.MULTILINE)
+    assert not pattern.search(source), f"{path.name} imports a UI library"
+    assert "wordlens.tui" not in source, f"{path.name} depends on the UI package"
