@@ -1,0 +1,151 @@
+"""The `wordlens` command: the explorer (no subcommand) and headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from wordlens.core.engine import Sources, check_sources
+from wordlens.core.errors import WordlensError
+from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    sources = argparse.ArgumentParser(add_help=False)
+    group = sources.add_argument_group("models")
+    group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
+                       "(default: the bundled GloVe 6B 50d)")
+    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
+                       "(default: the bundled all-MiniLM-L6-v2)")
+    group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
+    group.add_argument("--allow-pickle", action="store_true",
+                       help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
+    group.add_argument("--trust-remote-code", action="store_true",
+                       help="allow a model folder's own Python code to run")
+
+    parser = argparse.ArgumentParser(
+        prog="wordlens",
+        parents=[sources],
+        description="Explore how a static word embedding and self-attention relate the words of a sentence.",
+        epilog="Without a command, opens the explorer. Keys: press ? inside it.",
+    )
+    parser.add_argument("--text", default="", help="the sentence to start with")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    neighbours = commands.add_parser("neighbours", parents=[sources], help="nearest words in the static vectors")
+    neighbours.add_argument("words", nargs="+", metavar="WORD")
+    neighbours.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word (default 10)")
+    neighbours.add_argument(
+        "--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+        help=f"search only the N most frequent words, as gensim's restrict_vocab (default {DEFAULT_RESTRICT_VOCAB:,}; "
+        "0 = the whole vocabulary)",
+    )
+    neighbours.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
+    attention.add_argument("text", metavar="TEXT")
+    attention.add_argument("--layer", type=_non_negative_int, help="show one layer (0-based) as a token x token table")
+    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head (0-based); default: mean of heads")
+    attention.add_argument("--json", action="store_true", help="print JSON: every layer and head, raw weights")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    sources = Sources(
+        vectors=args.vectors,
+        model=args.model,
+        device=args.device,
+        allow_pickle=args.allow_pickle,
+        trust_remote_code=args.trust_remote_code,
+    )
+    try:
+        check_sources(sources)
+        if args.command == "neighbours":
+            return _neighbours(sources, args)
+        if args.command == "attention":
+            return _attention(sources, args)
+        return _explore(sources, args.text)
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _explore(sources: Sources, text: str) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.tui.app import WordLensApp
+
+    app = WordLensApp(Engine.from_sources(sources), text=text)
+    app.run()
+    return app.return_code or 0
+
+
+def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.report import neighbours_report
+
+    vectors = sources.vectors_loader()(lambda stage, fraction: None)
+    report = neighbours_report(vectors, args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.tables import print_neighbours
+
+        print_neighbours(report)
+    return 0
+
+
+def _attention(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.report import attention_report
+
+    model = sources.model_loader()(lambda stage, fraction: None)
+    if args.head is not None and args.layer is None:
+        raise WordlensError("--head needs --layer")
+    report = attention_report(model, args.text)
+    _check_layer_head(report, args.layer, args.head)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.tables import print_attention
+
+        print_attention(report, layer=args.layer, head=args.head)
+    return 0
+
+
+def _check_layer_head(report: dict[str, Any], layer: int | None, head: int | None) -> None:
+    layers, heads = report["model"]["layers"], report["model"]["heads"]
+    if layer is not None and layer >= layers:
+        raise WordlensError(f"--layer {layer} is out of range: {report['model']['name']} has layers 0-{layers - 1}")
+    if head is not None and head >= heads:
+        raise WordlensError(f"--head {head} is out of range: {report['model']['name']} has heads 0-{heads - 1}")
+
+
+def _print_json(report: dict[str, Any]) -> None:
+    json.dump(report, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The comparison: for the focused word, static cosine to each word beside the attention it pays.
+
+This is the point of wordlens: "it" is statically close to "this" and "is", yet in
+"France is a country, it is in Europe" some heads send its attention to "France".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from wordlens.core.analysis import Analysis, StrongestHead, special_mass_from, strongest_heads, word_attention_from
+from wordlens.tui.colors import bar
+from wordlens.tui.loading import loading_text, waiting_for_text
+from wordlens.tui.view import ViewState
+
+WORD_COLUMN = 11
+
+
+@lru_cache(maxsize=4)  # holds analyses alive: keep it small
+def _attention_by_word(analysis: Analysis, word: int) -> tuple[np.ndarray, list[StrongestHead], np.ndarray]:
+    """(layers, heads, words) attention from `word`, its strongest head per target, special mass."""
+    to_words = word_attention_from(analysis.context, word, len(analysis.words))
+    return to_words, strongest_heads(to_words), special_mass_from(analysis.context, word)
+
+
+class Comparison(Widget):
+    DEFAULT_CSS = "Comparison { height: auto; }"
+    view: reactive[ViewState] = reactive(ViewState, layout=True)
+
+    def render(self) -> Text:
+        view = self.view
+        analysis = view.analysis
+        if analysis is None or analysis.static is None or analysis.context is None:
+            waiting = view.model if view.vectors.done else view.vectors
+            if not waiting.done:
+                return loading_text(waiting, "both models", width=max(10, self.size.width - 8))
+            return waiting_for_text()
+        if not analysis.words:
+            return waiting_for_text()
+        focused = view.focused_word
+        if focused is None:
+            return Text("Move the focus onto a word: special tokens have no static vector.", style="dim italic")
+        to_words, strongest, special_mass = _attention_by_word(analysis, focused)
+        attention = to_words[view.layer, view.head]
+        cosines = analysis.static.cosine[focused]
+        width = max(30, self.size.width)
+        show_strongest = width >= 52
+        bar_width = max(3, min(12, (width - WORD_COLUMN - 14 - (14 if show_strongest else 0)) // 2))
+        others = [w for w in range(len(analysis.words)) if w != focused]
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(analysis.words[focused].text, style="bold reverse")
+        _append_summary(text, analysis, others, cosines, attention, view)
+        text.append(f"\n{'word':<{WORD_COLUMN}}", style="dim")
+        text.append(f"{'static cos':<{bar_width + 6}} ", style="dim green")
+        text.append(f"{f'attn L{view.layer} H{view.head}':<{bar_width + 6}} ", style="dim cyan")
+        if show_strongest:
+            text.append("strongest head", style="dim")
+        for w in others:
+            text.append(f"\n{analysis.words[w].text[:WORD_COLUMN - 1]:<{WORD_COLUMN}}")
+            if np.isnan(cosines[w]):
+                text.append(f"{'  oov':<{bar_width + 6}} ", style="red dim")
+            else:
+                text.append(f"{cosines[w]:5.2f} ")
+                text.append(bar(max(0.0, float(cosines[w])), bar_width), style="green")
+                text.append(" ")
+            text.append(f"{attention[w]:5.2f} ")
+            text.append(bar(float(attention[w]), bar_width), style="cyan")
+            if show_strongest:
+                best = strongest[w]
+                text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
+        text.append(
+            f"\nspecial tokens take {special_mass[view.layer, view.head]:.2f} of its attention in this head",
+            style="dim italic",
+        )
+        return text
+
+
+def _append_summary(
+    text: Text, analysis: Analysis, others: list[int], cosines: np.ndarray, attention: np.ndarray, view: ViewState
+) -> None:
+    known = [w for w in others if not np.isnan(cosines[w])]
+    if not others:
+        text.append("  is the only word", style="dim")
+        return
+    if known:
+        nearest = max(known, key=lambda w: cosines[w])
+        text.append("  static nearest: ", style="dim")
+        text.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
+    attended = max(others, key=lambda w: attention[w])
+    text.append(f" · attends most (L{view.layer} H{view.head}): ", style="dim")
+    text.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")

@@ -1,0 +1,27 @@
+"""The top line: which vectors and which model are loaded (or loading)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from wordlens.tui.view import ViewState
+
+
+class ModelBar(Widget):
+    DEFAULT_CSS = "ModelBar { height: 1; dock: top; }"
+    view: reactive[ViewState] = reactive(ViewState)
+    vectors_summary: reactive[str] = reactive("")
+    model_summary: reactive[str] = reactive("")
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" wordlens ", style="bold reverse")
+        text.append("  static: ", style="dim")
+        text.append(self.vectors_summary or f"loading… {self.view.vectors.fraction:.0%}",
+                    style="bold" if self.vectors_summary else "italic")
+        text.append("   contextual: ", style="dim")
+        text.append(self.model_summary or f"loading… {self.view.model.fraction:.0%}",
+                    style="bold" if self.model_summary else "italic")
+        return text

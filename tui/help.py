@@ -1,0 +1,64 @@
+"""The help screen: every key, grouped by what it acts on."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("Sentence", (
+        ("type", "edit the sentence; every pane follows as you type"),
+        ("tab / enter / esc", "leave the sentence to explore (the attention grid takes the keys)"),
+        ("e  or  /", "back to editing the sentence"),
+    )),
+    ("Explore", (
+        ("↑ ↓  or  k j", "focus the previous / next token (the grid's row)"),
+        ("← →  or  h l", "move the target token (the grid's column); its exact weight is shown"),
+        ("home / end", "first / last target token"),
+        ("[  ]", "previous / next layer"),
+        (",  .", "previous / next head"),
+        ("b", "jump to the layer and head where the focused word attends most to the target"),
+        ("tab / shift+tab", "move between panes (scroll the neighbours with ↑ ↓)"),
+    )),
+    ("App", (
+        ("?  or  f1", "this help"),
+        ("ctrl+p", "command palette"),
+        ("q  or  ctrl+q", "quit (q only outside the sentence)"),
+    )),
+)
+
+
+def keys_table() -> Table:
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column()
+    for group, rows in KEYS:
+        table.add_row(f"[bold underline]{group}[/]", "")
+        for keys, meaning in rows:
+            table.add_row(keys, meaning)
+        table.add_row("", "")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "dismiss", "close help"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    HelpScreen Static { width: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as container:
+            container.border_title = "wordlens keys"
+            container.border_subtitle = "esc to close"
+            yield Static(keys_table())

@@ -1,0 +1,76 @@
+"""Readable Rich tables for the headless commands (their JSON twins live in wordlens.core.report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wordlens.tui.colors import heat_style
+
+
+def print_neighbours(report: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    vectors = report["vectors"]
+    console.print(
+        f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d · "
+        f"neighbours among the {vectors['restrict_vocab']:,} most frequent words"
+    )
+    for found in report["neighbours"]:
+        if not found["in_vocab"]:
+            console.print(f"[bold]{found['word']}[/]: [red]not in the vocabulary[/]")
+            continue
+        table = Table(title=f"neighbours of {found['word']!r}", title_justify="left", show_edge=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("word")
+        table.add_column("cosine", justify="right")
+        for rank, item in enumerate(found["items"], start=1):
+            table.add_row(str(rank), item["word"], f"{item['cosine']:.4f}")
+        console.print(table)
+
+
+def print_attention(
+    report: dict[str, Any], layer: int | None = None, head: int | None = None, console: Console | None = None
+) -> None:
+    """One layer as a token x token table (a head, or the mean of heads), or a summary of all layers."""
+    console = console or Console()
+    attention = np.asarray(report["attention"], dtype=np.float32)
+    tokens = report["tokens"]
+    model = report["model"]
+    console.print(f"[bold]{model['name']}[/] · {model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens")
+    if layer is None:
+        console.print(_strongest_target_table(attention, tokens))
+        console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
+                      "--layer L [--head H] shows a full table; --json gives every weight.[/]")
+        return
+    matrix = attention[layer, head] if head is not None else attention[layer].mean(axis=0)
+    title = f"layer {layer} · " + (f"head {head}" if head is not None else "mean of heads") + " · row attends to column"
+    console.print(_matrix_table(matrix, tokens, title))
+
+
+def _strongest_target_table(attention: np.ndarray, tokens: list[str]) -> Table:
+    head_mean = attention.mean(axis=1)  # (layers, T, T)
+    table = Table(title="strongest target per layer", title_justify="left", show_edge=False)
+    table.add_column("token")
+    for layer in range(head_mean.shape[0]):
+        table.add_column(f"L{layer}")
+    for row, token in enumerate(tokens):
+        cells = []
+        for layer_matrix in head_mean:
+            target = int(layer_matrix[row].argmax())
+            cells.append(f"{tokens[target]} {layer_matrix[row, target]:.2f}")
+        table.add_row(token, *cells)
+    return table
+
+
+def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("from \\ to")
+    for token in tokens:
+        table.add_column(token, justify="right")
+    for token, row in zip(tokens, matrix):
+        table.add_row(token, *(Text(f"{value:.2f}", style=heat_style(float(value))) for value in row))
+    return table
