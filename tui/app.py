@@ -75,7 +75,7 @@ class WordLensApp(App[None]):
     CSS_PATH = "wordlens.tcss"
     TITLE = "wordlens"
     BINDINGS = [
-        Binding("tab", "cycle_focus(1)", "next pane", show=False, priority=True),
+        Binding("tab", "cycle_focus(1)", "next pane", priority=True),
         Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),
         Binding("escape", "explore", "explore", show=False),
         Binding("e,slash", "edit", "edit"),
@@ -84,9 +84,10 @@ class WordLensApp(App[None]):
         Binding("comma", "head(-1)", "head-", key_display=","),
         Binding("full_stop", "head(1)", "head+", key_display="."),
         Binding("b", "best_head", "best head"),
-        Binding("question_mark", "help", "help", key_display="?"),
-        Binding("f1", "help", "help", show=False, priority=True),
-        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help", key_display="?", show=False),
+        Binding("f1", "help", "help", priority=True),
+        Binding("ctrl+q", "quit", "quit", priority=True),
+        Binding("q", "quit", "quit", show=False),
     ]
     # Actions bound to printable keys: the sentence line types those keys instead.
     EXPLORE_ONLY_ACTIONS = {"edit", "layer", "head", "best_head", "help", "quit"}
@@ -143,10 +144,10 @@ class WordLensApp(App[None]):
         try:
             if component == "vectors":
                 info = self.engine.load_vectors(report).info
-                summary = f"{info.name} · {info.size:,} words · {info.dim}d"
+                summary = f"{info.name}, {info.size:,} words"
             else:
                 info = self.engine.load_model(report).info
-                summary = f"{info.name} · {info.layers} layers × {info.heads} heads"
+                summary = f"{info.name}, {info.layers} layers × {info.heads} heads"
         except WordlensError as error:
             self.post_message(LoadFailed(component, str(error)))
         except Exception as error:  # anything a third-party loader raises ends here, readable

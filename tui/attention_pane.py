@@ -20,7 +20,7 @@ from wordlens.tui.loading import loading_text
 from wordlens.tui.view import ViewState
 
 MAX_LABEL = 10
-MIN_CELL, MAX_CELL = 2, 4
+MIN_CELL, MAX_CELL = 2, 7
 HEADER_ROWS = 1
 
 LABEL_STYLE = Style(color="#bcbcbc")
@@ -158,7 +158,7 @@ class AttentionGrid(ScrollView, can_focus=True):
 class AttentionStatus(Widget):
     """The exact weight under the cursor, the focused row's strongest targets, and the colour key."""
 
-    DEFAULT_CSS = "AttentionStatus { height: 2; }"
+    DEFAULT_CSS = "AttentionStatus { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
     def render(self) -> Text:
@@ -214,8 +214,8 @@ class AttentionPane(Vertical):
             self.border_subtitle = ""
             return
         model = context.model
-        self.border_title = (
-            f"self-attention · layer {view.layer} of 0–{model.layers - 1} · head {view.head} of 0–{model.heads - 1}"
+        self.border_title = f"self-attention · layer {view.layer} · head {view.head}"
+        self.border_subtitle = (
+            f"{model.name} · layers 0–{model.layers - 1} · heads 0–{model.heads - 1} · {len(context.tokens)} tokens"
+            + (" (cut at the model's maximum)" if context.truncated else "")
         )
-        self.border_subtitle = f"{model.name} · {len(context.tokens)} tokens" + (
-            " · cut at the model's maximum" if context.truncated else "")

@@ -29,7 +29,7 @@ def _attention_by_word(analysis: Analysis, word: int) -> tuple[np.ndarray, list[
 
 
 class Comparison(Widget):
-    DEFAULT_CSS = "Comparison { height: auto; }"
+    DEFAULT_CSS = "Comparison { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState, layout=True)
 
     def render(self) -> Text:

@@ -18,10 +18,10 @@ class ModelBar(Widget):
     def render(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" wordlens ", style="bold reverse")
-        text.append("  static: ", style="dim")
-        text.append(self.vectors_summary or f"loading… {self.view.vectors.fraction:.0%}",
-                    style="bold" if self.vectors_summary else "italic")
-        text.append("   contextual: ", style="dim")
-        text.append(self.model_summary or f"loading… {self.view.model.fraction:.0%}",
-                    style="bold" if self.model_summary else "italic")
+        text.append(" ")
+        text.append(self.vectors_summary or f"static vectors loading… {self.view.vectors.fraction:.0%}",
+                    style="bold green" if self.vectors_summary else "italic")
+        text.append(" ⇄ ", style="dim")
+        text.append(self.model_summary or f"transformer loading… {self.view.model.fraction:.0%}",
+                    style="bold cyan" if self.model_summary else "italic")
         return text

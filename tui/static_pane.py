@@ -17,7 +17,7 @@ WORD_COLUMN = 12
 class StaticNeighbours(Widget):
     """Renders from the view state; sits in a scrolling, titled container."""
 
-    DEFAULT_CSS = "StaticNeighbours { height: auto; }"
+    DEFAULT_CSS = "StaticNeighbours { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState, layout=True)
 
     def render(self) -> Text:

@@ -1,0 +1,36 @@
+# wordlens: `make run` opens the explorer, `make test` runs the suite; both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch these machines carry. Override for another platform, e.g.
+# make install TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH_SPEC ?= torch==2.13.0
+PIP := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet $(TORCH_SPEC)
+	$(PIP) install --quiet -e '.[dev]'
+	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi '^nvidia-'; then \
+		echo "error: CUDA packages got installed; torch must be the CPU build ($(TORCH_SPEC))" >&2; exit 1; fi
+	touch $(STAMP)
+
+run: install
+	$(BIN)/wordlens $(ARGS)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not real_models and not e2e" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
