@@ -7,7 +7,7 @@ Focus, layer and head moves only replace the ViewState: nothing is recomputed.
 
 from __future__ import annotations
 
-from functools import partial
+from threading import Thread
 from typing import Literal
 
 from textual import work
@@ -89,8 +89,8 @@ class WordLensApp(App[None]):
         Binding("ctrl+q", "quit", "quit", priority=True),
         Binding("q", "quit", "quit", show=False),
     ]
-    # Actions bound to printable keys: the sentence line types those keys instead.
-    EXPLORE_ONLY_ACTIONS = {"edit", "layer", "head", "best_head", "help", "quit"}
+    # Keys the sentence line types instead of acting on: hidden from the footer while typing.
+    EXPLORE_ONLY_ACTIONS = {"edit", "layer", "head", "best_head"}
 
     view: reactive[ViewState] = reactive(ViewState)
 
@@ -134,8 +134,9 @@ class WordLensApp(App[None]):
 
     # ---- loading models -----------------------------------------------------------------
     def _load(self, component: Component) -> None:
-        self.run_worker(partial(self._load_in_thread, component), name=f"load {component}", thread=True,
-                        group=f"load-{component}", exit_on_error=False)
+        # A daemon thread, not a worker: quitting while torch is still importing must not wait
+        # for it (workers run in the event loop's executor, which is joined at exit).
+        Thread(target=self._load_in_thread, args=(component,), name=f"load {component}", daemon=True).start()
 
     def _load_in_thread(self, component: Component) -> None:
         def report(stage: str, fraction: float) -> None:

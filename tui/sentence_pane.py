@@ -9,13 +9,25 @@ from textual.widget import Widget
 from wordlens.tui.view import ViewState
 
 
+MAX_LINES = 3
+
+
+def _first_visible(units: list[str], focus: int, room: int) -> int:
+    """The first unit to show so the focused one fits in `room` characters (long inputs)."""
+    used, first = 0, focus
+    while first > 0 and used + len(units[first - 1]) + 1 <= room // 2:
+        first -= 1
+        used += len(units[first]) + 1
+    return 0 if sum(len(unit) + 1 for unit in units[: focus + 1]) <= room else first
+
+
 class TokenStrip(Widget):
     """The model's tokens (subword pieces as the tokenizer writes them), the focused one lit.
 
     Before the model is loaded it shows the sentence's words, which the focus moves over.
     """
 
-    DEFAULT_CSS = "TokenStrip { height: auto; max-height: 4; }"
+    DEFAULT_CSS = f"TokenStrip {{ height: auto; max-height: {MAX_LINES}; }}"
     view: reactive[ViewState] = reactive(ViewState, layout=True)
 
     def render(self) -> Text:
@@ -32,8 +44,13 @@ class TokenStrip(Widget):
             special = [False] * len(units)
             label = "words  "
         text = Text(label, style="dim")
+        first = _first_visible(units, view.focus, room=max(20, self.size.width * MAX_LINES - len(label) - 60))
+        if first > 0:
+            text.append(f"…{first} more ", style="dim italic")
         target_word = view.target_word
         for index, (unit, is_special) in enumerate(zip(units, special)):
+            if index < first:
+                continue
             if index == view.focus:
                 style = "bold reverse"
             elif is_special:
