@@ -1,0 +1,235 @@
+"""Derived attention views: pure numpy functions over the raw (layers, heads, T, T) weights.
+
+Every function here takes arrays and returns new arrays; nothing is cached or mutated, so
+each can be checked against a straightforward computation on a small hand-made case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import numpy as np
+
+Aggregate = Literal["head", "mean", "max", "rollout"]
+AGGREGATES: tuple[Aggregate, ...] = ("head", "mean", "max", "rollout")
+
+
+def head_mean(attentions: np.ndarray, layer: int) -> np.ndarray:
+    """(T, T): the heads of one layer averaged; rows still sum to 1."""
+    return attentions[layer].mean(axis=0)
+
+
+def head_max(attentions: np.ndarray, layer: int) -> np.ndarray:
+    """(T, T): per cell the largest weight any head of the layer gives; rows do not sum to 1."""
+    return attentions[layer].max(axis=0)
+
+
+def rollout(attentions: np.ndarray, last_layer: int | None = None) -> np.ndarray:
+    """Attention rollout (Abnar & Zuidema 2020) through layers 0..last_layer.
+
+    Per layer: average the heads, add the identity (the residual path), renormalise the rows;
+    then multiply through the layers in order: R = A_last @ ... @ A_1 @ A_0.
+    """
+    last = attentions.shape[0] - 1 if last_layer is None else last_layer
+    size = attentions.shape[-1]
+    result = np.eye(size, dtype=np.float64)
+    for layer in range(last + 1):
+        mixed = attentions[layer].mean(axis=0).astype(np.float64) + np.eye(size)
+        mixed /= mixed.sum(axis=-1, keepdims=True)
+        result = mixed @ result
+    return result.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Units:
+    """How tokens group into display units: words, or tokens that stand alone (specials)."""
+
+    labels: tuple[str, ...]
+    unit_of_token: np.ndarray  # (T,) unit index of each token
+    special: np.ndarray  # (U,) bool: the unit is a special token
+
+
+def token_units(tokens: Sequence[str], special: np.ndarray) -> Units:
+    return Units(tuple(tokens), np.arange(len(tokens)), np.asarray(special, dtype=bool))
+
+
+def word_units(tokens: Sequence[str], special: np.ndarray, token_word: np.ndarray, words: Sequence[str]) -> Units:
+    """Tokens of the same word form one unit (labelled with the word); every other token,
+    special or not part of a word, stays a unit of its own. Units keep the tokens' order."""
+    labels: list[str] = []
+    unit_special: list[bool] = []
+    unit_of_token = np.empty(len(tokens), dtype=np.int64)
+    unit_of_word: dict[int, int] = {}
+    for t, token in enumerate(tokens):
+        word = int(token_word[t])
+        if word >= 0 and word in unit_of_word:
+            unit_of_token[t] = unit_of_word[word]
+            continue
+        unit_of_token[t] = len(labels)
+        if word >= 0:
+            unit_of_word[word] = len(labels)
+            labels.append(words[word])
+        else:
+            labels.append(token)
+        unit_special.append(bool(special[t]))
+    return Units(tuple(labels), unit_of_token, np.array(unit_special, dtype=bool))
+
+
+def merge_to_units(matrix: np.ndarray, unit_of_token: np.ndarray, n_units: int) -> np.ndarray:
+    """(U, U) from (T, T): attention *to* a unit is the sum over its tokens' columns,
+    attention *from* a unit the mean over its tokens' rows. Rows that summed to 1 still do."""
+    membership = np.zeros((matrix.shape[-1], n_units), dtype=np.float64)
+    membership[np.arange(matrix.shape[-1]), unit_of_token] = 1.0
+    sizes = membership.sum(axis=0)
+    to_units = matrix.astype(np.float64) @ membership  # (T, U)
+    from_units = (membership.T @ to_units) / sizes[:, None]
+    return from_units.astype(np.float32)
+
+
+def drop_special(matrix: np.ndarray, special: np.ndarray) -> np.ndarray:
+    """Remove the rows and columns of special units and renormalise each row to sum to 1
+    (a row that gave all its weight to special tokens stays all zeros)."""
+    keep = ~np.asarray(special, dtype=bool)
+    kept = matrix[np.ix_(keep, keep)].astype(np.float64)
+    sums = kept.sum(axis=-1, keepdims=True)
+    return np.divide(kept, sums, out=np.zeros_like(kept), where=sums > 0).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """Which matrix to show: a head, a layer's head mean or max, or rollout up to a layer."""
+
+    aggregate: Aggregate = "head"
+    layer: int = 0
+    head: int = 0
+    words: bool = False
+    hide_special: bool = False
+
+    def describe(self) -> str:
+        what = {
+            "head": f"layer {self.layer} · head {self.head}",
+            "mean": f"layer {self.layer} · mean of heads",
+            "max": f"layer {self.layer} · max of heads",
+            "rollout": f"rollout to layer {self.layer}",
+        }[self.aggregate]
+        extras = [name for name, on in (("words", self.words), ("no specials", self.hide_special)) if on]
+        return " · ".join([what, *extras])
+
+
+@dataclass(frozen=True)
+class View:
+    matrix: np.ndarray  # (U, U) rows attend to columns
+    labels: tuple[str, ...]
+    special: np.ndarray  # (U,) bool, for the units still shown
+    units: Units  # token -> unit mapping before specials were dropped
+    shown_units: np.ndarray  # (U,) indices into units.labels of the rows/columns shown
+
+
+def select_matrix(attentions: np.ndarray, spec: ViewSpec) -> np.ndarray:
+    if spec.aggregate == "head":
+        return attentions[spec.layer, spec.head]
+    if spec.aggregate == "mean":
+        return head_mean(attentions, spec.layer)
+    if spec.aggregate == "max":
+        return head_max(attentions, spec.layer)
+    return rollout(attentions, spec.layer)
+
+
+def build_view(
+    attentions: np.ndarray,
+    spec: ViewSpec,
+    tokens: Sequence[str],
+    special: np.ndarray,
+    token_word: np.ndarray | None = None,
+    words: Sequence[str] = (),
+) -> View:
+    """Aggregate, then merge pieces into words, then hide special units: in that order."""
+    matrix = select_matrix(attentions, spec)
+    if spec.words and token_word is not None:
+        units = word_units(tokens, special, token_word, words)
+        matrix = merge_to_units(matrix, units.unit_of_token, len(units.labels))
+    else:
+        units = token_units(tokens, special)
+    shown = np.arange(len(units.labels))
+    if spec.hide_special and units.special.any():
+        matrix = drop_special(matrix, units.special)
+        shown = shown[~units.special]
+    return View(
+        matrix=matrix,
+        labels=tuple(units.labels[u] for u in shown),
+        special=units.special[shown],
+        units=units,
+        shown_units=shown,
+    )
+
+
+# ---- per-head metrics ---------------------------------------------------------------------
+
+METRICS = ("entropy", "max", "distance", "special", "punctuation")
+
+
+def row_entropy(matrix: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row; 0 log 0 counts as 0."""
+    safe = np.where(matrix > 0, matrix, 1.0)
+    return -(matrix * np.log(safe)).sum(axis=-1)
+
+
+def head_metrics(attentions: np.ndarray, special: np.ndarray, punctuation: np.ndarray) -> dict[str, np.ndarray]:
+    """(layers, heads) arrays, each averaged over the rows (from-tokens):
+
+    entropy: how spread a row is; max: its largest weight; distance: mean |from - to| weighted
+    by attention (0 = attends to itself); special / punctuation: mass on those tokens.
+    """
+    size = attentions.shape[-1]
+    positions = np.arange(size)
+    offsets = np.abs(positions[:, None] - positions[None, :])
+    return {
+        "entropy": row_entropy(attentions).mean(axis=-1),
+        "max": attentions.max(axis=-1).mean(axis=-1),
+        "distance": (attentions * offsets).sum(axis=-1).mean(axis=-1),
+        "special": attentions[..., np.asarray(special, dtype=bool)].sum(axis=-1).mean(axis=-1),
+        "punctuation": attentions[..., np.asarray(punctuation, dtype=bool)].sum(axis=-1).mean(axis=-1),
+    }
+
+
+def is_punctuation(token: str) -> bool:
+    stripped = token.lstrip("#").lstrip("Ġ▁")
+    return bool(stripped) and all(not character.isalnum() for character in stripped)
+
+
+# ---- questions ------------------------------------------------------------------------------
+
+
+def focus_row(matrix: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """The attention the selected rows pay, summed (one row: that row)."""
+    return matrix[list(rows)].sum(axis=0)
+
+
+def top_targets(row: np.ndarray, k: int) -> list[tuple[int, float]]:
+    order = np.argsort(-row, kind="stable")[:k]
+    return [(int(i), float(row[i])) for i in order]
+
+
+@dataclass(frozen=True)
+class HeadScore:
+    layer: int
+    head: int
+    weight: float
+
+
+def rank_heads(attentions: np.ndarray, source: int, target: int) -> list[HeadScore]:
+    """Every layer x head, strongest first, by the weight token `source` gives token `target`."""
+    weights = attentions[:, :, source, target]
+    layers, heads = weights.shape
+    order = np.argsort(-weights.ravel(), kind="stable")
+    return [HeadScore(int(i // heads), int(i % heads), float(weights.ravel()[i])) for i in order]
+
+
+def causal_mask(attentions: np.ndarray) -> bool:
+    """True when every head of every layer gives exactly zero weight above the diagonal."""
+    size = attentions.shape[-1]
+    if size < 2:
+        return False
+    upper = np.triu(np.ones((size, size), dtype=bool), k=1)
+    return bool(np.all(attentions[..., upper] == 0))
