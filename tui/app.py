@@ -110,6 +110,7 @@ class WordLensApp(App[None]):
                 value=self._initial_text,
                 placeholder="Type a sentence, e.g. France is a country, it is in Europe",
                 compact=True,
+                select_on_focus=False,
                 id="text",
             )
             yield TokenStrip().data_bind(WordLensApp.view)

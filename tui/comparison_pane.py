@@ -45,6 +45,13 @@ class Comparison(Widget):
         focused = view.focused_word
         if focused is None:
             return Text("Move the focus onto a word: special tokens have no static vector.", style="dim italic")
+        if analysis.static.neighbours[focused].key is None:
+            return Text(
+                f"'{analysis.words[focused].text}' is not in the vocabulary\n"
+                f"of {analysis.static.vectors.name}: no static vector to compare.\n"
+                "Attention still relates it: see the grid.",
+                style="italic",
+            )
         to_words, strongest, special_mass = _attention_by_word(analysis, focused)
         attention = to_words[view.layer, view.head]
         cosines = analysis.static.cosine[focused]

@@ -51,10 +51,10 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        width: 100; max-width: 90%; height: auto; max-height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    HelpScreen Static { width: auto; }
+    HelpScreen Static { width: 100%; }
     """
 
     def compose(self) -> ComposeResult:

@@ -23,7 +23,7 @@ def print_neighbours(report: dict[str, Any], console: Console | None = None) -> 
         if not found["in_vocab"]:
             console.print(f"[bold]{found['word']}[/]: [red]not in the vocabulary[/]")
             continue
-        table = Table(title=f"neighbours of {found['word']!r}", title_justify="left", show_edge=False)
+        table = Table(title=found["word"], title_justify="left", title_style="bold", show_edge=False)
         table.add_column("#", justify="right", style="dim")
         table.add_column("word")
         table.add_column("cosine", justify="right")
