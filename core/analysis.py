@@ -67,18 +67,23 @@ def freeze(array: np.ndarray) -> np.ndarray:
 
 
 def word_attention_from(context: ContextPart, word: int, n_words: int) -> np.ndarray:
-    """(layers, heads, n_words): attention the pieces of `word` pay to each word.
+    """(layers, heads, n_words): attention the pieces of `word` pay to each word, every head."""
+    return attention_from_word(context.attentions, context.token_word, word, n_words)
+
+
+def attention_from_word(matrices: np.ndarray, token_word: np.ndarray, word: int, n_words: int) -> np.ndarray:
+    """(..., n_words) from (..., T, T): the attention the pieces of `word` pay to each word.
 
     From a word: the mean over its pieces' rows. To a word: the sum over its pieces' columns.
     Special tokens belong to no word, so a row sums to 1 minus the mass on special tokens.
     """
-    rows = context.tokens_of(word)
+    rows = np.flatnonzero(token_word == word)
     if rows.size == 0:
-        return np.zeros(context.attentions.shape[:2] + (n_words,), dtype=np.float32)
-    from_word = context.attentions[:, :, rows, :].mean(axis=2)  # (L, H, T)
-    membership = np.zeros((len(context.tokens), n_words), dtype=np.float32)
-    on_word = context.token_word >= 0
-    membership[np.flatnonzero(on_word), context.token_word[on_word]] = 1.0
+        return np.zeros(matrices.shape[:-2] + (n_words,), dtype=np.float32)
+    from_word = matrices[..., rows, :].mean(axis=-2)  # (..., T)
+    membership = np.zeros((len(token_word), n_words), dtype=np.float32)
+    on_word = token_word >= 0
+    membership[np.flatnonzero(on_word), token_word[on_word]] = 1.0
     return from_word @ membership
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.views import causal_mask
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class ModelInfo:
     max_tokens: int
     source: str
     device: str
+    causal: bool = False  # a decoder: each token attends only to itself and earlier tokens
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class ContextModel:
         config = model.config
         max_positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 512)
         max_tokens = min(int(tokenizer.model_max_length or max_positions), int(max_positions))
-        warm = self.run(self.encode("warm up", max_tokens=max_tokens))
+        warm = self.run(self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens))
         layers, heads = warm.attentions.shape[:2]
         self.info = ModelInfo(
             name=name,
@@ -64,6 +66,7 @@ class ContextModel:
             max_tokens=max_tokens,
             source=source,
             device=device,
+            causal=causal_mask(warm.attentions),
         )
 
     def encode(self, text: str, max_tokens: int | None = None) -> Encoding:

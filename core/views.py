@@ -106,6 +106,14 @@ class ViewSpec:
     words: bool = False
     hide_special: bool = False
 
+    def short(self) -> str:
+        return {
+            "head": f"L{self.layer} H{self.head}",
+            "mean": f"L{self.layer} mean",
+            "max": f"L{self.layer} max",
+            "rollout": f"rollout L{self.layer}",
+        }[self.aggregate]
+
     def describe(self) -> str:
         what = {
             "head": f"layer {self.layer} · head {self.head}",

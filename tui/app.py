@@ -10,6 +10,8 @@ from __future__ import annotations
 from threading import Thread
 from typing import Literal
 
+import numpy as np
+from rich.markup import escape
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -23,10 +25,13 @@ from textual.worker import get_current_worker
 from wordlens.core.analysis import Analysis, AnalysisSettings, strongest_heads, word_attention_from
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.comparison_pane import Comparison
+from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
+from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 from wordlens.tui.view import Loading, ViewState
@@ -84,13 +89,22 @@ class WordLensApp(App[None]):
         Binding("comma", "head(-1)", "head-", key_display=","),
         Binding("full_stop", "head(1)", "head+", key_display="."),
         Binding("b", "best_head", "best head"),
+        Binding("a", "cycle_aggregate", "view"),
+        Binding("w", "toggle('words')", "words", show=False),
+        Binding("s", "toggle('hide_special')", "specials", show=False),
+        Binding("d", "toggle('dense')", "dense", show=False),
+        Binding("o", "overview", "overview"),
+        Binding("m", "metrics", "metrics", show=False),
+        Binding("r", "referents", "referents", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
         Binding("f1", "help", "help", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
         Binding("q", "quit", "quit", show=False),
     ]
     # Keys the sentence line types instead of acting on: hidden from the footer while typing.
-    EXPLORE_ONLY_ACTIONS = {"edit", "layer", "head", "best_head"}
+    EXPLORE_ONLY_ACTIONS = {
+        "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
+    }
 
     view: reactive[ViewState] = reactive(ViewState)
 
@@ -205,6 +219,8 @@ class WordLensApp(App[None]):
         if current is not None and current.text == analysis.text and _parts(current) > _parts(analysis):
             return  # an older, less complete result of the same text
         view = self.view.with_(analysis=analysis)
+        if current is None or current.text != analysis.text:
+            view = view.with_(selected=frozenset())
         if current is None or (current.context is None) != (analysis.context is None):
             self._focus_follows_cursor = True
         self.view = self._settle(view)
@@ -249,10 +265,23 @@ class WordLensApp(App[None]):
 
     def action_move_focus(self, delta: int) -> None:
         self._focus_follows_cursor = False
-        self.view = self.view.with_(focus=_clamp(self.view.focus + delta, self.view.unit_count))
+        self.view = self.view.with_(focus=self._moved(self.view.focus, delta))
 
     def action_move_target(self, delta: int) -> None:
-        self.view = self.view.with_(target=_clamp(self.view.target + delta, self.view.unit_count))
+        self.view = self.view.with_(target=self._moved(self.view.target, delta))
+
+    def _moved(self, token: int, delta: int) -> int:
+        """The token `delta` grid rows away (words and hidden specials count as shown)."""
+        view = self.view
+        grid = view.grid
+        if grid is None:
+            return _clamp(token + delta, view.unit_count)
+        return view.token_of_row(_clamp(view.nearest_row(token) + delta, len(grid.labels)))
+
+    def action_toggle_selected(self) -> None:
+        """Add the focused token's row to the rows whose attention is summed, or take it out."""
+        selected = self.view.selected ^ {self.view.focus}
+        self.view = self.view.with_(selected=selected)
 
     def action_layer(self, delta: int) -> None:
         context = self._current_context()
@@ -262,7 +291,47 @@ class WordLensApp(App[None]):
     def action_head(self, delta: int) -> None:
         context = self._current_context()
         if context is not None:
-            self.view = self.view.with_(head=(self.view.head + delta) % context.model.heads)
+            self.view = self.view.with_(head=(self.view.head + delta) % context.model.heads, aggregate="head")
+
+    def action_cycle_aggregate(self) -> None:
+        following = AGGREGATES[(AGGREGATES.index(self.view.aggregate) + 1) % len(AGGREGATES)]
+        self.view = self.view.with_(aggregate=following)
+
+    def action_toggle(self, flag: str) -> None:
+        self.view = self.view.with_(**{flag: not getattr(self.view, flag)})
+
+    def action_overview(self) -> None:
+        context = self._current_context()
+        if context is None:
+            return
+        title = f"[b]{escape(context.model.name)}[/]: every layer × head · ↑↓←→ move · enter open · esc close"
+        self.push_screen(OverviewScreen(context.attentions, self.view.layer, self.view.head, title), self._open_head)
+
+    def action_metrics(self) -> None:
+        context = self._current_context()
+        if context is None:
+            return
+        punctuation = np.array([is_punctuation(token) for token in context.tokens])
+        metrics = head_metrics(context.attentions, context.special, punctuation)
+        title = f"[b]Per-head metrics[/] of {context.model.name} on this sentence ({len(context.tokens)} tokens)"
+        self.push_screen(MetricsScreen(metrics, title), self._open_head)
+
+    def action_referents(self) -> None:
+        """Rank every layer x head by the weight the focused token gives the target token."""
+        context, view = self._current_context(), self.view
+        if context is None:
+            return
+        source, target = view.focus, view.target
+        scores = rank_heads(context.attentions, source, target)
+        rollout_score = float(rollout(context.attentions)[source, target])
+        self.push_screen(
+            ReferentScreen(scores, rollout_score, context.tokens[source], context.tokens[target]), self._open_head
+        )
+
+    def _open_head(self, chosen: tuple[int, int] | None) -> None:
+        if chosen is not None:
+            layer, head = chosen
+            self.view = self.view.with_(layer=layer, head=head, aggregate="head")
 
     def action_best_head(self) -> None:
         """Jump to the layer and head where the focused word gives the target word most weight."""
@@ -272,7 +341,7 @@ class WordLensApp(App[None]):
             self.notify("Focus a word and put the target on another word first.", severity="warning")
             return
         best = strongest_heads(word_attention_from(context, source, len(view.analysis.words)))[target]
-        self.view = view.with_(layer=best.layer, head=best.head)
+        self.view = view.with_(layer=best.layer, head=best.head, aggregate="head")
         words = view.analysis.words
         self.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "
                     f"head {best.head}")

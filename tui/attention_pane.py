@@ -1,4 +1,9 @@
-"""Self-attention: the token x token heatmap of one layer and head, and the weight under the cursor."""
+"""Self-attention: the heatmap of the current view, and the weights under the cursor.
+
+The grid is a Line-API ScrollView: only visible lines are rendered, each cached as a Strip,
+so a 512 x 512 input scrolls as fast as a short one. Row labels and the column header stay
+put while the cells scroll under them.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +13,14 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
-from wordlens.tui.colors import LEVELS, heat_level, level_style
+from wordlens.core.views import View, top_targets
+from wordlens.tui.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 from wordlens.tui.loading import loading_text
 from wordlens.tui.view import ViewState
 
@@ -26,23 +31,28 @@ HEADER_ROWS = 1
 LABEL_STYLE = Style(color="#bcbcbc")
 SPECIAL_LABEL_STYLE = Style(color="#6c6c6c", italic=True)
 FOCUS_LABEL_STYLE = Style(color="#000000", bgcolor="#5fd7ff", bold=True)
+SELECTED_LABEL_STYLE = Style(color="#000000", bgcolor="#87af87", bold=True)
 TARGET_LABEL_STYLE = Style(color="#000000", bgcolor="#d7d7d7", bold=True)
+MASKED_STYLE = Style(color="#444444", bgcolor="#1c1c1c")
 
 
 def label(token: str, width: int) -> str:
-    return token if len(token) <= width else token[: width - 1] + "…"
+    return token if len(token) <= width else token[: max(1, width - 1)] + "…"
 
 
 class AttentionGrid(ScrollView, can_focus=True):
-    """Rows attend to columns. Row labels and the column header stay put while the cells scroll."""
+    """Rows attend to columns. In dense mode each character shows two rows (half blocks)."""
 
     BINDINGS = [
         Binding("up,k", "app.move_focus(-1)", "token ↑", show=False),
         Binding("down,j", "app.move_focus(1)", "token ↓", show=False),
         Binding("left,h", "app.move_target(-1)", "target ←", show=False),
         Binding("right,l", "app.move_target(1)", "target →", show=False),
-        Binding("home", "app.move_target(-10000)", show=False),
-        Binding("end", "app.move_target(10000)", show=False),
+        Binding("pageup", "app.move_focus(-10)", show=False),
+        Binding("pagedown", "app.move_focus(10)", show=False),
+        Binding("home", "app.move_target(-100000)", show=False),
+        Binding("end", "app.move_target(100000)", show=False),
+        Binding("space", "app.toggle_selected", "select row", show=False),
     ]
     view: reactive[ViewState] = reactive(ViewState)
 
@@ -51,135 +61,179 @@ class AttentionGrid(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._strip_key: tuple = ()
 
-    @property
-    def matrix(self) -> np.ndarray | None:
-        context = self.view.analysis.context if self.view.analysis else None
-        if context is None:
-            return None
-        return context.attentions[self.view.layer, self.view.head]
-
-    @property
-    def tokens(self) -> tuple[str, ...]:
-        return self.view.analysis.context.tokens
-
-    def _geometry(self) -> tuple[int, int]:
-        """(label width, cell width) for the current size."""
-        tokens = self.tokens
-        label_width = min(MAX_LABEL, max(len(token) for token in tokens)) + 2
+    # ---- geometry ---------------------------------------------------------------------
+    def _geometry(self, grid: View) -> tuple[int, int, int]:
+        """(label width, cell width, matrix rows per text line) for the current size."""
+        label_width = min(MAX_LABEL, max((len(text) for text in grid.labels), default=1)) + 2
+        if self.view.dense:
+            return label_width, 1, 2
         room = max(0, self.size.width - label_width)
-        cell = max(MIN_CELL, min(MAX_CELL, room // max(1, len(tokens))))
-        return label_width, cell
+        cell = max(MIN_CELL, min(MAX_CELL, room // max(1, len(grid.labels))))
+        return label_width, cell, 1
 
-    def watch_view(self, old: ViewState, new: ViewState) -> None:
-        if self.matrix is None:
+    def watch_view(self) -> None:
+        grid = self.view.grid
+        if grid is None:
             self.virtual_size = Size(0, 0)
-            self.refresh()
-            return
-        self._update_virtual_size()
-        self._scroll_to_cursor()
+        else:
+            self._update_virtual_size(grid)
+            self._scroll_to_cursor(grid)
         self.refresh()
 
     def on_resize(self) -> None:
-        if self.matrix is not None:
-            self._update_virtual_size()
+        grid = self.view.grid
+        if grid is not None:
+            self._update_virtual_size(grid)
 
-    def _update_virtual_size(self) -> None:
-        label_width, cell = self._geometry()
-        count = len(self.tokens)
-        self.virtual_size = Size(label_width + count * cell, HEADER_ROWS + count)
+    def _update_virtual_size(self, grid: View) -> None:
+        label_width, cell, per_line = self._geometry(grid)
+        count = len(grid.labels)
+        self.virtual_size = Size(label_width + count * cell, HEADER_ROWS + -(-count // per_line))
 
-    def _scroll_to_cursor(self) -> None:
-        label_width, cell = self._geometry()
-        view = self.view
-        # Cells scroll under fixed labels, so the region is in "cell space" shifted by the labels.
-        region = Region(label_width + view.target * cell, HEADER_ROWS + view.focus, cell, 1)
+    def _scroll_to_cursor(self, grid: View) -> None:
+        label_width, cell, per_line = self._geometry(grid)
+        row = self.view.nearest_row(self.view.focus) // per_line
+        column = self.view.nearest_row(self.view.target)
         visible = self.scrollable_content_region.size
-        x = self.scroll_x
-        if region.x - label_width < x:
-            x = region.x - label_width
-        elif region.right > x + visible.width:
-            x = region.right - visible.width
-        y = self.scroll_y
-        row = view.focus
+        cells_width = max(cell, visible.width - label_width)
+        x, y = self.scroll_x, self.scroll_y
+        if column * cell < x:
+            x = column * cell
+        elif (column + 1) * cell > x + cells_width:
+            x = (column + 1) * cell - cells_width
+        lines = max(1, visible.height - HEADER_ROWS)
         if row < y:
             y = row
-        elif row >= y + visible.height - HEADER_ROWS:
-            y = row - (visible.height - HEADER_ROWS) + 1
+        elif row >= y + lines:
+            y = row - lines + 1
         self.scroll_to(x=max(0, x), y=max(0, y), animate=False)
 
+    # ---- rendering --------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        matrix = self.matrix
+        grid = self.view.grid
         width = self.scrollable_content_region.width
-        if matrix is None:
+        if grid is None:
             return Strip.blank(width)
-        key = (id(self.view), self.scroll_x, self.scroll_y, width)
+        key = (id(self.view), self.scroll_x, self.scroll_y, width, self.app.no_color)
         if key != self._strip_key:
             self._strips.clear()
             self._strip_key = key
         if y not in self._strips:
-            self._strips[y] = self._render_row(y, matrix, width)
+            self._strips[y] = self._render_line(y, grid, width)
         return self._strips[y]
 
-    def _render_row(self, y: int, matrix: np.ndarray, width: int) -> Strip:
-        label_width, cell = self._geometry()
-        tokens, view = self.tokens, self.view
-        special = self.view.analysis.context.special
-        scroll_x, scroll_y = int(self.scroll_x), int(self.scroll_y)
-        first_column = scroll_x // cell
-        columns = range(first_column, min(len(tokens), first_column + (width - label_width) // cell + 1))
+    def _render_line(self, y: int, grid: View, width: int) -> Strip:
+        label_width, cell, per_line = self._geometry(grid)
+        first_column = int(self.scroll_x) // cell
+        last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
+        columns = range(first_column, last_column)
         if y < HEADER_ROWS:
-            segments = [Segment(" " * label_width)]
-            for column in columns:
-                style = TARGET_LABEL_STYLE if column == view.target else (
-                    SPECIAL_LABEL_STYLE if special[column] else LABEL_STYLE)
-                segments.append(Segment(label(tokens[column], cell - 1).ljust(cell), style))
-            return Strip(segments).crop(0, width).extend_cell_length(width)
-        row = scroll_y + y - HEADER_ROWS
-        if row >= len(tokens):
-            return Strip.blank(width)
-        if row == view.focus:
-            row_label_style = FOCUS_LABEL_STYLE
+            segments = [Segment(" " * label_width)] + self._header(grid, columns, cell)
         else:
-            row_label_style = SPECIAL_LABEL_STYLE if special[row] else LABEL_STYLE
-        marker = "▶" if row == view.focus else " "
-        segments = [Segment(f"{marker}{label(tokens[row], label_width - 2):<{label_width - 2}} ", row_label_style)]
-        for column in columns:
-            value = float(matrix[row, column])
-            style = level_style(heat_level(value))
-            if row == view.focus and column == view.target:
-                segments.append(Segment("◆".center(cell), style + Style(bold=True)))
-            elif row == view.focus:
-                segments.append(Segment("·".center(cell), style))
-            else:
-                segments.append(Segment(" " * cell, style))
+            first_row = (int(self.scroll_y) + y - HEADER_ROWS) * per_line
+            if first_row >= len(grid.labels):
+                return Strip.blank(width)
+            rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
+            segments = [self._row_label(grid, rows[0], label_width)]
+            segments += self._cells(grid, rows, columns, cell)
         return Strip(segments).crop(0, width).extend_cell_length(width)
+
+    def _header(self, grid: View, columns: range, cell: int) -> list[Segment]:
+        target_row = self.view.row_of_token(self.view.target)
+        if cell == 1:  # dense: no room for labels, mark the target column only
+            return [Segment("▼" if column == target_row else " ", TARGET_LABEL_STYLE if column == target_row
+                            else LABEL_STYLE) for column in columns]
+        segments = []
+        for column in columns:
+            if column == target_row:
+                style = TARGET_LABEL_STYLE
+            else:
+                style = SPECIAL_LABEL_STYLE if grid.special[column] else LABEL_STYLE
+            segments.append(Segment(label(grid.labels[column], cell - 1).ljust(cell), style))
+        return segments
+
+    def _row_label(self, grid: View, row: int, label_width: int) -> Segment:
+        view = self.view
+        selected = view.selected_rows
+        focus_row = view.row_of_token(view.focus)
+        if row == focus_row:
+            style, marker = FOCUS_LABEL_STYLE, "▶"
+        elif row in selected:
+            style, marker = SELECTED_LABEL_STYLE, "+"
+        else:
+            style, marker = (SPECIAL_LABEL_STYLE if grid.special[row] else LABEL_STYLE), " "
+        return Segment(f"{marker}{label(grid.labels[row], label_width - 2):<{label_width - 2}} ", style)
+
+    def _cells(self, grid: View, rows: list[int], columns: range, cell: int) -> list[Segment]:
+        view = self.view
+        causal = view.analysis.context.model.causal
+        no_color = self.app.no_color
+        focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
+        segments = []
+        if len(rows) == 2:  # dense: upper half = first row, lower half = second row
+            top, bottom = rows
+            for column in columns:
+                upper = _cell_style(grid.matrix[top, column], causal and column > top)
+                lower = _cell_style(grid.matrix[bottom, column], causal and column > bottom)
+                segments.append(Segment("▀", Style(color=upper.bgcolor, bgcolor=lower.bgcolor)))
+            return segments
+        (row,) = rows
+        for column in columns:
+            value = float(grid.matrix[row, column])
+            masked = causal and column > row
+            style = _cell_style(value, masked)
+            if masked:
+                text = "╱" * cell
+            elif row == focus_row and column == target_column:
+                text, style = "◆".center(cell), style + Style(bold=True)
+            elif no_color:
+                text = glyph(value) * cell
+            elif row == focus_row:
+                text = "·".center(cell)
+            else:
+                text = " " * cell
+            segments.append(Segment(text, style))
+        return segments
+
+
+def _cell_style(value: float, masked: bool) -> Style:
+    return MASKED_STYLE if masked else level_style(heat_level(value))
 
 
 class AttentionStatus(Widget):
-    """The exact weight under the cursor, the focused row's strongest targets, and the colour key."""
+    """The exact weight under the cursor, the focused rows' strongest targets, the colour key."""
 
     DEFAULT_CSS = "AttentionStatus { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
     def render(self) -> Text:
         view = self.view
-        context = view.analysis.context if view.analysis else None
-        if context is None or not 0 <= view.focus < len(context.tokens):
+        grid = view.grid
+        if grid is None:
             return Text("")
-        matrix = context.attentions[view.layer, view.head]
-        tokens = context.tokens
+        focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{tokens[view.focus]} → {tokens[view.target]} ", style="bold")
-        text.append(f"{matrix[view.focus, view.target]:.3f}", style="bold reverse")
-        order = np.argsort(-matrix[view.focus])[:3]
-        text.append("   strongest: ", style="dim")
-        text.append("  ".join(f"{tokens[i]} {matrix[view.focus, i]:.2f}" for i in order))
+        if focus_row is None or target_column is None:
+            text.append("the focused or target token is hidden in this view", style="dim italic")
+        else:
+            text.append(f"{grid.labels[focus_row]} → {grid.labels[target_column]} ", style="bold")
+            text.append(f"{grid.matrix[focus_row, target_column]:.3f}", style="bold reverse")
+        rows = view.selected_rows
+        if rows:
+            summed = grid.matrix[rows].sum(axis=0)
+            text.append(f"   top of {len(rows)} rows: " if len(rows) > 1 else "   strongest: ", style="dim")
+            text.append("  ".join(f"{grid.labels[i]} {weight:.2f}" for i, weight in top_targets(summed, 3)))
         text.append("\n")
         text.append("0 ", style="dim")
-        for level in range(LEVELS + 1):
-            text.append("  ", style=level_style(level))
-        text.append(" 1", style="dim")
-        text.append("   row attends to column · ↑↓ token ←→ target · [ ] layer · , . head", style="dim")
+        if self.app.no_color:
+            text.append(GLYPH_RAMP)
+        else:
+            for level in range(LEVELS + 1):
+                text.append(" ", style=level_style(level))
+        text.append(" 1 ", style="dim")
+        if view.analysis.context.model.causal:
+            text.append("╱ masked (causal) ", style="dim")
+        text.append(" a view · w words · s specials · d dense · o overview · m metrics · r referents", style="dim")
         return text
 
 
@@ -204,17 +258,17 @@ class AttentionPane(Vertical):
         yield AttentionStatus().data_bind(AttentionPane.view)
 
     def watch_view(self, view: ViewState) -> None:
+        grid = view.grid
+        self.query_one(AttentionPlaceholder).display = grid is None
+        self.query_one(AttentionGrid).display = grid is not None
+        self.query_one(AttentionStatus).display = grid is not None
         context = view.analysis.context if view.analysis else None
-        has_grid = context is not None and len(context.tokens) > 0
-        self.query_one(AttentionPlaceholder).display = not has_grid
-        self.query_one(AttentionGrid).display = has_grid
-        self.query_one(AttentionStatus).display = has_grid
         if context is None:
             self.border_title = "self-attention"
             self.border_subtitle = ""
             return
         model = context.model
-        self.border_title = f"self-attention · layer {view.layer} · head {view.head}"
+        self.border_title = f"self-attention · {view.spec.describe()}"
         self.border_subtitle = (
             f"{model.name} · layers 0–{model.layers - 1} · heads 0–{model.heads - 1} · {len(context.tokens)} tokens"
             + (" (cut at the model's maximum)" if context.truncated else "")

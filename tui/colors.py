@@ -44,6 +44,14 @@ def _level_style(level: int) -> Style:
     return Style(color=foreground, bgcolor=background)
 
 
+# With NO_COLOR set the same 11 steps are drawn as glyphs of rising ink.
+GLYPH_RAMP = " ·:-=+*#%@█"
+
+
+def glyph(value: float) -> str:
+    return GLYPH_RAMP[heat_level(value)]
+
+
 def heat_style(value: float) -> Style:
     return _level_style(heat_level(value))
 

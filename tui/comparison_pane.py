@@ -13,7 +13,14 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wordlens.core.analysis import Analysis, StrongestHead, special_mass_from, strongest_heads, word_attention_from
+from wordlens.core.analysis import (
+    Analysis,
+    StrongestHead,
+    attention_from_word,
+    strongest_heads,
+    word_attention_from,
+)
+from wordlens.core.views import select_matrix
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
 from wordlens.tui.view import ViewState
@@ -22,10 +29,9 @@ WORD_COLUMN = 11
 
 
 @lru_cache(maxsize=4)  # holds analyses alive: keep it small
-def _attention_by_word(analysis: Analysis, word: int) -> tuple[np.ndarray, list[StrongestHead], np.ndarray]:
-    """(layers, heads, words) attention from `word`, its strongest head per target, special mass."""
-    to_words = word_attention_from(analysis.context, word, len(analysis.words))
-    return to_words, strongest_heads(to_words), special_mass_from(analysis.context, word)
+def _strongest_heads_from(analysis: Analysis, word: int) -> list[StrongestHead]:
+    """For each word, the layer/head where `word` attends to it most."""
+    return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
 
 
 class Comparison(Widget):
@@ -52,8 +58,12 @@ class Comparison(Widget):
                 "Attention still relates it: see the grid.",
                 style="italic",
             )
-        to_words, strongest, special_mass = _attention_by_word(analysis, focused)
-        attention = to_words[view.layer, view.head]
+        context = analysis.context
+        matrix = select_matrix(context.attentions, view.spec)
+        attention = attention_from_word(matrix, context.token_word, focused, len(analysis.words))
+        pieces = context.tokens_of(focused)
+        special_mass = float(matrix[pieces][:, context.special].sum(axis=-1).mean()) if pieces.size else 0.0
+        strongest = _strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
         width = max(30, self.size.width)
         show_strongest = width >= 52
@@ -65,7 +75,7 @@ class Comparison(Widget):
         _append_summary(text, analysis, others, cosines, attention, view)
         text.append(f"\n{'word':<{WORD_COLUMN}}", style="dim")
         text.append(f"{'static cos':<{bar_width + 6}} ", style="dim green")
-        text.append(f"{f'attn L{view.layer} H{view.head}':<{bar_width + 6}} ", style="dim cyan")
+        text.append(f"{'attn ' + view.spec.short():<{bar_width + 6}} ", style="dim cyan")
         if show_strongest:
             text.append("strongest head", style="dim")
         for w in others:
@@ -82,7 +92,7 @@ class Comparison(Widget):
                 best = strongest[w]
                 text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
         text.append(
-            f"\nspecial tokens take {special_mass[view.layer, view.head]:.2f} of its attention in this head",
+            f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
             style="dim italic",
         )
         return text
@@ -100,5 +110,5 @@ def _append_summary(
         text.append("  static nearest: ", style="dim")
         text.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
     attended = max(others, key=lambda w: attention[w])
-    text.append(f" · attends most (L{view.layer} H{view.head}): ", style="dim")
+    text.append(f" · attends most ({view.spec.short()}): ", style="dim")
     text.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")

@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+import numpy as np
 
 from wordlens.core.analysis import Analysis
+from wordlens.core.views import Aggregate, View, ViewSpec, build_view
+
+
+@lru_cache(maxsize=8)  # rollout of a 512-token input costs ~0.1 s: compute it once per view
+def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
+    context = analysis.context
+    return build_view(
+        context.attentions, spec, context.tokens, context.special, context.token_word,
+        [word.text for word in analysis.words],
+    )
 
 
 @dataclass(frozen=True)
@@ -24,11 +37,57 @@ class ViewState:
     target: int = 0  # the attended-to token under the grid's cursor
     layer: int = 0
     head: int = 0
+    aggregate: Aggregate = "head"  # one head, or the layer's head mean / max, or rollout to the layer
+    words: bool = False  # merge subword pieces into words
+    hide_special: bool = False  # drop [CLS]/[SEP]... rows and columns, renormalise rows
+    dense: bool = False  # half-block cells: two rows per text line, one column per character
+    selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
     vectors: Loading = field(default_factory=lambda: Loading("vectors"))
     model: Loading = field(default_factory=lambda: Loading("model"))
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)
+
+    @property
+    def spec(self) -> ViewSpec:
+        return ViewSpec(self.aggregate, self.layer, self.head, self.words, self.hide_special)
+
+    @property
+    def grid(self) -> View | None:
+        """The matrix the attention pane shows, or None before the model has answered."""
+        if self.analysis is None or self.analysis.context is None or not self.analysis.context.tokens:
+            return None
+        return attention_view(self.analysis, self.spec)
+
+    def row_of_token(self, token: int) -> int | None:
+        """The grid row (= column) showing `token`, None when its unit is hidden."""
+        grid = self.grid
+        if grid is None or not 0 <= token < len(grid.units.unit_of_token):
+            return None
+        unit = grid.units.unit_of_token[token]
+        row = int(np.searchsorted(grid.shown_units, unit))
+        return row if row < len(grid.shown_units) and grid.shown_units[row] == unit else None
+
+    def token_of_row(self, row: int) -> int:
+        """The first token of the unit shown at grid row `row`."""
+        grid = self.grid
+        unit = grid.shown_units[row]
+        return int(np.flatnonzero(grid.units.unit_of_token == unit)[0])
+
+    def nearest_row(self, token: int) -> int:
+        """The row of `token`, or of the nearest shown token before it (hidden specials)."""
+        grid = self.grid
+        for candidate in list(range(token, -1, -1)) + list(range(token + 1, len(grid.units.unit_of_token))):
+            row = self.row_of_token(candidate)
+            if row is not None:
+                return row
+        return 0
+
+    @property
+    def selected_rows(self) -> list[int]:
+        """Grid rows whose attention is summed: the focused one plus any selected."""
+        rows = {self.row_of_token(token) for token in self.selected | {self.focus}}
+        return sorted(row for row in rows if row is not None)
 
     @property
     def unit_count(self) -> int:
