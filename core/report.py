@@ -6,6 +6,8 @@ from typing import Any, Sequence
 
 from wordlens.core.context import ContextModel
 from wordlens.core.static import StaticVectors
+from wordlens.core.text import align_tokens_to_words, split_words
+from wordlens.core.views import ViewSpec, build_view
 
 
 def neighbours_report(
@@ -31,11 +33,15 @@ def neighbours_report(
     }
 
 
-def attention_report(model: ContextModel, text: str) -> dict[str, Any]:
-    """Every layer and head's raw weights, [layer][head][from][to], as the model returns them."""
+def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(aggregate="mean")) -> dict[str, Any]:
+    """Every layer and head's raw weights, [layer][head][from][to], as the model returns them,
+    and the view `spec` selects ("view", labelled by "view_labels")."""
     encoding = model.encode(text)
     output = model.run(encoding)
-    return {
+    words = split_words(text)
+    token_word = align_tokens_to_words(encoding.offsets, encoding.special, words)
+    view = build_view(output.attentions, spec, encoding.tokens, encoding.special, token_word, [w.text for w in words])
+    report = {
         "model": {
             "name": model.info.name,
             "layers": model.info.layers,
@@ -45,4 +51,17 @@ def attention_report(model: ContextModel, text: str) -> dict[str, Any]:
         "special": encoding.special.tolist(),
         "truncated": encoding.truncated,
         "attention": output.attentions.tolist(),
+        "view_spec": {
+            "aggregate": spec.aggregate,
+            "layer": spec.layer,
+            "head": spec.head if spec.aggregate == "head" else None,
+            "words": spec.words,
+            "hide_special": spec.hide_special,
+            "description": spec.describe(),
+        },
+        "view": view.matrix.tolist(),
+        "view_labels": list(view.labels),
     }
+    if spec.words:
+        report["unit_of_token"] = view.units.unit_of_token.tolist()
+    return report

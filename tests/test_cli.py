@@ -421,8 +421,8 @@ def test_main_is_the_console_entry_point():
     from importlib.metadata import entry_points
 
     [script] = [ep for ep in entry_points(group="console_scripts") if ep.name == "wordlens"]
-    assert script.value == "wordlens.tui.cli:main"
-    assert script.load() is cli.main
+    assert script.value == "wordlens.tui.cli:entry"
+    assert script.load() is cli.entry
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.worker import get_current_worker
 
@@ -347,20 +348,23 @@ class WordLensApp(App[None]):
                     f"head {best.head}")
 
     def action_explore(self) -> None:
-        self._focus_follows_cursor = False
-        self.query_one(AttentionGrid).focus()
+        self._focus_now(self.query_one(AttentionGrid))
 
     def action_edit(self) -> None:
-        self.query_one("#text", Input).focus()
+        self._focus_now(self.query_one("#text", Input))
 
     def action_cycle_focus(self, step: int) -> None:
         order = [self.query_one("#text", Input), self.query_one(AttentionGrid),
                  self.query_one("#static"), self.query_one("#comparison")]
         order = [widget for widget in order if widget.display]
         current = order.index(self.focused) if self.focused in order else -1
-        order[(current + step) % len(order)].focus()
-        if isinstance(self.focused, Input):
-            self._focus_follows_cursor = True
+        self._focus_now(order[(current + step) % len(order)])
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Move focus before the next queued key is handled (widget.focus() is deferred, so a
+        key typed right after tab would still land in the sentence line)."""
+        self.screen.set_focus(widget)
+        self._focus_follows_cursor = isinstance(widget, Input)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

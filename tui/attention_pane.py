@@ -270,6 +270,6 @@ class AttentionPane(Vertical):
         model = context.model
         self.border_title = f"self-attention · {view.spec.describe()}"
         self.border_subtitle = (
-            f"{model.name} · layers 0–{model.layers - 1} · heads 0–{model.heads - 1} · {len(context.tokens)} tokens"
-            + (" (cut at the model's maximum)" if context.truncated else "")
+            f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
+            + f" · layers 0–{model.layers - 1} · heads 0–{model.heads - 1}"
         )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Sequence
 
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
+from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
+from wordlens.core.views import AGGREGATES, ViewSpec
 
 EXIT_USER_ERROR = 2
 
@@ -48,9 +51,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
-    attention.add_argument("--layer", type=_non_negative_int, help="show one layer (0-based) as a token x token table")
-    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head (0-based); default: mean of heads")
-    attention.add_argument("--json", action="store_true", help="print JSON: every layer and head, raw weights")
+    attention.add_argument("--layer", type=_non_negative_int,
+                           help="the layer (0-based) to show; for rollout, the last layer multiplied in (default: all)")
+    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head (0-based)")
+    attention.add_argument("--aggregate", choices=AGGREGATES,
+                           help="head: one head; mean / max: over the layer's heads; rollout: Abnar & Zuidema 2020 "
+                           "(default: head with --head, else mean)")
+    attention.add_argument("--words", action="store_true",
+                           help="merge subword tokens into words (to a word: sum over pieces; from a word: mean)")
+    attention.add_argument("--hide-special", action="store_true",
+                           help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
+    attention.add_argument("--json", action="store_true",
+                           help="print JSON: raw weights of every layer and head, plus the selected view")
     return parser
 
 
@@ -120,26 +132,37 @@ def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
 def _attention(sources: Sources, args: argparse.Namespace) -> int:
     from wordlens.core.report import attention_report
 
-    model = sources.model_loader()(lambda stage, fraction: None)
     if args.head is not None and args.layer is None:
         raise WordlensError("--head needs --layer")
-    report = attention_report(model, args.text)
-    _check_layer_head(report, args.layer, args.head)
+    aggregate = args.aggregate or ("head" if args.head is not None else "mean")
+    if args.head is not None and aggregate != "head":
+        raise WordlensError(f"--head selects one head; it does not combine with --aggregate {aggregate}")
+    model = sources.model_loader()(lambda stage, fraction: None)
+    _check_layer_head(model.info, args.layer, args.head)
+    default_layer = model.info.layers - 1 if aggregate == "rollout" else 0
+    spec = ViewSpec(
+        aggregate=aggregate,
+        layer=default_layer if args.layer is None else args.layer,
+        head=args.head or 0,
+        words=args.words,
+        hide_special=args.hide_special,
+    )
+    report = attention_report(model, args.text, spec)
     if args.json:
         _print_json(report)
     else:
         from wordlens.tui.tables import print_attention
 
-        print_attention(report, layer=args.layer, head=args.head)
+        chosen = any([args.layer is not None, args.aggregate, args.words, args.hide_special])
+        print_attention(report, show_view=chosen)
     return 0
 
 
-def _check_layer_head(report: dict[str, Any], layer: int | None, head: int | None) -> None:
-    layers, heads = report["model"]["layers"], report["model"]["heads"]
-    if layer is not None and layer >= layers:
-        raise WordlensError(f"--layer {layer} is out of range: {report['model']['name']} has layers 0-{layers - 1}")
-    if head is not None and head >= heads:
-        raise WordlensError(f"--head {head} is out of range: {report['model']['name']} has heads 0-{heads - 1}")
+def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> None:
+    if layer is not None and layer >= model.layers:
+        raise WordlensError(f"--layer {layer} is out of range: {model.name} has layers 0-{model.layers - 1}")
+    if head is not None and head >= model.heads:
+        raise WordlensError(f"--head {head} is out of range: {model.name} has heads 0-{model.heads - 1}")
 
 
 def _print_json(report: dict[str, Any]) -> None:
@@ -147,5 +170,17 @@ def _print_json(report: dict[str, Any]) -> None:
     sys.stdout.write("\n")
 
 
+def entry() -> None:
+    """The console script. Once the terminal is restored, skip the interpreter's teardown of
+    torch and gensim (over a second after quitting the explorer): nothing is left to flush."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `wordlens ... --json | head`: the reader left, nothing to say
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -25,7 +25,6 @@ from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
 from wordlens.tui.view import ViewState
 
-WORD_COLUMN = 11
 
 
 @lru_cache(maxsize=4)  # holds analyses alive: keep it small
@@ -65,29 +64,30 @@ class Comparison(Widget):
         special_mass = float(matrix[pieces][:, context.special].sum(axis=-1).mean()) if pieces.size else 0.0
         strongest = _strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
-        width = max(30, self.size.width)
+        width = max(20, self.size.width)
+        word_column = max(7, min(11, width // 4))
         show_strongest = width >= 52
-        bar_width = max(3, min(12, (width - WORD_COLUMN - 14 - (14 if show_strongest else 0)) // 2))
+        # each measure: "0.75 " then its bar then a space; the bars take what is left
+        bar_width = max(0, min(12, (width - word_column - 12 - (14 if show_strongest else 0)) // 2))
         others = [w for w in range(len(analysis.words)) if w != focused]
 
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(analysis.words[focused].text, style="bold reverse")
         _append_summary(text, analysis, others, cosines, attention, view)
-        text.append(f"\n{'word':<{WORD_COLUMN}}", style="dim")
-        text.append(f"{'static cos':<{bar_width + 6}} ", style="dim green")
-        text.append(f"{'attn ' + view.spec.short():<{bar_width + 6}} ", style="dim cyan")
+        text.append(f"\n{'word':<{word_column}}", style="dim")
+        text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
+        text.append(f"{'attn' if bar_width < 8 else 'attn ' + view.spec.short():<{bar_width + 6}}", style="dim cyan")
         if show_strongest:
             text.append("strongest head", style="dim")
         for w in others:
-            text.append(f"\n{analysis.words[w].text[:WORD_COLUMN - 1]:<{WORD_COLUMN}}")
+            text.append(f"\n{analysis.words[w].text[:word_column - 1]:<{word_column}}")
             if np.isnan(cosines[w]):
-                text.append(f"{'  oov':<{bar_width + 6}} ", style="red dim")
+                text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
             else:
-                text.append(f"{cosines[w]:5.2f} ")
-                text.append(bar(max(0.0, float(cosines[w])), bar_width), style="green")
-                text.append(" ")
-            text.append(f"{attention[w]:5.2f} ")
-            text.append(bar(float(attention[w]), bar_width), style="cyan")
+                text.append(f"{cosines[w]:5.2f}")
+                text.append(" " + bar(max(0.0, float(cosines[w])), bar_width) + " ", style="green")
+            text.append(f"{attention[w]:5.2f}")
+            text.append(bar(float(attention[w]), bar_width).rjust(bar_width + 1), style="cyan")
             if show_strongest:
                 best = strongest[w]
                 text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")

@@ -32,23 +32,20 @@ def print_neighbours(report: dict[str, Any], console: Console | None = None) -> 
         console.print(table)
 
 
-def print_attention(
-    report: dict[str, Any], layer: int | None = None, head: int | None = None, console: Console | None = None
-) -> None:
-    """One layer as a token x token table (a head, or the mean of heads), or a summary of all layers."""
+def print_attention(report: dict[str, Any], show_view: bool, console: Console | None = None) -> None:
+    """The selected view as a table (row attends to column), or a summary of every layer."""
     console = console or Console()
-    attention = np.asarray(report["attention"], dtype=np.float32)
     tokens = report["tokens"]
     model = report["model"]
     console.print(f"[bold]{model['name']}[/] · {model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens")
-    if layer is None:
-        console.print(_strongest_target_table(attention, tokens))
+    if not show_view:
+        console.print(_strongest_target_table(np.asarray(report["attention"], dtype=np.float32), tokens))
         console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
-                      "--layer L [--head H] shows a full table; --json gives every weight.[/]")
+                      "--layer L [--head H], --aggregate, --words, --hide-special show a full table; "
+                      "--json gives every weight.[/]")
         return
-    matrix = attention[layer, head] if head is not None else attention[layer].mean(axis=0)
-    title = f"layer {layer} · " + (f"head {head}" if head is not None else "mean of heads") + " · row attends to column"
-    console.print(_matrix_table(matrix, tokens, title))
+    title = f"{report['view_spec']['description']} · row attends to column"
+    console.print(_matrix_table(np.asarray(report["view"], dtype=np.float32), report["view_labels"], title))
 
 
 def _strongest_target_table(attention: np.ndarray, tokens: list[str]) -> Table:

@@ -1,0 +1,114 @@
+"""Edit latency: from a keystroke in the sentence line to every pane showing the new analysis.
+
+In-process, with the real bundled models loaded before any timing, the app runs headless
+(`run_test`, 120x36) and the demo sentences are typed one character at a time. For each keystroke
+the clock runs from just before `pilot.press(char)` until the app's view holds an analysis whose
+text is the input's value with both parts (static and contextual), plus one `pilot.pause()` so the
+panes have refreshed from it. The debounce (DEBOUNCE_SECONDS in tui/app.py) is therefore included.
+Typing forward makes every keystroke's text new, so no analysis comes from the engine's cache
+(checked: the engine's cache grows at every keystroke).
+
+Prints JSON: {"edit_latency_ms": {"p50", "p95", "max", "n", ...}}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+SENTENCES = (
+    "France is a country, it is in Europe",
+    "The queen spoke to the woman and her dog",
+    "I sat by the river bank and watched the water",
+)
+SIZE = (120, 36)
+POLL_SECONDS = 0.002
+TIMEOUT_SECONDS = 60.0
+WARMUP_TEXT = "a warm-up sentence for the first forward pass"  # never a prefix of SENTENCES
+
+
+def _complete(app, text: str) -> bool:
+    analysis = app.view.analysis
+    return (
+        analysis is not None
+        and analysis.text == text
+        and analysis.static is not None
+        and analysis.context is not None
+    )
+
+
+async def _wait_until(condition, what: str) -> None:
+    deadline = time.perf_counter() + TIMEOUT_SECONDS
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"edit_latency: timed out waiting for {what}")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def measure(engine) -> list[float]:
+    from textual.widgets import Input
+
+    from wordlens.tui.app import WordLensApp
+
+    app = WordLensApp(engine)
+    cache = getattr(engine, "_cache", None)  # the engine's LRU; the check below is skipped without it
+    samples: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        text_input = app.query_one("#text", Input)
+        await _wait_until(lambda: app.view.vectors.done and app.view.model.done, "the models")
+        await _wait_until(lambda: app.view.analysis is not None and app.view.analysis.text == "", "the empty analysis")
+        await pilot.pause()
+        for sentence in SENTENCES:
+            # Start each sentence from an empty line (not timed).
+            text_input.value = ""
+            await _wait_until(lambda: app.view.analysis is not None and app.view.analysis.text == "", "a clear line")
+            await pilot.pause()
+            assert app.focused is text_input, f"the sentence line lost the focus to {app.focused!r}"
+            for char in sentence:
+                cached_before = len(cache) if cache is not None else 0
+                start = time.perf_counter()
+                await pilot.press(char)
+                await _wait_until(lambda: text_input.value != "" and _complete(app, text_input.value),
+                                  f"the analysis after {char!r}")
+                await pilot.pause()
+                samples.append((time.perf_counter() - start) * 1000)
+                if cache is not None and len(cache) <= cached_before:
+                    raise RuntimeError(f"edit_latency: {text_input.value!r} was answered from the engine's cache")
+            if text_input.value != sentence:
+                raise RuntimeError(f"edit_latency: typed {sentence!r} but the line holds {text_input.value!r}")
+    return samples
+
+
+def main() -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from wordlens.core.engine import Engine, Sources
+    from wordlens.tui.app import DEBOUNCE_SECONDS
+
+    engine = Engine.from_sources(Sources())
+    engine.load_vectors()
+    engine.load_model()
+    engine.analyze(WARMUP_TEXT)  # the first forward pass pays one-off costs a user pays while models load
+    samples = asyncio.run(measure(engine))
+    values = np.array(samples)
+    report = {
+        "edit_latency_ms": {
+            "p50": round(float(np.percentile(values, 50)), 2),
+            "p95": round(float(np.percentile(values, 95)), 2),
+            "max": round(float(values.max()), 2),
+            "n": int(values.size),
+            "debounce_ms": DEBOUNCE_SECONDS * 1000,
+            "terminal": f"headless {SIZE[0]}x{SIZE[1]}",
+        }
+    }
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
