@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, strongest_heads, word_attention_from
 from wordlens.core.engine import Engine
@@ -37,7 +37,8 @@ from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 from wordlens.tui.view import Loading, ViewState
 
-DEBOUNCE_SECONDS = 0.04
+# Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
+DEBOUNCE_SECONDS = 0.015
 Component = Literal["vectors", "model"]
 
 
@@ -115,6 +116,8 @@ class WordLensApp(App[None]):
         self.settings = settings or AnalysisSettings()
         self._initial_text = text
         self._debounce: Timer | None = None
+        self._analysis_running = False
+        self._analyze_again = False
         self._focus_follows_cursor = True
 
     # ---- layout -------------------------------------------------------------------------
@@ -197,7 +200,21 @@ class WordLensApp(App[None]):
         self.action_explore()
 
     def _analyze_now(self) -> None:
+        """Analyse the current text now, or, if an analysis is running, as soon as it ends:
+        at most one is in flight and only the newest text waits, so fast typing never queues
+        work and a pause in typing is answered after one computation."""
+        if self._analysis_running:
+            self._analyze_again = True
+            return
+        self._analysis_running = True
         self._analyze(self.query_one("#text", Input).value)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "analysis" and event.worker.is_finished:
+            self._analysis_running = False
+            if self._analyze_again:
+                self._analyze_again = False
+                self._analyze_now()
 
     @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
     def _analyze(self, text: str) -> None:
