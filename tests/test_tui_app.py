@@ -209,11 +209,14 @@ async def test_a_stale_result_arriving_late_is_dropped(tiny_vectors, tiny_model)
             await wait_for_text(pilot, app, "")
             await pilot.press(*"the q")
             await wait_for(pilot, engine.started.is_set, what="the analysis of 'the q' to start")
-            await pilot.press(*"ueen")
-            await wait_for_text(pilot, app, "the queen")
-            engine.go.set()  # now the stale result of "the q" arrives, after the newer one
+            await pilot.press(*"ueen")  # typed while "the q" is still being analysed
+            shown: list[str] = []
+            app.watch(app, "view", lambda view: shown.append(view.analysis.text if view.analysis else None))
+            engine.go.set()  # the result of "the q" now arrives, after the text moved on
             await wait_for(pilot, lambda: "the q" in app.delivered, what="the stale result to be delivered")
+            await wait_for_text(pilot, app, "the queen")
             await pilot.pause()
+            assert "the q" not in shown, "a stale result was put on screen"
             assert app.view.analysis.text == "the queen" == text_input(app).value
             assert "[CLS] the queen [SEP]" in plain(app, TokenStrip)
             assert plain(app, StaticNeighbours).splitlines()[0].startswith("queen")
