@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
+from wordlens.core import queries
 from wordlens.core.context import ContextModel
 from wordlens.core.static import StaticVectors
 from wordlens.core.text import align_tokens_to_words, split_words
@@ -65,3 +67,60 @@ def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(a
     if spec.words:
         report["unit_of_token"] = view.units.unit_of_token.tolist()
     return report
+
+
+def _vectors_summary(vectors: StaticVectors) -> dict[str, Any]:
+    return {"name": vectors.info.name, "size": vectors.info.size, "dim": vectors.info.dim}
+
+
+def similarity_report(vectors: StaticVectors, a: str, b: str) -> dict[str, Any]:
+    return {"vectors": _vectors_summary(vectors), "a": a, "b": b, "cosine": vectors.similarity(a, b)}
+
+
+def analogy_report(vectors: StaticVectors, a: str, b: str, c: str, method: str, topn: int) -> dict[str, Any]:
+    items = queries.analogy(vectors, a, b, c, method=method, topn=topn)
+    return {
+        "vectors": _vectors_summary(vectors),
+        "query": [a, b, c],
+        "method": method,
+        "items": [{"word": item.word, "score": item.score} for item in items],
+    }
+
+
+def odd_one_out_report(vectors: StaticVectors, words: Sequence[str]) -> dict[str, Any]:
+    return {"vectors": _vectors_summary(vectors), "words": list(words), "odd_one_out": queries.odd_one_out(vectors, words)}
+
+
+def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, Any]:
+    """gensim's three shipped benchmarks, scored as gensim scores them, with timings."""
+    started = time.perf_counter()
+    analogies = queries.evaluate_analogies(vectors, restrict_vocab=restrict_vocab)
+    analogy_seconds = time.perf_counter() - started
+    result: dict[str, Any] = {
+        "vectors": _vectors_summary(vectors),
+        "analogies": {
+            "accuracy": analogies.accuracy,
+            "restrict_vocab": analogies.restrict_vocab,
+            "correct": analogies.correct,
+            "incorrect": analogies.incorrect,
+            "skipped_oov": analogies.oov,
+            "file": "questions-words.txt",
+            "seconds": round(analogy_seconds, 3),
+            "sections": [
+                {"section": s.name, "accuracy": s.accuracy, "correct": s.correct, "incorrect": s.incorrect}
+                for s in analogies.sections
+            ],
+        },
+    }
+    for key, name in (("wordsim353", "wordsim353.tsv"), ("simlex999", "simlex999.txt")):
+        started = time.perf_counter()
+        pairs = queries.evaluate_pairs(vectors, queries.gensim_test_file(name), restrict_vocab=restrict_vocab)
+        result[key] = {
+            "spearman": pairs.spearman,
+            "pearson": pairs.pearson,
+            "oov_percent": pairs.oov_ratio,
+            "restrict_vocab": vectors.effective_restrict_vocab(restrict_vocab),
+            "file": name,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+    return result

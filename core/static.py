@@ -86,7 +86,7 @@ class StaticVectors:
     def similarity(self, a: str, b: str) -> float:
         missing = [w for w in (a, b) if self.key_for(w) is None]
         if missing:
-            raise InputError(_not_in_vocab_message(missing, self.info.name))
+            raise InputError(not_in_vocab_message(missing, self.info.name))
         return float(self.kv.similarity(self.key_for(a), self.key_for(b)))
 
     def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
@@ -138,7 +138,7 @@ class StaticVectors:
         return results
 
 
-def _not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
+def not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
     quoted = ", ".join(f"'{w}'" for w in words)
     verb = "is" if len(words) == 1 else "are"
     return f"{quoted} {verb} not in the vocabulary of {vectors_name}"

@@ -12,6 +12,7 @@ from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
 from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
+from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
 
 EXIT_USER_ERROR = 2
@@ -48,6 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
         "0 = the whole vocabulary)",
     )
     neighbours.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    similarity = commands.add_parser("similarity", parents=[sources], help="static cosine of two words")
+    similarity.add_argument("a", metavar="A")
+    similarity.add_argument("b", metavar="B")
+    similarity.add_argument("--json", action="store_true", help="print JSON")
+
+    analogy = commands.add_parser("analogy", parents=[sources], help="A is to B as C is to ? (man king woman)")
+    analogy.add_argument("a", metavar="A")
+    analogy.add_argument("b", metavar="B")
+    analogy.add_argument("c", metavar="C")
+    analogy.add_argument("--method", choices=("add", "mul"), default="add",
+                         help="add: 3CosAdd (default); mul: 3CosMul (Levy & Goldberg 2014)")
+    analogy.add_argument("--topn", type=_positive_int, default=10, help="answers to list (default 10)")
+    analogy.add_argument("--json", action="store_true", help="print JSON")
+
+    odd = commands.add_parser("odd-one-out", parents=[sources], help="the word that fits least (gensim doesnt_match)")
+    odd.add_argument("words", nargs="+", metavar="WORD")
+    odd.add_argument("--json", action="store_true", help="print JSON")
+
+    evaluate = commands.add_parser("evaluate", parents=[sources],
+                                   help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
+    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
+                          help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,})")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
 
     attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
@@ -98,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _neighbours(sources, args)
         if args.command == "attention":
             return _attention(sources, args)
+        if args.command in STATIC_COMMANDS:
+            return _static_query(sources, args)
         return _explore(sources, args.text)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
@@ -126,6 +153,30 @@ def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
         from wordlens.tui.tables import print_neighbours
 
         print_neighbours(report)
+    return 0
+
+
+STATIC_COMMANDS = ("similarity", "analogy", "odd-one-out", "evaluate")
+
+
+def _static_query(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core import report
+
+    vectors = sources.vectors_loader()(lambda stage, fraction: None)
+    if args.command == "similarity":
+        result = report.similarity_report(vectors, args.a, args.b)
+    elif args.command == "analogy":
+        result = report.analogy_report(vectors, args.a, args.b, args.c, method=args.method, topn=args.topn)
+    elif args.command == "odd-one-out":
+        result = report.odd_one_out_report(vectors, args.words)
+    else:
+        result = report.evaluate_report(vectors, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        _print_json(result)
+    else:
+        from wordlens.tui.tables import print_static_query
+
+        print_static_query(args.command, result)
     return 0
 
 

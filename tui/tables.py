@@ -71,3 +71,50 @@ def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
     for token, row in zip(tokens, matrix):
         table.add_row(token, *(Text(f"{value:.2f}", style=heat_style(float(value))) for value in row))
     return table
+
+
+def print_static_query(command: str, result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    vectors = result["vectors"]
+    console.print(f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d")
+    if command == "similarity":
+        console.print(f"cosine({result['a']}, {result['b']}) = [bold]{result['cosine']:.4f}[/]")
+    elif command == "analogy":
+        a, b, c = result["query"]
+        method = {"add": "3CosAdd", "mul": "3CosMul"}[result["method"]]
+        console.print(f"{a} : {b} :: {c} : ?   [dim]({method}; the query words are excluded)[/]")
+        table = Table(show_edge=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("word")
+        table.add_column("score", justify="right")
+        for rank, item in enumerate(result["items"], start=1):
+            table.add_row(str(rank), item["word"], f"{item['score']:.4f}")
+        console.print(table)
+    elif command == "odd-one-out":
+        console.print(f"odd one out of {', '.join(result['words'])}: [bold]{result['odd_one_out']}[/]")
+    else:
+        _print_evaluation(result, console)
+
+
+def _print_evaluation(result: dict[str, Any], console: Console) -> None:
+    analogies = result["analogies"]
+    table = Table(title="gensim's benchmarks", title_justify="left", show_edge=False)
+    table.add_column("benchmark")
+    table.add_column("score", justify="right")
+    table.add_column("notes", style="dim")
+    table.add_row("analogies (questions-words)", f"{analogies['accuracy']:.4f} accuracy",
+                  f"{analogies['correct']:,} of {analogies['correct'] + analogies['incorrect']:,}; "
+                  f"{analogies['skipped_oov']} skipped (OOV); top {analogies['restrict_vocab']:,} words; "
+                  f"{analogies['seconds']:.1f} s")
+    for key, title in (("wordsim353", "WordSim353"), ("simlex999", "SimLex-999")):
+        pairs = result[key]
+        table.add_row(title, f"{pairs['spearman']:.4f} Spearman",
+                      f"Pearson {pairs['pearson']:.4f}; {pairs['oov_percent']:.1f}% pairs OOV")
+    console.print(table)
+    sections = Table(title="analogies by section", title_justify="left", show_edge=False)
+    sections.add_column("section")
+    sections.add_column("accuracy", justify="right")
+    sections.add_column("questions", justify="right", style="dim")
+    for section in analogies["sections"]:
+        sections.add_row(section["section"], f"{section['accuracy']:.3f}", str(section["correct"] + section["incorrect"]))
+    console.print(sections)
