@@ -53,6 +53,7 @@ class ContextModel:
         self.model = model
         # Fast tokenizers refuse concurrent calls ("Already borrowed"); analyses run in threads.
         self._lock = threading.Lock()
+        self._embedding_units: np.ndarray | None = None
         config = model.config
         max_positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 512)
         max_tokens = min(int(tokenizer.model_max_length or max_positions), int(max_positions))
@@ -68,6 +69,15 @@ class ContextModel:
             device=device,
             causal=causal_mask(warm.attentions),
         )
+
+    def input_embedding_units(self) -> np.ndarray:
+        """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length."""
+        with self._lock:
+            if self._embedding_units is None:
+                table = self.model.get_input_embeddings().weight.detach().float().cpu().numpy()
+                norms = np.linalg.norm(table, axis=1, keepdims=True)
+                self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
+        return self._embedding_units
 
     def encode(self, text: str, max_tokens: int | None = None) -> Encoding:
         limit = max_tokens or self.info.max_tokens

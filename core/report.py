@@ -6,6 +6,7 @@ import time
 from typing import Any, Sequence
 
 from wordlens.core import queries
+from wordlens.core.analysis import Analysis
 from wordlens.core.context import ContextModel
 from wordlens.core.static import StaticVectors
 from wordlens.core.text import align_tokens_to_words, split_words
@@ -124,3 +125,22 @@ def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, An
             "seconds": round(time.perf_counter() - started, 3),
         }
     return result
+
+
+def compare_report(first: Analysis, second: Analysis, word: str, vectors: StaticVectors) -> dict[str, Any]:
+    """The same word in two sentences: static cosine (1.0: one vector per word) beside the
+    contextual cosine at every layer, and how the shared words' attention maps differ per head."""
+    from wordlens.core.contextual import compare
+
+    result = compare(first, second, word, vectors)
+    model = first.context.model
+    return {
+        "vectors": _vectors_summary(vectors),
+        "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
+        "texts": [first.text, second.text],
+        "word": result.word,
+        "static_cosine": result.static_cosine,
+        "layers": [float(value) for value in result.layers],
+        "attention_difference": None if result.attention_difference is None
+        else result.attention_difference.tolist(),
+    }

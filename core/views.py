@@ -241,3 +241,27 @@ def causal_mask(attentions: np.ndarray) -> bool:
         return False
     upper = np.triu(np.ones((size, size), dtype=bool), k=1)
     return bool(np.all(attentions[..., upper] == 0))
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, ties given their average rank (as Spearman's rho needs)."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    sorted_values = values[order]
+    start = 0
+    while start < len(values):
+        end = start
+        while end + 1 < len(values) and sorted_values[end + 1] == sorted_values[start]:
+            end += 1
+        ranks[order[start : end + 1]] = (start + end) / 2.0 + 1.0
+        start = end + 1
+    return ranks
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rho: the Pearson correlation of the ranks; NaN if either side is constant."""
+    ranks_a, ranks_b = _ranks(np.asarray(a)), _ranks(np.asarray(b))
+    ranks_a -= ranks_a.mean()
+    ranks_b -= ranks_b.mean()
+    denominator = np.sqrt((ranks_a**2).sum() * (ranks_b**2).sum())
+    return float((ranks_a * ranks_b).sum() / denominator) if denominator > 0 else float("nan")

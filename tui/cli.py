@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,})")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
+    compare = commands.add_parser("compare", parents=[sources],
+                                  help="the same word in two sentences: static vs contextual cosine per layer")
+    compare.add_argument("text_a", metavar="TEXT_A")
+    compare.add_argument("text_b", metavar="TEXT_B")
+    compare.add_argument("--word", required=True, metavar="W", help="a word that both sentences contain")
+    compare.add_argument("--json", action="store_true", help="print JSON")
+
     attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
     attention.add_argument("--layer", type=_non_negative_int,
@@ -123,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _neighbours(sources, args)
         if args.command == "attention":
             return _attention(sources, args)
+        if args.command == "compare":
+            return _compare(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         return _explore(sources, args.text)
@@ -177,6 +186,23 @@ def _static_query(sources: Sources, args: argparse.Namespace) -> int:
         from wordlens.tui.tables import print_static_query
 
         print_static_query(args.command, result)
+    return 0
+
+
+def _compare(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.report import compare_report
+
+    engine = Engine.from_sources(sources)
+    vectors = engine.load_vectors()
+    engine.load_model()
+    result = compare_report(engine.analyze(args.text_a), engine.analyze(args.text_b), args.word, vectors)
+    if args.json:
+        _print_json(result)
+    else:
+        from wordlens.tui.tables import print_comparison
+
+        print_comparison(result)
     return 0
 
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from wordlens.tui.colors import heat_style
+from wordlens.tui.colors import bar, heat_style
 
 
 def print_neighbours(report: dict[str, Any], console: Console | None = None) -> None:
@@ -118,3 +118,24 @@ def _print_evaluation(result: dict[str, Any], console: Console) -> None:
     for section in analogies["sections"]:
         sections.add_row(section["section"], f"{section['accuracy']:.3f}", str(section["correct"] + section["incorrect"]))
     console.print(sections)
+
+
+def print_comparison(result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    first, second = result["texts"]
+    console.print(f"[bold]{result['word']}[/] in  A: {first!r}\n{' ' * len(result['word'])}    B: {second!r}")
+    console.print(f"static cosine ({result['vectors']['name']}): [bold]{result['static_cosine']:.3f}[/] "
+                  "[dim](one vector per word, whatever the sentence)[/]")
+    table = Table(title=f"contextual cosine, {result['model']['name']}", title_justify="left", show_edge=False)
+    table.add_column("layer", justify="right")
+    table.add_column("cosine", justify="right")
+    table.add_column("")
+    for layer, value in enumerate(result["layers"]):
+        table.add_row("embeddings" if layer == 0 else str(layer), f"{value:.3f}", bar(max(0.0, value), 30))
+    console.print(table)
+    difference = result["attention_difference"]
+    if difference is not None:
+        values = np.asarray(difference)
+        layer, head = np.unravel_index(values.argmax(), values.shape)
+        console.print(f"attention between the shared words differs most at layer {layer}, head {head} "
+                      f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
