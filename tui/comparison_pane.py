@@ -20,6 +20,7 @@ from wordlens.core.analysis import (
     strongest_heads,
     word_attention_from,
 )
+from wordlens.core.contextual import drift
 from wordlens.core.views import select_matrix
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
@@ -95,7 +96,27 @@ class Comparison(Widget):
             f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
             style="dim italic",
         )
+        _append_drift(text, analysis, view)
         return text
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
+    scaled = np.clip((np.asarray(values) - low) / (high - low), 0.0, 1.0)
+    return "".join(SPARK[min(len(SPARK) - 1, int(value * len(SPARK)))] for value in scaled)
+
+
+def _append_drift(text: Text, analysis: Analysis, view: ViewState) -> None:
+    """How far attention moves the focused token from its context-free (layer 0) vector."""
+    if not 0 <= view.focus < len(analysis.context.tokens):
+        return
+    values = drift(analysis.context, view.focus)
+    text.append("\ncontext drift ", style="dim")
+    text.append(sparkline(values), style="magenta")
+    text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
+                style="dim")
 
 
 def _append_summary(
