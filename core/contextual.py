@@ -252,8 +252,8 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     index = vocab[token]
     scores = table @ table[index]
     scores[index] = -np.inf
-    best = np.argpartition(-scores, topn)[:topn]
-    best = best[np.argsort(-scores[best])]
+    topn = min(topn, len(scores) - 1)
+    best = top_k_rows(scores[None, :], topn)[0]
     tokens = model.tokenizer.convert_ids_to_tokens(best.tolist())
     return [(t, float(scores[i])) for t, i in zip(tokens, best)]
 

@@ -323,7 +323,8 @@ class WordLensApp(App[None]):
         if context is None:
             return
         title = f"[b]{escape(context.model.name)}[/]: every layer × head · ↑↓←→ move · enter open · esc close"
-        self.push_screen(OverviewScreen(context.attentions, self.view.layer, self.view.head, title), self._open_head)
+        overview = OverviewScreen(context.attentions, self.view.layer, self.view.head, title, causal=context.model.causal)
+        self.push_screen(overview, self._open_head)
 
     def action_metrics(self) -> None:
         context = self._current_context()

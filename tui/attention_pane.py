@@ -34,6 +34,8 @@ FOCUS_LABEL_STYLE = Style(color="#000000", bgcolor="#5fd7ff", bold=True)
 SELECTED_LABEL_STYLE = Style(color="#000000", bgcolor="#87af87", bold=True)
 TARGET_LABEL_STYLE = Style(color="#000000", bgcolor="#d7d7d7", bold=True)
 MASKED_STYLE = Style(color="#444444", bgcolor="#1c1c1c")
+# Every segment carries a style: Textual's NO_COLOR filter reads the colour of each one.
+PLAIN = Style()
 
 
 def label(token: str, width: int) -> str:
@@ -113,7 +115,7 @@ class AttentionGrid(ScrollView, can_focus=True):
         grid = self.view.grid
         width = self.scrollable_content_region.width
         if grid is None:
-            return Strip.blank(width)
+            return Strip.blank(width, PLAIN)
         key = (id(self.view), self.scroll_x, self.scroll_y, width, self.app.no_color)
         if key != self._strip_key:
             self._strips.clear()
@@ -128,15 +130,15 @@ class AttentionGrid(ScrollView, can_focus=True):
         last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
         columns = range(first_column, last_column)
         if y < HEADER_ROWS:
-            segments = [Segment(" " * label_width)] + self._header(grid, columns, cell)
+            segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, cell)
         else:
             first_row = (int(self.scroll_y) + y - HEADER_ROWS) * per_line
             if first_row >= len(grid.labels):
-                return Strip.blank(width)
+                return Strip.blank(width, PLAIN)
             rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
-            segments = [self._row_label(grid, rows[0], label_width)]
+            segments = [self._row_label(grid, rows, label_width)]
             segments += self._cells(grid, rows, columns, cell)
-        return Strip(segments).crop(0, width).extend_cell_length(width)
+        return Strip(segments).crop(0, width).extend_cell_length(width, PLAIN)
 
     def _header(self, grid: View, columns: range, cell: int) -> list[Segment]:
         target_row = self.view.row_of_token(self.view.target)
@@ -152,10 +154,13 @@ class AttentionGrid(ScrollView, can_focus=True):
             segments.append(Segment(label(grid.labels[column], cell - 1).ljust(cell), style))
         return segments
 
-    def _row_label(self, grid: View, row: int, label_width: int) -> Segment:
+    def _row_label(self, grid: View, rows: list[int], label_width: int) -> Segment:
+        """The label of a line: its row, or in dense mode the first of its two rows (the marker
+        also flags the focus on the second)."""
         view = self.view
         selected = view.selected_rows
         focus_row = view.row_of_token(view.focus)
+        row = focus_row if focus_row in rows else rows[0]
         if row == focus_row:
             style, marker = FOCUS_LABEL_STYLE, "▶"
         elif row in selected:
@@ -170,12 +175,13 @@ class AttentionGrid(ScrollView, can_focus=True):
         no_color = self.app.no_color
         focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
         segments = []
-        if len(rows) == 2:  # dense: upper half = first row, lower half = second row
-            top, bottom = rows
+        if self.view.dense:  # upper half = first row, lower half = second row (or nothing)
+            top, bottom = rows[0], rows[-1]
             for column in columns:
                 upper = _cell_style(grid.matrix[top, column], causal and column > top)
                 lower = _cell_style(grid.matrix[bottom, column], causal and column > bottom)
-                segments.append(Segment("▀", Style(color=upper.bgcolor, bgcolor=lower.bgcolor)))
+                lower_color = lower.bgcolor if len(rows) == 2 else None
+                segments.append(Segment("▀", Style(color=upper.bgcolor, bgcolor=lower_color)))
             return segments
         (row,) = rows
         for column in columns:

@@ -21,7 +21,7 @@ from wordlens.core.analysis import (
     word_attention_from,
 )
 from wordlens.core.contextual import drift
-from wordlens.core.views import select_matrix
+from wordlens.tui.view import MAX_ROWS, RenderCache, token_matrix, window_around
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
 from wordlens.tui.view import ViewState
@@ -38,7 +38,14 @@ class Comparison(Widget):
     DEFAULT_CSS = "Comparison { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState, layout=True)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache = RenderCache()
+
     def render(self) -> Text:
+        return self._cache.get(self.view, self.size.width, self._build)
+
+    def _build(self) -> Text:
         view = self.view
         analysis = view.analysis
         if analysis is None or analysis.static is None or analysis.context is None:
@@ -59,7 +66,7 @@ class Comparison(Widget):
                 style="italic",
             )
         context = analysis.context
-        matrix = select_matrix(context.attentions, view.spec)
+        matrix = token_matrix(analysis, view.aggregate, view.layer, view.head)
         attention = attention_from_word(matrix, context.token_word, focused, len(analysis.words))
         pieces = context.tokens_of(focused)
         special_mass = float(matrix[pieces][:, context.special].sum(axis=-1).mean()) if pieces.size else 0.0
@@ -71,6 +78,7 @@ class Comparison(Widget):
         # each measure: "0.75 " then its bar then a space; the bars take what is left
         bar_width = max(0, min(12, (width - word_column - 12 - (14 if show_strongest else 0)) // 2))
         others = [w for w in range(len(analysis.words)) if w != focused]
+        shown = window_around(others, focused, MAX_ROWS)
 
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(analysis.words[focused].text, style="bold reverse")
@@ -80,7 +88,9 @@ class Comparison(Widget):
         text.append(f"{'attn' if bar_width < 8 else 'attn ' + view.spec.short():<{bar_width + 6}}", style="dim cyan")
         if show_strongest:
             text.append("strongest head", style="dim")
-        for w in others:
+        if shown and shown[0] != others[0]:
+            text.append(f"\n… {others.index(shown[0])} words before", style="dim italic")
+        for w in shown:
             text.append(f"\n{analysis.words[w].text[:word_column - 1]:<{word_column}}")
             if np.isnan(cosines[w]):
                 text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
@@ -92,6 +102,8 @@ class Comparison(Widget):
             if show_strongest:
                 best = strongest[w]
                 text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
+        if shown and shown[-1] != others[-1]:
+            text.append(f"\n… {len(others) - 1 - others.index(shown[-1])} words after", style="dim italic")
         text.append(
             f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
             style="dim italic",

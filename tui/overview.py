@@ -21,7 +21,9 @@ from wordlens.tui.colors import heat_level, level_style
 LABEL_WIDTH = 4
 CURSOR_STYLE = Style(color="#000000", bgcolor="#5fd7ff", bold=True)
 CURSOR_EDGE_STYLE = Style(color="#5fd7ff")
+MASKED_COLOR = Style.parse("on #1c1c1c").bgcolor
 LABEL_STYLE = Style(color="#8a8a8a")
+PLAIN = Style()  # every segment needs a style: Textual's NO_COLOR filter reads each one
 
 
 def resample(matrix: np.ndarray, rows: int, columns: int) -> np.ndarray:
@@ -80,36 +82,42 @@ class Thumbnails(Widget, can_focus=True):
             self._cache[key] = resample(self.attentions[layer, head], rows * 2, width)
         return self._cache[key]
 
+    def _color(self, value: float, row: int, column: int, rows: int, columns: int):
+        """The cell's colour; above the diagonal of a causal model, the masked colour."""
+        if self.causal and column / columns > (row + 1) / rows:
+            return MASKED_COLOR
+        return level_style(heat_level(value)).bgcolor
+
     def render_line(self, y: int) -> Strip:
         width, rows = self.thumb_size()
         if y == 0:
-            segments = [Segment(" " * LABEL_WIDTH)]
+            segments = [Segment(" " * LABEL_WIDTH, PLAIN)]
             for head in range(self.heads):
                 style = CURSOR_STYLE if head == self.cursor[1] else LABEL_STYLE
                 segments.append(Segment(f"H{head}".ljust(width + 1)[: width + 1], style))
-            return Strip(segments).extend_cell_length(self.size.width)
+            return Strip(segments).extend_cell_length(self.size.width, PLAIN)
         band, line = divmod(y - 1, rows + 1)
         if band >= self.layers:
-            return Strip.blank(self.size.width)
+            return Strip.blank(self.size.width, PLAIN)
         layer = band
         segments = []
         if line == 0:
             style = CURSOR_STYLE if layer == self.cursor[0] else LABEL_STYLE
             segments.append(Segment(f"L{layer}".ljust(LABEL_WIDTH - 1) + " ", style))
         else:
-            segments.append(Segment(" " * LABEL_WIDTH))
+            segments.append(Segment(" " * LABEL_WIDTH, PLAIN))
         for head in range(self.heads):
             is_cursor = (layer, head) == self.cursor
             if line == rows:  # the gap row under a band
                 segments.append(Segment(("▔" * width if is_cursor else " " * width) + " ", CURSOR_EDGE_STYLE))
                 continue
             thumb = self._thumb(layer, head, width, rows)
-            top, bottom = thumb[line * 2], thumb[line * 2 + 1]
-            for top_value, bottom_value in zip(top, bottom):
-                top_style, bottom_style = level_style(heat_level(top_value)), level_style(heat_level(bottom_value))
-                segments.append(Segment("▀", Style(color=top_style.bgcolor, bgcolor=bottom_style.bgcolor)))
+            for column, (top_value, bottom_value) in enumerate(zip(thumb[line * 2], thumb[line * 2 + 1])):
+                top_color = self._color(top_value, line * 2, column, rows * 2, width)
+                bottom_color = self._color(bottom_value, line * 2 + 1, column, rows * 2, width)
+                segments.append(Segment("▀", Style(color=top_color, bgcolor=bottom_color)))
             segments.append(Segment("▌" if is_cursor else " ", CURSOR_EDGE_STYLE))
-        return Strip(segments).crop(0, self.size.width).extend_cell_length(self.size.width)
+        return Strip(segments).crop(0, self.size.width).extend_cell_length(self.size.width, PLAIN)
 
 
 class OverviewScreen(ModalScreen[tuple[int, int] | None]):
@@ -123,15 +131,16 @@ class OverviewScreen(ModalScreen[tuple[int, int] | None]):
     OverviewScreen Thumbnails { height: 1fr; }
     """
 
-    def __init__(self, attentions: np.ndarray, layer: int, head: int, title: str) -> None:
+    def __init__(self, attentions: np.ndarray, layer: int, head: int, title: str, causal: bool = False) -> None:
         super().__init__()
         self.attentions = attentions
+        self.causal = causal
         self.start = (layer, head)
         self.title_text = title
 
     def compose(self) -> ComposeResult:
         yield Static(self.title_text)
-        yield Thumbnails(self.attentions, self.start)
+        yield Thumbnails(self.attentions, self.start, causal=self.causal)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -9,7 +9,7 @@ from textual.widget import Widget
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import ViewState
+from wordlens.tui.view import MAX_ROWS, RenderCache, ViewState, window_around
 
 WORD_COLUMN = 12
 
@@ -20,7 +20,14 @@ class StaticNeighbours(Widget):
     DEFAULT_CSS = "StaticNeighbours { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState, layout=True)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._cache = RenderCache()
+
     def render(self) -> Text:
+        return self._cache.get(self.view, self.size.width, self._build)
+
+    def _build(self) -> Text:
         view = self.view
         static = view.analysis.static if view.analysis else None
         if static is None:
@@ -38,8 +45,13 @@ class StaticNeighbours(Widget):
             _append_focused(text, static.neighbours[focused], static.vectors.name, width)
         text.append("\nevery word", style="bold")
         text.append(f"  (nearest of the {static.restrict_vocab:,} most frequent)\n", style="dim")
-        for index, found in enumerate(static.neighbours):
-            _append_compact(text, found, width, is_focused=index == focused)
+        indices = window_around(list(range(len(static.neighbours))), focused or 0, MAX_ROWS)
+        if indices and indices[0] > 0:
+            text.append(f" … {indices[0]} words before\n", style="dim italic")
+        for index in indices:
+            _append_compact(text, static.neighbours[index], width, is_focused=index == focused)
+        if indices and indices[-1] < len(static.neighbours) - 1:
+            text.append(f" … {len(static.neighbours) - 1 - indices[-1]} words after\n", style="dim italic")
         text.rstrip()
         return text
 

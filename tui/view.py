@@ -8,7 +8,13 @@ from functools import lru_cache
 import numpy as np
 
 from wordlens.core.analysis import Analysis
-from wordlens.core.views import Aggregate, View, ViewSpec, build_view
+from wordlens.core.views import Aggregate, View, ViewSpec, build_view, select_matrix
+
+
+@lru_cache(maxsize=8)
+def token_matrix(analysis: Analysis, aggregate: Aggregate, layer: int, head: int) -> np.ndarray:
+    """(T, T) the selected head or aggregate, at token level, computed once per analysis."""
+    return select_matrix(analysis.context.attentions, ViewSpec(aggregate, layer, head))
 
 
 @lru_cache(maxsize=8)  # rollout of a 512-token input costs ~0.1 s: compute it once per view
@@ -131,3 +137,30 @@ class ViewState:
             if span is not None and span[0] < position:
                 best = unit
         return best
+
+
+MAX_ROWS = 40  # long inputs: list the rows around the focused word; rendering thousands stalls
+
+
+def window_around(items: list[int], center: int, size: int) -> list[int]:
+    """At most `size` consecutive items (sorted), centred on where `center` falls among them."""
+    if len(items) <= size:
+        return items
+    position = int(np.searchsorted(items, center))
+    start = max(0, min(position - size // 2, len(items) - size))
+    return items[start : start + size]
+
+
+class RenderCache:
+    """A widget's last render, reused while the view and width are the same: an auto-height
+    widget is rendered twice per refresh (to measure, then to paint)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[ViewState, int] | None = None
+        self._value = None
+
+    def get(self, view: ViewState, width: int, build):
+        if self._key is None or self._key[0] is not view or self._key[1] != width:
+            self._value = build()
+            self._key = (view, width)
+        return self._value
