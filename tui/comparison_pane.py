@@ -10,8 +10,6 @@ from functools import lru_cache
 
 import numpy as np
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from wordlens.core.analysis import (
     Analysis,
@@ -21,10 +19,10 @@ from wordlens.core.analysis import (
     word_attention_from,
 )
 from wordlens.core.contextual import drift
-from wordlens.tui.view import MAX_ROWS, RenderCache, token_matrix, window_around
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import ViewState
+from wordlens.tui.view import MAX_ROWS, ViewState, token_matrix, window_around
+from wordlens.tui.view_text import ViewText
 
 
 
@@ -34,18 +32,8 @@ def _strongest_heads_from(analysis: Analysis, word: int) -> list[StrongestHead]:
     return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
 
 
-class Comparison(Widget):
-    DEFAULT_CSS = "Comparison { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
-    view: reactive[ViewState] = reactive(ViewState, layout=True)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._cache = RenderCache()
-
-    def render(self) -> Text:
-        return self._cache.get(self.view, self.size.width, self._build)
-
-    def _build(self) -> Text:
+class Comparison(ViewText):
+    def build(self) -> Text:
         view = self.view
         analysis = view.analysis
         if analysis is None or analysis.static is None or analysis.context is None:

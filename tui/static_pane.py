@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, RenderCache, ViewState, window_around
+from wordlens.tui.view import MAX_ROWS, window_around
+from wordlens.tui.view_text import ViewText
 
 WORD_COLUMN = 12
 
 
-class StaticNeighbours(Widget):
+class StaticNeighbours(ViewText):
     """Renders from the view state; sits in a scrolling, titled container."""
 
-    DEFAULT_CSS = "StaticNeighbours { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
-    view: reactive[ViewState] = reactive(ViewState, layout=True)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._cache = RenderCache()
-
-    def render(self) -> Text:
-        return self._cache.get(self.view, self.size.width, self._build)
-
-    def _build(self) -> Text:
+    def build(self) -> Text:
         view = self.view
         static = view.analysis.static if view.analysis else None
         if static is None:

@@ -149,18 +149,3 @@ def window_around(items: list[int], center: int, size: int) -> list[int]:
     position = int(np.searchsorted(items, center))
     start = max(0, min(position - size // 2, len(items) - size))
     return items[start : start + size]
-
-
-class RenderCache:
-    """A widget's last render, reused while the view and width are the same: an auto-height
-    widget is rendered twice per refresh (to measure, then to paint)."""
-
-    def __init__(self) -> None:
-        self._key: tuple[ViewState, int] | None = None
-        self._value = None
-
-    def get(self, view: ViewState, width: int, build):
-        if self._key is None or self._key[0] is not view or self._key[1] != width:
-            self._value = build()
-            self._key = (view, width)
-        return self._value
