@@ -97,12 +97,20 @@ def _word_matrices(analysis: Analysis, shared: list[str]) -> np.ndarray:
     return np.divide(sub, sums, out=np.zeros_like(sub), where=sums > 0)
 
 
+def _words_with_tokens(analysis: Analysis) -> list[str]:
+    """The sentence's distinct words (lowercased, first occurrence) that reached the model."""
+    first_index: dict[str, int] = {}
+    for index, word in enumerate(analysis.words):
+        first_index.setdefault(word.text.lower(), index)
+    reached = set(analysis.context.token_word[analysis.context.token_word >= 0].tolist())
+    return [word for word, index in first_index.items() if index in reached]
+
+
 def shared_word_attention_difference(first: Analysis, second: Analysis) -> np.ndarray | None:
     """(layers, heads) mean absolute difference of the two attention maps restricted to the
     words both sentences contain (each map renormalised over those words); None if < 2 shared."""
-    words_a = [w.text.lower() for w in first.words]
-    words_b = {w.text.lower() for w in second.words}
-    shared = list(dict.fromkeys(word for word in words_a if word in words_b))
+    shared = sorted(set(_words_with_tokens(first)) & set(_words_with_tokens(second)),
+                    key=_words_with_tokens(first).index)
     if len(shared) < 2:
         return None
     return np.abs(_word_matrices(first, shared) - _word_matrices(second, shared)).mean(axis=(-1, -2))
@@ -114,7 +122,8 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     than three pairs. High: the head follows meaning; near 0: position, syntax or specials."""
     context, static = analysis.context, analysis.static
     n_words = len(analysis.words)
-    known = np.flatnonzero(~np.isnan(np.diag(static.cosine)))
+    reached_model = np.bincount(context.token_word[context.token_word >= 0], minlength=n_words) > 0
+    known = np.flatnonzero(~np.isnan(np.diag(static.cosine)) & reached_model)  # cut words have no tokens
     layers, heads = context.attentions.shape[:2]
     result = np.full((layers, heads), np.nan, dtype=np.float32)
     pairs = [(i, j) for a, i in enumerate(known) for j in known[a + 1 :]]
@@ -123,7 +132,14 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     unit_of_token = np.where(context.token_word >= 0, context.token_word, n_words)
     merged = merge_to_units(context.attentions, unit_of_token, n_words + 1)
     rows, columns = np.array(pairs).T
-    static_scores = static.cosine[rows, columns]
+    # A repeated word pair must tie exactly in rank, but float32 products of the same two
+    # vectors can differ in the last bit: read every pair at its first occurrence, in order.
+    first_of_key: dict[str, int] = {}
+    canonical = np.array([first_of_key.setdefault(found.key, index) if found.key else index
+                          for index, found in enumerate(static.neighbours)])
+    low = np.minimum(canonical[rows], canonical[columns])
+    high = np.maximum(canonical[rows], canonical[columns])
+    static_scores = static.cosine[low, high]
     attention_scores = merged[..., rows, columns] + merged[..., columns, rows]  # (L, H, pairs)
     for layer in range(layers):
         for head in range(heads):

@@ -188,8 +188,13 @@ def evaluate_pairs(
     import logging
 
     logging.getLogger("gensim").setLevel(logging.ERROR)
-    pearson, spearman, oov_ratio = vectors.kv.evaluate_word_pairs(
-        str(path), restrict_vocab=vectors.effective_restrict_vocab(restrict_vocab)
-    )
+    restrict = vectors.effective_restrict_vocab(restrict_vocab)
+    try:
+        pearson, spearman, oov_ratio = vectors.kv.evaluate_word_pairs(str(path), restrict_vocab=restrict)
+    except ValueError as error:  # gensim/scipy: no (or too few) pairs with both words known
+        raise InputError(
+            f"{Path(path).name}: too few word pairs are in the {restrict:,} most frequent words of "
+            f"{vectors.info.name} to score ({error})"
+        ) from error
     lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
     return PairScore(float(pearson[0]), float(spearman[0]), float(oov_ratio), len(lines))

@@ -91,12 +91,13 @@ class StaticVectors:
 
     def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
         """Word x word cosine similarity; rows and columns of out-of-vocabulary words are NaN."""
-        units = np.full((len(words), self.info.dim), np.nan, dtype=np.float32)
+        units = np.full((len(words), self.info.dim), np.nan, dtype=np.float64)  # small: exact where it can be
         for i, word in enumerate(words):
             key = self.key_for(word)
             if key is not None:
-                index = self.kv.key_to_index[key]
-                units[i] = self.kv.vectors[index] * self._inverse_norms[index]
+                vector = np.asarray(self.kv.vectors[self.kv.key_to_index[key]], dtype=np.float64)
+                norm = np.linalg.norm(vector)
+                units[i] = vector / norm if norm > 0 else 0.0
         return units @ units.T
 
     def neighbours(

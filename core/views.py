@@ -81,9 +81,10 @@ def merge_to_units(matrix: np.ndarray, unit_of_token: np.ndarray, n_units: int) 
     attention *from* a unit the mean over its tokens' rows. Rows that summed to 1 still do."""
     membership = np.zeros((matrix.shape[-1], n_units), dtype=np.float64)
     membership[np.arange(matrix.shape[-1]), unit_of_token] = 1.0
-    sizes = membership.sum(axis=0)
+    sizes = membership.sum(axis=0)[:, None]
     to_units = matrix.astype(np.float64) @ membership  # (T, U)
-    from_units = (membership.T @ to_units) / sizes[:, None]
+    summed = membership.T @ to_units
+    from_units = np.divide(summed, sizes, out=np.zeros_like(summed), where=sizes > 0)  # a unit with no tokens: 0
     return from_units.astype(np.float32)
 
 

@@ -71,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[sources],
                                    help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
     evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
-                          help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,})")
+                          help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
+                          "0 = the whole vocabulary)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
     compare = commands.add_parser("compare", parents=[sources],
