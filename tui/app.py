@@ -144,14 +144,18 @@ class WordLensApp(App[None]):
         self.query_one("#sentence").border_title = "sentence"
         self.query_one("#static").border_title = "static neighbours"
         self.query_one("#comparison").border_title = "static cosine vs attention"
-        self._load("vectors")
-        self._load("model")
+        # Loading imports torch and gensim, which hold the GIL for seconds: paint first.
+        self.call_after_refresh(self._start_loading)
         text_input = self.query_one("#text", Input)
         self.watch(text_input, "selection", self._on_text_cursor_moved, init=False)
         text_input.focus()
         self._analyze_now()
 
     # ---- loading models -----------------------------------------------------------------
+    def _start_loading(self) -> None:
+        self._load("model")
+        self._load("vectors")
+
     def _load(self, component: Component) -> None:
         # A daemon thread, not a worker: quitting while torch is still importing must not wait
         # for it (workers run in the event loop's executor, which is joined at exit).
