@@ -177,3 +177,20 @@ def bundled_engine():
     engine.load_vectors()
     engine.load_model()
     return engine
+
+
+@pytest.fixture(scope="session")
+def reference_glove():
+    """GloVe read straight from the package files into a fresh gensim KeyedVectors: the
+    reference the real-model tests compare wordlens's answers with."""
+    import pyarrow.parquet as parquet
+    from gensim.models import KeyedVectors
+
+    from wordlens.core.sources import bundled_glove_files
+
+    matrix_path, words_path = bundled_glove_files()
+    words = parquet.read_table(words_path).column(0).to_pylist()
+    matrix = np.load(matrix_path)
+    keyed_vectors = KeyedVectors(vector_size=matrix.shape[1])
+    keyed_vectors.add_vectors(words, matrix)
+    return keyed_vectors

@@ -13,21 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import TINY_HEADS, TINY_LAYERS
-from wordlens.tui.cli import main
+from cli_support import never_open_the_explorer, run, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 
 # "[CLS] the queen walk ##s quick ##ly , walk ##ing ##s . [SEP]": two 2-piece words, one 3-piece word.
 TEXT = "the queen walks quickly, walkings."
 MULTI_PIECE_WORDS = {"walks": 2, "quickly": 2, "walkings": 3}
-
-
-@pytest.fixture(autouse=True)
-def never_open_the_explorer(monkeypatch):
-    from wordlens.tui.app import WordLensApp
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("the explorer was opened")
-
-    monkeypatch.setattr(WordLensApp, "run", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -37,31 +27,11 @@ def tokenizer(tiny_model_dir):
     return transformers.AutoTokenizer.from_pretrained(str(tiny_model_dir))
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(arg) for arg in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def attention_json(capsys, model_dir, *options, text: str = TEXT) -> dict:
     code, out, err = run(capsys, "attention", text, "--model", model_dir, *options, "--json")
     assert code == 0, err
     assert out.count("\n") == 1  # one JSON document, one line
     return json.loads(out)
-
-
-def assert_one_line_error(code: int, out: str, err: str, *mentions: str) -> None:
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("wordlens: error: ")
-    for mention in mentions:
-        assert mention in lines[0], lines[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY_HEADS, TINY_LAYERS, make_tiny_keyed_vectors
+from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 from wordlens.tui.cli import main
 
 # gensim's own most_similar_cosmul calls its deprecated init_sims: not ours to fix
@@ -41,43 +42,6 @@ def reference_kv(vectors_file):
     from gensim.models import KeyedVectors
 
     return KeyedVectors.load_word2vec_format(str(vectors_file), binary=True)
-
-
-@pytest.fixture(autouse=True)
-def never_open_the_explorer(monkeypatch):
-    """A test that reaches the TUI by mistake fails instead of taking over the terminal."""
-    from wordlens.tui.app import WordLensApp
-
-    def refuse(self, *args, **kwargs):
-        raise AssertionError("the explorer was opened")
-
-    monkeypatch.setattr(WordLensApp, "run", refuse)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(arg) for arg in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv) -> dict:
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
-
-
-def assert_one_line_error(code: int, out: str, err: str, *mentions: str) -> None:
-    assert code == 2
-    assert out == ""
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("wordlens: error: ")
-    for mention in mentions:
-        assert mention in lines[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,22 +259,6 @@ def test_compare_needs_the_word_option(capsys, vectors_file, tiny_model_dir):
 # ---------------------------------------------------------------------------------------------
 # The bundled GloVe 6B 50d and all-MiniLM-L6-v2
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def reference_glove():
-    """GloVe read straight from the package files into a fresh gensim KeyedVectors."""
-    import pyarrow.parquet as parquet
-    from gensim.models import KeyedVectors
-
-    from wordlens.core.sources import bundled_glove_files
-
-    matrix_path, words_path = bundled_glove_files()
-    words = parquet.read_table(words_path).column(0).to_pylist()
-    matrix = np.load(matrix_path)
-    keyed_vectors = KeyedVectors(vector_size=matrix.shape[1])
-    keyed_vectors.add_vectors(words, matrix)
-    return keyed_vectors
 
 
 @pytest.fixture(scope="session")

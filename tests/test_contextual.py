@@ -8,7 +8,6 @@ written out with numpy and scipy.
 from __future__ import annotations
 
 import re
-import string
 from itertools import product
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from conftest import TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_MAX_POSITIONS, TINY_VECTORS, TINY_WORDS
+from conftest import TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_MAX_POSITIONS, TINY_VECTORS
 from wordlens.core import contextual
 from wordlens.core.contextual import (
     compare,

@@ -8,26 +8,12 @@ import numpy as np
 import pytest
 
 from wordlens.core.analysis import AnalysisSettings, strongest_heads, word_attention_from
-from wordlens.core.sources import bundled_glove_files, bundled_model_folder
+from wordlens.core.sources import bundled_model_folder
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
 
 pytestmark = pytest.mark.real_models
 
 SENTENCE = "France is a country, it is in Europe"
-
-
-@pytest.fixture(scope="module")
-def reference_glove():
-    """GloVe read straight from the package files into a fresh gensim KeyedVectors."""
-    import pyarrow.parquet as parquet
-    from gensim.models import KeyedVectors
-
-    matrix_path, words_path = bundled_glove_files()
-    words = parquet.read_table(words_path).column(0).to_pylist()
-    matrix = np.load(matrix_path)
-    keyed_vectors = KeyedVectors(vector_size=matrix.shape[1])
-    keyed_vectors.add_vectors(words, matrix)
-    return keyed_vectors
 
 
 def test_glove_has_400k_words_of_dimension_50(bundled_engine, reference_glove):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,8 @@ from wordlens.tui.help import HelpScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 
+from tui_support import wait_for, text_input, shows
+
 pytestmark = pytest.mark.anyio
 
 SIZE = (120, 36)
@@ -42,25 +43,6 @@ def anyio_backend():
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
-
-
-async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> None:
-    """Let the app run until `predicate()` holds; fail (not hang) if it never does."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        await pilot.pause(0.05)
-
-
-def text_input(app) -> Input:
-    return app.query_one("#text", Input)
-
-
-def shows(app, text: str) -> bool:
-    """The analysis on screen is complete and is of `text`, which is the Input's value."""
-    analysis = app.view.analysis
-    return analysis is not None and analysis.complete and analysis.text == text == text_input(app).value
 
 
 async def wait_for_text(pilot, app, text: str) -> None:

@@ -10,11 +10,10 @@ the analysis' raw attentions. Waits poll the app's state; nothing asserts after 
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from wordlens.core import views
 from wordlens.tui.app import WordLensApp
@@ -22,6 +21,8 @@ from wordlens.tui.attention_pane import AttentionGrid, AttentionPane, AttentionS
 from wordlens.tui.colors import GLYPH_RAMP
 from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.overview import OverviewScreen, Thumbnails
+
+from tui_support import wait_for, shows
 
 pytestmark = pytest.mark.anyio
 
@@ -39,19 +40,6 @@ def anyio_backend():
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
-
-
-async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        await pilot.pause(0.05)
-
-
-def shows(app, text: str) -> bool:
-    analysis = app.view.analysis
-    return analysis is not None and analysis.complete and analysis.text == text == app.query_one("#text", Input).value
 
 
 async def start_explore(pilot, app, text: str) -> None:

@@ -7,7 +7,6 @@ put while the cells scroll under them.
 
 from __future__ import annotations
 
-import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text

@@ -1,0 +1,27 @@
+"""Shared by the Pilot tests: wait for the app without fixed sleeps."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.widgets import Input
+
+
+async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> None:
+    """Let the app run until `predicate()` holds; fail (not hang) if it never does."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+def text_input(app) -> Input:
+    return app.query_one("#text", Input)
+
+
+def shows(app, text: str) -> bool:
+    """The analysis on screen is complete and is of `text`, which is the Input's value."""
+    analysis = app.view.analysis
+    return analysis is not None and analysis.complete and analysis.text == text == text_input(app).value
