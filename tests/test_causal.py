@@ -7,7 +7,6 @@ saved to a folder, then loaded through the real loading code (`load_context_mode
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ from wordlens.core.engine import Engine
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.attention_pane import MASKED_STYLE, AttentionGrid, AttentionStatus, HEADER_ROWS
 from wordlens.tui.colors import HEAT_RAMP
+from tui_support import wait_for
 
 GPT2_LAYERS, GPT2_HEADS = 2, 2
 SIZE = (120, 36)
@@ -153,14 +153,6 @@ def test_the_engine_keeps_the_causal_flag_and_the_zeros(tiny_vectors, gpt2_model
 # ---------------------------------------------------------------------------------------------
 # The TUI draws the upper triangle as masked
 # ---------------------------------------------------------------------------------------------
-
-
-async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what or predicate}")
-        await pilot.pause(0.05)
 
 
 def style_at(strip: Strip, x: int) -> Style:

@@ -27,7 +27,7 @@ from wordlens.tui.help import HelpScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 
-from tui_support import wait_for, text_input, shows
+from tui_support import wait_for, text_input, shows, move_focus_to, move_target_to
 
 pytestmark = pytest.mark.anyio
 
@@ -72,18 +72,6 @@ async def start_explore(pilot, app, text: str) -> None:
     await wait_for_text(pilot, app, text)
     await pilot.press("tab")
     assert isinstance(app.focused, AttentionGrid)
-
-
-async def move_focus_to(pilot, app, token: int) -> None:
-    delta = token - app.view.focus
-    await pilot.press(*(["down"] * delta if delta > 0 else ["up"] * -delta))
-    assert app.view.focus == token
-
-
-async def move_target_to(pilot, app, token: int) -> None:
-    delta = token - app.view.target
-    await pilot.press(*(["right"] * delta if delta > 0 else ["left"] * -delta))
-    assert app.view.target == token
 
 
 def strongest_target(context, layer: int, head: int, token: int) -> int:

@@ -22,7 +22,7 @@ from wordlens.tui.colors import GLYPH_RAMP
 from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.overview import OverviewScreen, Thumbnails
 
-from tui_support import wait_for, shows
+from tui_support import wait_for, shows, move_focus_to, move_target_to
 
 pytestmark = pytest.mark.anyio
 
@@ -48,18 +48,6 @@ async def start_explore(pilot, app, text: str) -> None:
     await pilot.press("tab")
     assert isinstance(app.focused, AttentionGrid)
     await pilot.pause()
-
-
-async def move_focus_to(pilot, app, token: int) -> None:
-    delta = token - app.view.focus
-    await pilot.press(*(["down"] * delta if delta > 0 else ["up"] * -delta))
-    assert app.view.focus == token
-
-
-async def move_target_to(pilot, app, token: int) -> None:
-    delta = token - app.view.target
-    await pilot.press(*(["right"] * delta if delta > 0 else ["left"] * -delta))
-    assert app.view.target == token
 
 
 def title(app) -> str:

@@ -25,3 +25,15 @@ def shows(app, text: str) -> bool:
     """The analysis on screen is complete and is of `text`, which is the Input's value."""
     analysis = app.view.analysis
     return analysis is not None and analysis.complete and analysis.text == text == text_input(app).value
+
+
+async def move_focus_to(pilot, app, token: int) -> None:
+    delta = token - app.view.focus
+    await pilot.press(*(["down"] * delta if delta > 0 else ["up"] * -delta))
+    assert app.view.focus == token
+
+
+async def move_target_to(pilot, app, token: int) -> None:
+    delta = token - app.view.target
+    await pilot.press(*(["right"] * delta if delta > 0 else ["left"] * -delta))
+    assert app.view.target == token
