@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
 
 import numpy as np
+
+from common import loaded_engine
 
 SENTENCES = (
     "France is a country, it is in Europe",
@@ -105,14 +106,9 @@ async def measure(engine) -> list[float]:
 
 
 def main() -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from wordlens.core.engine import Engine, Sources
+    engine = loaded_engine()
     from wordlens.tui.app import DEBOUNCE_SECONDS
 
-    engine = Engine.from_sources(Sources())
-    engine.load_vectors()
-    engine.load_model()
     engine.analyze(WARMUP_TEXT)  # the first forward pass pays one-off costs a user pays while models load
     samples = asyncio.run(measure(engine))
     values = np.array(samples)

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 import sys
+
+from common import loaded_engine
 import time
 
 SENTENCES = (
@@ -131,13 +132,8 @@ def _median(values: list[float]) -> float:
 
 
 def main() -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from wordlens.core.engine import Engine, Sources
-
-    engine = Engine.from_sources(Sources())
-    engine.load_vectors()
-    model = engine.load_model()
+    engine = loaded_engine()
+    model = engine.model
     text = long_text()
     engine.analyze("warm up: " + text)  # one-off costs of a 512-token forward pass, paid before timing
     head = asyncio.run(measure(engine, text, aggregate_presses=0))

@@ -8,9 +8,10 @@ Prints JSON: {"rss_mb": ...}.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import sys
+
+from common import loaded_engine
 
 SENTENCE = "France is a country, it is in Europe"
 
@@ -21,13 +22,7 @@ def peak_rss_mb() -> float:
 
 
 def main() -> int:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from wordlens.core.engine import Engine, Sources
-
-    engine = Engine.from_sources(Sources())
-    engine.load_vectors()
-    engine.load_model()
+    engine = loaded_engine()
     analysis = engine.analyze(SENTENCE)
     if analysis.static is None or analysis.context is None:
         sys.exit("memory: the analysis is missing a part")

@@ -13,6 +13,7 @@ import numpy as np
 from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
 from wordlens.core.text import Word
+from wordlens.core.views import HeadScore
 
 
 @dataclass(frozen=True)
@@ -87,27 +88,22 @@ def attention_from_word(matrices: np.ndarray, token_word: np.ndarray, word: int,
     return from_word @ membership
 
 
-def special_mass_from(context: ContextPart, word: int) -> np.ndarray:
-    """(layers, heads): attention the pieces of `word` pay, on average, to special tokens."""
+def special_mass_from(context: ContextPart, word: int, matrices: np.ndarray | None = None) -> np.ndarray:
+    """(...): attention the pieces of `word` pay, on average, to special tokens, in `matrices`
+    (..., T, T); by default every raw head, giving (layers, heads)."""
+    matrices = context.attentions if matrices is None else matrices
     rows = context.tokens_of(word)
     if rows.size == 0:
-        return np.zeros(context.attentions.shape[:2], dtype=np.float32)
-    return context.attentions[:, :, rows, :][:, :, :, context.special].sum(axis=-1).mean(axis=-1)
+        return np.zeros(matrices.shape[:-2], dtype=np.float32)
+    return matrices[..., rows, :][..., context.special].sum(axis=-1).mean(axis=-1)
 
 
-@dataclass(frozen=True)
-class StrongestHead:
-    layer: int
-    head: int
-    weight: float
-
-
-def strongest_heads(attention_to_words: np.ndarray) -> list[StrongestHead]:
+def strongest_heads(attention_to_words: np.ndarray) -> list[HeadScore]:
     """For each target word, the layer/head that gives it the most weight."""
     layers, heads, n_words = attention_to_words.shape
     flat = attention_to_words.reshape(layers * heads, n_words)
     best = flat.argmax(axis=0)
     return [
-        StrongestHead(layer=int(b // heads), head=int(b % heads), weight=float(flat[b, w]))
+        HeadScore(layer=int(b // heads), head=int(b % heads), weight=float(flat[b, w]))
         for w, b in enumerate(best)
     ]

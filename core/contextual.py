@@ -21,7 +21,6 @@ import numpy as np
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.text import split_words
 from wordlens.core.topk import top_k_rows
 from wordlens.core.views import merge_to_units, rank_correlation
 
@@ -273,6 +272,3 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     tokens = model.tokenizer.convert_ids_to_tokens(best.tolist())
     return [(t, float(scores[i])) for t, i in zip(tokens, best)]
 
-
-def sentence_words(text: str) -> list[str]:
-    return [word.text for word in split_words(text)]

@@ -194,3 +194,19 @@ def reference_glove():
     keyed_vectors = KeyedVectors(vector_size=matrix.shape[1])
     keyed_vectors.add_vectors(words, matrix)
     return keyed_vectors
+
+
+@pytest.fixture(scope="module")
+def vectors_file(tmp_path_factory) -> Path:
+    """(CLI tests) the hand-made vectors, saved as a word2vec binary file (exact float32 round trip)."""
+    path = tmp_path_factory.mktemp("vectors") / "tiny.bin"
+    make_tiny_keyed_vectors().save_word2vec_format(str(path), binary=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_kv(vectors_file):
+    """gensim reading the same file on its own: the reference answers."""
+    from gensim.models import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(str(vectors_file), binary=True)

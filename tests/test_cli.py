@@ -31,26 +31,10 @@ TINY_SENTENCE = "the queen walks quickly"
 
 
 @pytest.fixture(scope="module")
-def vectors_file(tmp_path_factory) -> Path:
-    """The hand-made vectors, saved as a word2vec binary file (exact float32 round trip)."""
-    path = tmp_path_factory.mktemp("vectors") / "tiny.bin"
-    make_tiny_keyed_vectors().save_word2vec_format(str(path), binary=True)
-    return path
-
-
-@pytest.fixture(scope="module")
 def vectors_text_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("vectors-text") / "tiny.txt"
     make_tiny_keyed_vectors().save_word2vec_format(str(path), binary=False)
     return path
-
-
-@pytest.fixture(scope="module")
-def reference_kv(vectors_file):
-    """gensim reading the same file on its own: the reference answers."""
-    from gensim.models import KeyedVectors
-
-    return KeyedVectors.load_word2vec_format(str(vectors_file), binary=True)
 
 
 def wordlens_script() -> str:

@@ -11,12 +11,11 @@ import contextlib
 import io
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import TINY_HEADS, TINY_LAYERS, make_tiny_keyed_vectors
+from conftest import TINY_HEADS, TINY_LAYERS
 from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 from wordlens.tui.cli import main
 
@@ -26,22 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:D
 # ---------------------------------------------------------------------------------------------
 # Fixtures and helpers (as in test_cli.py)
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def vectors_file(tmp_path_factory) -> Path:
-    """The hand-made vectors, saved as a word2vec binary file (exact float32 round trip)."""
-    path = tmp_path_factory.mktemp("vectors") / "tiny.bin"
-    make_tiny_keyed_vectors().save_word2vec_format(str(path), binary=True)
-    return path
-
-
-@pytest.fixture(scope="module")
-def reference_kv(vectors_file):
-    """gensim reading the same file on its own: the reference answers."""
-    from gensim.models import KeyedVectors
-
-    return KeyedVectors.load_word2vec_format(str(vectors_file), binary=True)
 
 
 # ---------------------------------------------------------------------------------------------

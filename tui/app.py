@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 from textual.worker import Worker, get_current_worker
 
-from wordlens.core.analysis import Analysis, AnalysisSettings, strongest_heads, word_attention_from
+from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
@@ -35,7 +35,7 @@ from wordlens.tui.help import HelpScreen
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
-from wordlens.tui.view import Loading, ViewState
+from wordlens.tui.view import Loading, ViewState, strongest_heads_from
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015
@@ -363,7 +363,7 @@ class WordLensApp(App[None]):
         if context is None or source is None or target is None:
             self.notify("Focus a word and put the target on another word first.", severity="warning")
             return
-        best = strongest_heads(word_attention_from(context, source, len(view.analysis.words)))[target]
+        best = strongest_heads_from(view.analysis, source)[target]
         self.view = view.with_(layer=best.layer, head=best.head, aggregate="head")
         words = view.analysis.words
         self.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "

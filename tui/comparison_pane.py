@@ -6,30 +6,16 @@ This is the point of wordlens: "it" is statically close to "this" and "is", yet 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from rich.text import Text
 
-from wordlens.core.analysis import (
-    Analysis,
-    StrongestHead,
-    attention_from_word,
-    strongest_heads,
-    word_attention_from,
-)
+from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
 from wordlens.core.contextual import drift
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, ViewState, token_matrix, window_around
+from wordlens.tui.view import MAX_ROWS, ViewState, strongest_heads_from, token_matrix, window_around
 from wordlens.tui.view_text import ViewText
 
-
-
-@lru_cache(maxsize=4)  # holds analyses alive: keep it small
-def _strongest_heads_from(analysis: Analysis, word: int) -> list[StrongestHead]:
-    """For each word, the layer/head where `word` attends to it most."""
-    return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
 
 
 class Comparison(ViewText):
@@ -56,9 +42,8 @@ class Comparison(ViewText):
         context = analysis.context
         matrix = token_matrix(analysis, view.aggregate, view.layer, view.head)
         attention = attention_from_word(matrix, context.token_word, focused, len(analysis.words))
-        pieces = context.tokens_of(focused)
-        special_mass = float(matrix[pieces][:, context.special].sum(axis=-1).mean()) if pieces.size else 0.0
-        strongest = _strongest_heads_from(analysis, focused)
+        special_mass = float(special_mass_from(context, focused, matrix))
+        strongest = strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
         width = max(20, self.size.width)
         word_column = max(7, min(11, width // 4))

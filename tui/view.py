@@ -7,8 +7,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from wordlens.core.analysis import Analysis
-from wordlens.core.views import Aggregate, View, ViewSpec, build_view, select_matrix
+from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
+from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
+
+
+@lru_cache(maxsize=4)  # holds analyses alive: keep it small
+def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
+    """For each word of the sentence, the layer and head where `word` attends to it most."""
+    return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
 
 
 @lru_cache(maxsize=8)

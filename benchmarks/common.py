@@ -1,0 +1,16 @@
+"""Shared by the benchmarks: the bundled models, loaded offline before anything is timed."""
+
+from __future__ import annotations
+
+import os
+
+
+def loaded_engine():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from wordlens.core.engine import Engine, Sources
+
+    engine = Engine.from_sources(Sources())
+    engine.load_vectors()
+    engine.load_model()
+    return engine
