@@ -48,8 +48,9 @@ class Comparison(ViewText):
         width = max(20, self.size.width)
         word_column = max(7, min(11, width // 4))
         show_strongest = width >= 52
-        # each measure: "0.75 " then its bar then a space; the bars take what is left
-        bar_width = max(0, min(12, (width - word_column - 12 - (14 if show_strongest else 0)) // 2))
+        # each measure: "0.75 " then its bar then a space; the bars take what is left, less one
+        # column for the scrollbar the pane shows when the list is longer than it
+        bar_width = max(0, min(12, (width - word_column - 13 - (14 if show_strongest else 0)) // 2))
         others = [w for w in range(len(analysis.words)) if w != focused]
         shown = window_around(others, focused, MAX_ROWS)
 
