@@ -58,7 +58,7 @@ def find_word(analysis: Analysis, word: str) -> int:
     raise InputError(f"'{word}' is not a word of: {analysis.text!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Comparison:
     word: str
     static_cosine: float
@@ -84,16 +84,21 @@ def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors
     )
 
 
-def _word_matrices(analysis: Analysis, shared: list[str]) -> np.ndarray:
-    """(layers, heads, S, S): word-level attention between the shared words, rows renormalised."""
+def attention_among_words(analysis: Analysis, picks: Sequence[int]) -> np.ndarray:
+    """(layers, heads, P, P): word-level attention (to a word: the sum over its pieces; from a
+    word: their mean) between the picked words only, each row renormalised over them."""
     context = analysis.context
     n_words = len(analysis.words)
     unit_of_token = np.where(context.token_word >= 0, context.token_word, n_words)  # specials: one extra unit
     merged = merge_to_units(context.attentions, unit_of_token, n_words + 1)
-    picks = [next(i for i, w in enumerate(analysis.words) if w.text.lower() == word) for word in shared]
-    sub = merged[..., picks, :][..., :, picks]
+    sub = merged[..., list(picks), :][..., :, list(picks)]
     sums = sub.sum(axis=-1, keepdims=True)
     return np.divide(sub, sums, out=np.zeros_like(sub), where=sums > 0)
+
+
+def _word_matrices(analysis: Analysis, shared: list[str]) -> np.ndarray:
+    picks = [next(i for i, w in enumerate(analysis.words) if w.text.lower() == word) for word in shared]
+    return attention_among_words(analysis, picks)
 
 
 def _words_with_tokens(analysis: Analysis) -> list[str]:
@@ -105,14 +110,27 @@ def _words_with_tokens(analysis: Analysis) -> list[str]:
     return [word for word, index in first_index.items() if index in reached]
 
 
+def shared_words(first: Analysis, second: Analysis) -> list[str]:
+    """The words (lowercased) both sentences contain and the model saw, in the first's order."""
+    in_first = _words_with_tokens(first)
+    in_second = set(_words_with_tokens(second))
+    return [word for word in in_first if word in in_second]
+
+
 def shared_word_attention_difference(first: Analysis, second: Analysis) -> np.ndarray | None:
     """(layers, heads) mean absolute difference of the two attention maps restricted to the
     words both sentences contain (each map renormalised over those words); None if < 2 shared."""
-    shared = sorted(set(_words_with_tokens(first)) & set(_words_with_tokens(second)),
-                    key=_words_with_tokens(first).index)
+    shared = shared_words(first, second)
     if len(shared) < 2:
         return None
     return np.abs(_word_matrices(first, shared) - _word_matrices(second, shared)).mean(axis=(-1, -2))
+
+
+def words_with_both(analysis: Analysis) -> np.ndarray:
+    """Indices of the words that have a static vector and reached the model (not cut off)."""
+    context, n_words = analysis.context, len(analysis.words)
+    reached_model = np.bincount(context.token_word[context.token_word >= 0], minlength=n_words) > 0
+    return np.flatnonzero(~np.isnan(np.diag(analysis.static.cosine)) & reached_model)
 
 
 def static_attention_correlation(analysis: Analysis) -> np.ndarray:
@@ -121,8 +139,7 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     than three pairs. High: the head follows meaning; near 0: position, syntax or specials."""
     context, static = analysis.context, analysis.static
     n_words = len(analysis.words)
-    reached_model = np.bincount(context.token_word[context.token_word >= 0], minlength=n_words) > 0
-    known = np.flatnonzero(~np.isnan(np.diag(static.cosine)) & reached_model)  # cut words have no tokens
+    known = words_with_both(analysis)
     layers, heads = context.attentions.shape[:2]
     result = np.full((layers, heads), np.nan, dtype=np.float32)
     pairs = [(i, j) for a, i in enumerate(known) for j in known[a + 1 :]]
@@ -149,7 +166,7 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
 # ---- contextual neighbours in the static space ----------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class StaticMap:
     """Per layer, a ridge map from hidden states (hidden) into the static space (dim)."""
 
@@ -188,14 +205,17 @@ def shared_single_token_words(model: ContextModel, vectors: StaticVectors, limit
 
 def fit_static_map(
     model: ContextModel, vectors: StaticVectors, words: int = 4000, ridge: float = 1.0,
-    progress: Progress = no_progress, use_cache: bool = True,
-) -> StaticMap:
+    progress: Progress = no_progress, use_cache: bool = True, cached_only: bool = False,
+) -> StaticMap | None:
     """Fit (or load from the disk cache) one ridge map per layer on words shared by both
-    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]")."""
+    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]").
+    With `cached_only`, None unless a fitted map is already on disk."""
     path = _map_cache_path(model, vectors, words)
     if use_cache and path.is_file():
         with np.load(path) as saved:
             return StaticMap(saved["weights"], int(saved["train_words"]), saved["heldout_top10"])
+    if cached_only:
+        return None
     shared = shared_single_token_words(model, vectors, words)
     if len(shared) < 100:
         raise InputError(f"only {len(shared)} words are shared by the two vocabularies: too few to fit a map")

@@ -9,6 +9,7 @@ from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
 from wordlens.core.context import ContextModel, load_context_model, resolve_model_source
+from wordlens.core.contextual import StaticMap, fit_static_map
 from wordlens.core.errors import Cancelled
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.static import StaticVectors, check_vectors_file, load_bundled_glove, load_vectors_file
@@ -16,6 +17,14 @@ from wordlens.core.text import Word, align_tokens_to_words, split_words
 
 VectorsLoader = Callable[[Progress], StaticVectors]
 ModelLoader = Callable[[Progress], ContextModel]
+# (model, vectors, progress, cached_only) -> the fitted map, or None when cached_only finds none
+MapFitter = Callable[[ContextModel, StaticVectors, Progress, bool], StaticMap | None]
+
+
+def fit_or_load_static_map(
+    model: ContextModel, vectors: StaticVectors, progress: Progress, cached_only: bool
+) -> StaticMap | None:
+    return fit_static_map(model, vectors, progress=progress, cached_only=cached_only)
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,17 @@ class Engine:
     """
 
     def __init__(
-        self, vectors_loader: VectorsLoader, model_loader: ModelLoader, cache_bytes: int = 256 * 2**20
+        self,
+        vectors_loader: VectorsLoader,
+        model_loader: ModelLoader,
+        cache_bytes: int = 256 * 2**20,
+        map_fitter: MapFitter = fit_or_load_static_map,
     ) -> None:
         self._vectors_loader = vectors_loader
         self._model_loader = model_loader
+        self._map_fitter = map_fitter
+        self._static_map: StaticMap | None = None
+        self._map_lock = threading.Lock()
         self._vectors: StaticVectors | None = None
         self._model: ContextModel | None = None
         self._vectors_lock = threading.Lock()
@@ -67,8 +83,10 @@ class Engine:
         return cls(sources.vectors_loader(), sources.model_loader())
 
     @classmethod
-    def from_loaded(cls, vectors: StaticVectors | None, model: ContextModel | None) -> Engine:
-        engine = cls(lambda progress: vectors, lambda progress: model)
+    def from_loaded(
+        cls, vectors: StaticVectors | None, model: ContextModel | None, map_fitter: MapFitter = fit_or_load_static_map
+    ) -> Engine:
+        engine = cls(lambda progress: vectors, lambda progress: model, map_fitter=map_fitter)
         engine._vectors, engine._model = vectors, model
         return engine
 
@@ -91,6 +109,14 @@ class Engine:
             if self._model is None:
                 self._model = self._model_loader(progress)
         return self._model
+
+    def static_map(self, progress: Progress = no_progress, cached_only: bool = False) -> StaticMap | None:
+        """The per-layer map from the model's hidden states into the static space: loaded from
+        the disk cache, or fitted (tens of seconds, once) unless `cached_only`."""
+        with self._map_lock:
+            if self._static_map is None:
+                self._static_map = self._map_fitter(self.load_model(), self.load_vectors(), progress, cached_only)
+            return self._static_map
 
     def analyze(
         self,
