@@ -71,3 +71,10 @@ def bar(fraction: float, width: int) -> str:
     full, rest = divmod(eighths, 8)
     text = "█" * full + (BAR_EIGHTHS[rest] if rest else "")
     return text.ljust(width)
+
+
+def heat_cells(values, cell_width: int, no_color: bool) -> list[tuple[str, Style]]:
+    """One (text, style) cell per value in 0..1: a colour step, or its glyph under NO_COLOR."""
+    if no_color:
+        return [(glyph(float(value)) * cell_width, Style()) for value in values]
+    return [(" " * cell_width, heat_style(float(value))) for value in values]
