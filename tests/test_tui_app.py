@@ -108,9 +108,12 @@ async def test_typing_updates_every_pane(tiny_vectors, tiny_model, tiny_keyed_ve
         assert lines[0].split()[0] == "queen"
         expected = tiny_keyed_vectors.most_similar("queen", topn=AnalysisSettings().topn)  # gensim's answer
         assert len(expected) == 10
+        # as many as fit above the transformer's own neighbours, at least five, in gensim's order
         shown = [line.split() for line in lines[1 : 1 + len(expected)]]
-        assert [fields[0] for fields in shown] == [word for word, _ in expected]
-        assert [fields[1] for fields in shown] == [f"{cosine:.2f}" for _, cosine in expected]
+        shown = shown[: shown.index([])] if [] in shown else shown
+        assert len(shown) >= 5
+        assert [fields[0] for fields in shown] == [word for word, _ in expected[: len(shown)]]
+        assert [fields[1] for fields in shown] == [f"{cosine:.2f}" for _, cosine in expected[: len(shown)]]
         assert "the" in static_text.split("every word")[1]  # the line for every word of the sentence
 
         # the comparison pane puts the static cosine of queen and "the" beside its attention

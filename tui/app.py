@@ -28,14 +28,16 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
+from wordlens.tui.compare_screen import CompareScreen
 from wordlens.tui.comparison_pane import Comparison
-from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
+from wordlens.tui.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
 from wordlens.tui.overview import OverviewScreen
+from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
-from wordlens.tui.view import Loading, ViewState, strongest_heads_from
+from wordlens.tui.view import Loading, MapState, ViewState, strongest_heads_from
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015
@@ -60,6 +62,14 @@ class LoadFailed(Message):
         self.component, self.error = component, error
 
 
+class MapChanged(Message):
+    """The map into static space was found on disk, made progress, was fitted or failed."""
+
+    def __init__(self, state: MapState) -> None:
+        super().__init__()
+        self.state = state
+
+
 class AnalysisReady(Message):
     def __init__(self, analysis: Analysis) -> None:
         super().__init__()
@@ -78,6 +88,10 @@ def _parts(analysis: Analysis | None) -> int:
     return (analysis.static is not None) + (analysis.context is not None)
 
 
+LAYER_KEYS = Binding.Group("layer", compact=True)
+HEAD_KEYS = Binding.Group("head", compact=True)
+
+
 class WordLensApp(App[None]):
     CSS_PATH = "wordlens.tcss"
     TITLE = "wordlens"
@@ -86,10 +100,10 @@ class WordLensApp(App[None]):
         Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),
         Binding("escape", "explore", "explore", show=False),
         Binding("e,slash", "edit", "edit"),
-        Binding("left_square_bracket", "layer(-1)", "layer-", key_display="["),
-        Binding("right_square_bracket", "layer(1)", "layer+", key_display="]"),
-        Binding("comma", "head(-1)", "head-", key_display=","),
-        Binding("full_stop", "head(1)", "head+", key_display="."),
+        Binding("left_square_bracket", "layer(-1)", "layer-", key_display="[", group=LAYER_KEYS),
+        Binding("right_square_bracket", "layer(1)", "layer+", key_display="]", group=LAYER_KEYS),
+        Binding("comma", "head(-1)", "head-", key_display=",", group=HEAD_KEYS),
+        Binding("full_stop", "head(1)", "head+", key_display=".", group=HEAD_KEYS),
         Binding("b", "best_head", "best head"),
         Binding("a", "cycle_aggregate", "view"),
         Binding("w", "toggle('words')", "words", show=False),
@@ -98,6 +112,10 @@ class WordLensApp(App[None]):
         Binding("o", "overview", "overview"),
         Binding("m", "metrics", "metrics", show=False),
         Binding("r", "referents", "referents", show=False),
+        Binding("colon", "query", "query", key_display=":"),
+        Binding("c", "compare", "compare"),
+        Binding("t", "correlation", "static~attn", show=False),
+        Binding("g", "fit_map", "in GloVe terms", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
         Binding("f1", "help", "help", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
@@ -106,6 +124,7 @@ class WordLensApp(App[None]):
     # Keys the sentence line types instead of acting on: hidden from the footer while typing.
     EXPLORE_ONLY_ACTIONS = {
         "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
+        "query", "compare", "correlation", "fit_map",
     }
 
     view: reactive[ViewState] = reactive(ViewState)
@@ -119,6 +138,7 @@ class WordLensApp(App[None]):
         self._analysis_running = False
         self._analyze_again = False
         self._focus_follows_cursor = True
+        self._query_history: list[str] = []
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -134,11 +154,11 @@ class WordLensApp(App[None]):
             yield TokenStrip().data_bind(WordLensApp.view)
         with Container(id="panes"):
             with VerticalScroll(id="static"):
-                yield StaticNeighbours().data_bind(WordLensApp.view)
+                yield StaticNeighbours(self.engine).data_bind(WordLensApp.view)
             yield AttentionPane(id="attention").data_bind(WordLensApp.view)
             with VerticalScroll(id="comparison"):
                 yield Comparison().data_bind(WordLensApp.view)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#sentence").border_title = "sentence"
@@ -189,19 +209,59 @@ class WordLensApp(App[None]):
         done = Loading(message.component, "ready", 1.0, done=True)
         self.view = self.view.with_(**{message.component: done})
         self._analyze_now()
+        if self.view.vectors.done and self.view.model.done:
+            self._start_map(cached_only=True)
+
+    # ---- the map from the model's layers into the static space ----------------------------
+    def action_fit_map(self) -> None:
+        state = self.view.glove_map
+        if state.status == "ready":
+            self.notify("The map into the static space is fitted: the static pane reads the focused token with it.")
+        elif not (self.view.vectors.done and self.view.model.done):
+            self.notify("Both models must be loaded first.", severity="warning")
+        elif state.status != "fitting":
+            self._start_map(cached_only=False)
+
+    def _start_map(self, cached_only: bool) -> None:
+        if not cached_only:
+            self.view = self.view.with_(glove_map=MapState("fitting", "starting", 0.0))
+        # a daemon thread: fitting takes tens of seconds and quitting must not wait for it
+        Thread(target=self._map_in_thread, args=(cached_only,), name="fit map", daemon=True).start()
+
+    def _map_in_thread(self, cached_only: bool) -> None:
+        def report(stage: str, fraction: float) -> None:
+            self.post_message(MapChanged(MapState("fitting", stage, fraction)))
+
+        try:
+            fitted = self.engine.static_map(report, cached_only=cached_only)
+        except WordlensError as error:
+            self.post_message(MapChanged(MapState("failed", error=f"no map into the static space: {error}")))
+        except Exception as error:
+            self.post_message(MapChanged(MapState("failed", error=f"{type(error).__name__}: {first_line(error)}")))
+        else:
+            if fitted is not None:
+                self.post_message(MapChanged(MapState("ready", "ready", 1.0, static_map=fitted)))
+
+    def on_map_changed(self, message: MapChanged) -> None:
+        if self.view.glove_map.status == "ready":
+            return  # a late progress report
+        self.view = self.view.with_(glove_map=message.state)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=f"wordlens: error: {message.error}")
 
     # ---- analysing the sentence ----------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "text":
+            return
         if self._debounce is not None:
             self._debounce.stop()
         self._focus_follows_cursor = True
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._analyze_now)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.action_explore()
+        if event.input.id == "text":
+            self.action_explore()
 
     def _analyze_now(self) -> None:
         """Analyse the current text now, or, if an analysis is running, as soon as it ends:
@@ -350,6 +410,27 @@ class WordLensApp(App[None]):
         self.push_screen(
             ReferentScreen(scores, rollout_score, context.tokens[source], context.tokens[target]), self._open_head
         )
+
+    def action_correlation(self) -> None:
+        """Which heads relate words the way the static vectors do: a sortable table."""
+        analysis = self.view.analysis
+        if analysis is None or analysis.context is None or analysis.static is None:
+            self.notify("Both models must be loaded first.", severity="warning")
+            return
+        title = f"[b]Static cosine vs attention[/], per head of {escape(analysis.context.model.name)}"
+        self.push_screen(CorrelationScreen(analysis, title), self._open_head)
+
+    def action_query(self) -> None:
+        self.push_screen(QueryScreen(self.engine, self._query_history))
+
+    def action_compare(self) -> None:
+        analysis = self.view.analysis
+        if analysis is None or analysis.context is None or analysis.static is None:
+            self.notify("Compare needs both models loaded and a sentence typed.", severity="warning")
+            return
+        focused = self.view.focused_word
+        word = analysis.words[focused].text if focused is not None else None
+        self.push_screen(CompareScreen(self.engine, analysis, word, self.settings))
 
     def _open_head(self, chosen: tuple[int, int] | None) -> None:
         if chosen is not None:

@@ -24,6 +24,22 @@ KEYS = (
         ("b", "jump to the layer and head where the focused word attends most to the target"),
         ("tab / shift+tab", "move between panes (scroll the neighbours with ↑ ↓)"),
     )),
+    ("Attention views", (
+        ("a", "cycle the view: one head → mean of the layer's heads → max → rollout up to the layer"),
+        ("w", "merge word pieces into words"),
+        ("s", "hide [CLS]/[SEP] (rows renormalised)"),
+        ("d", "dense: half-block cells, two rows per line"),
+        ("space", "add the focused row to the rows whose attention is summed"),
+        ("o", "overview: every layer × head as thumbnails"),
+        ("m", "per-head metrics, sortable (entropy, distance, mass on specials...)"),
+        ("r", "referents: every head ranked by focused → target weight"),
+    )),
+    ("Static vs contextual", (
+        (":", "query the static vectors: sim queen woman dog · man:king::woman:? · odd … · near …"),
+        ("c", "compare: the focused word in a second sentence, layer by layer"),
+        ("t", "static cosine vs attention: per head rank correlation, sortable"),
+        ("g", "fit the map from the model's layers into the static space (once, cached)"),
+    )),
     ("App", (
         ("?  or  f1", "this help"),
         ("ctrl+p", "command palette"),

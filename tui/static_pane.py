@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from wordlens.core.engine import Engine
+from wordlens.core.errors import WordlensError
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, window_around
+from wordlens.tui.view import MAX_ROWS, ViewState, in_context_neighbours, input_table_neighbours, window_around
 from wordlens.tui.view_text import ViewText
 
 WORD_COLUMN = 12
 
 
 class StaticNeighbours(ViewText):
-    """Renders from the view state; sits in a scrolling, titled container."""
+    """Renders from the view state; sits in a scrolling, titled container. Below the static
+    vectors' neighbours come the transformer's own: in its input table (before attention) and,
+    through a fitted map, its hidden state in context read as static words."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
 
     def build(self) -> Text:
         view = self.view
@@ -31,7 +39,10 @@ class StaticNeighbours(ViewText):
         if focused is None:
             text.append("The focused token is a special token: it has no static vector.\n", style="dim italic")
         else:
-            _append_focused(text, static.neighbours[focused], static.vectors.name, width)
+            # leave room below for the transformer's own neighbours (two blocks of three lines)
+            shown = max(5, min(view.analysis.settings.topn, self.room - 9)) if view.analysis.context else view.analysis.settings.topn
+            _append_focused(text, static.neighbours[focused], static.vectors.name, width, shown)
+        self._append_transformer_views(text, view, width)
         text.append("\nevery word", style="bold")
         text.append(f"  (nearest of the {static.restrict_vocab:,} most frequent)\n", style="dim")
         indices = window_around(list(range(len(static.neighbours))), focused or 0, MAX_ROWS)
@@ -45,7 +56,56 @@ class StaticNeighbours(ViewText):
         return text
 
 
-def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: int) -> None:
+    def _append_transformer_views(self, text: Text, view: ViewState, width: int) -> None:
+        context, model = view.analysis.context, self.engine.model
+        if context is None or model is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
+            return
+        token = context.tokens[view.focus]
+        text.append(f"\n{context.model.name} input table", style="bold")
+        text.append(f"  '{token}', before attention\n", style="dim")
+        try:
+            _append_word_list(text, input_table_neighbours(model, token), width, "yellow")
+        except WordlensError as error:
+            text.append(f" {error}\n", style="dim italic")
+        self._append_in_context(text, view, width)
+
+    def _append_in_context(self, text: Text, view: ViewState, width: int) -> None:
+        state, layer = view.glove_map, view.layer + 1  # the hidden state that layer's attention produced
+        name = view.analysis.static.vectors.name
+        text.append(f"\nin context, after layer {view.layer}", style="bold")
+        if state.status == "ready":
+            quality = float(state.static_map.heldout_top10[layer])
+            text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")
+            found = in_context_neighbours(state.static_map, self.engine.vectors, view.analysis, view.focus, layer)
+            _append_word_list(text, found, width, "magenta")
+        elif state.status == "fitting":
+            text.append(f"  fitting the map into {name}…\n", style="dim")
+            text.append(" " + bar(state.fraction, max(10, min(30, width - 10))), style="magenta")
+            text.append(f" {state.fraction:4.0%} {state.stage}\n", style="dim")
+        elif state.status == "failed":
+            text.append(f"\n {state.error}\n", style="dim italic")
+        else:
+            text.append(f"\n press g to read it as {name} words (fits a map once, ~1 min)\n", style="dim italic")
+
+
+def _append_word_list(text: Text, items: list[tuple[str, float]], width: int, color: str, lines: int = 2) -> None:
+    """Words with their cosine, filled into at most `lines` lines of the pane."""
+    line_length, line_count = 0, 1
+    text.append(" ")
+    for word, score in items:
+        entry = f"{word} {score:.2f}  "
+        if line_length + len(entry) > width - 2:
+            if line_count == lines:
+                break
+            text.append("\n ")
+            line_length, line_count = 0, line_count + 1
+        text.append(word, style=color)
+        text.append(f" {score:.2f}  ", style="dim")
+        line_length += len(entry)
+    text.append("\n")
+
+
+def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: int, shown: int) -> None:
     text.append(found.word, style="bold reverse")
     if not found.in_vocab:
         text.append(f"  not in the vocabulary of {vectors_name}\n", style="red")
@@ -54,7 +114,7 @@ def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: 
         text.append(f"  as '{found.key}'", style="dim")
     text.append("  nearest words, cosine\n", style="dim")
     bar_width = max(4, min(20, width - WORD_COLUMN - 8))
-    for item in found.items:
+    for item in found.items[:shown]:
         text.append(f" {item.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}")
         text.append(f"{item.cosine:5.2f} ", style="bold")
         text.append(bar(item.cosine, bar_width), style="green")

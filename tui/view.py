@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
+from wordlens.core.contextual import StaticMap, contextual_static_neighbours, embedding_neighbours
 from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
 
 
@@ -15,6 +16,18 @@ from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, build_view
 def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
     """For each word of the sentence, the layer and head where `word` attends to it most."""
     return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
+
+
+@lru_cache(maxsize=256)
+def input_table_neighbours(model, token: str) -> list[tuple[str, float]]:
+    """The token's neighbours in the transformer's own (context-free) input embedding table."""
+    return embedding_neighbours(model, token, topn=10)
+
+
+@lru_cache(maxsize=64)
+def in_context_neighbours(static_map: StaticMap, vectors, analysis: Analysis, token: int, layer: int) -> list[tuple[str, float]]:
+    """The static words nearest to the token's hidden state at `layer` (0 = embeddings), mapped."""
+    return contextual_static_neighbours(static_map, vectors, analysis.context, token, layer, topn=10)
 
 
 @lru_cache(maxsize=8)
@@ -42,6 +55,18 @@ class Loading:
     done: bool = False
 
 
+@dataclass(frozen=True, eq=False)
+class MapState:
+    """The map from the model's layers into the static space: not there yet, being fitted,
+    ready, or failed (with the reason)."""
+
+    status: str = "absent"  # absent | fitting | ready | failed
+    stage: str = ""
+    fraction: float = 0.0
+    static_map: StaticMap | None = None
+    error: str = ""
+
+
 @dataclass(frozen=True)
 class ViewState:
     analysis: Analysis | None = None
@@ -56,6 +81,7 @@ class ViewState:
     selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
     vectors: Loading = field(default_factory=lambda: Loading("vectors"))
     model: Loading = field(default_factory=lambda: Loading("model"))
+    glove_map: MapState = field(default_factory=MapState)
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)

@@ -18,15 +18,20 @@ class ViewText(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._built_for: tuple[ViewState, int] | None = None
+        self._built_for: tuple[ViewState, int, int] | None = None
         self._built = Text()
 
     def render(self) -> Text:
-        key = (self.view, self.size.width)
-        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1] != key[1]:
+        key = (self.view, self.size.width, self.room)
+        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1:] != key[1:]:
             self._built = self.build()
             self._built_for = key
         return self._built
+
+    @property
+    def room(self) -> int:
+        """Lines visible in the scrolling container this sits in (its own height is its content's)."""
+        return self.parent.size.height if self.parent is not None else 0
 
     def build(self) -> Text:
         raise NotImplementedError
