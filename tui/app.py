@@ -88,8 +88,8 @@ def _parts(analysis: Analysis | None) -> int:
     return (analysis.static is not None) + (analysis.context is not None)
 
 
-LAYER_KEYS = Binding.Group("layer", compact=True)
-HEAD_KEYS = Binding.Group("head", compact=True)
+LAYER_KEYS = Binding.Group("layer")
+HEAD_KEYS = Binding.Group("head")
 
 
 class WordLensApp(App[None]):
@@ -97,9 +97,11 @@ class WordLensApp(App[None]):
     TITLE = "wordlens"
     BINDINGS = [
         Binding("tab", "cycle_focus(1)", "next pane", priority=True),
+        Binding("ctrl+q", "quit", "quit", priority=True),
+        Binding("f1", "help", "help", priority=True),
         Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),
         Binding("escape", "explore", "explore", show=False),
-        Binding("e,slash", "edit", "edit"),
+        Binding("e,slash", "edit", "edit", show=False),
         Binding("left_square_bracket", "layer(-1)", "layer-", key_display="[", group=LAYER_KEYS),
         Binding("right_square_bracket", "layer(1)", "layer+", key_display="]", group=LAYER_KEYS),
         Binding("comma", "head(-1)", "head-", key_display=",", group=HEAD_KEYS),
@@ -109,7 +111,7 @@ class WordLensApp(App[None]):
         Binding("w", "toggle('words')", "words", show=False),
         Binding("s", "toggle('hide_special')", "specials", show=False),
         Binding("d", "toggle('dense')", "dense", show=False),
-        Binding("o", "overview", "overview"),
+        Binding("o", "overview", "overview", show=False),
         Binding("m", "metrics", "metrics", show=False),
         Binding("r", "referents", "referents", show=False),
         Binding("colon", "query", "query", key_display=":"),
@@ -117,8 +119,6 @@ class WordLensApp(App[None]):
         Binding("t", "correlation", "static~attn", show=False),
         Binding("g", "fit_map", "in GloVe terms", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
-        Binding("f1", "help", "help", priority=True),
-        Binding("ctrl+q", "quit", "quit", priority=True),
         Binding("q", "quit", "quit", show=False),
     ]
     # Keys the sentence line types instead of acting on: hidden from the footer while typing.
@@ -158,7 +158,7 @@ class WordLensApp(App[None]):
             yield AttentionPane(id="attention").data_bind(WordLensApp.view)
             with VerticalScroll(id="comparison"):
                 yield Comparison().data_bind(WordLensApp.view)
-        yield Footer(compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#sentence").border_title = "sentence"

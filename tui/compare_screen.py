@@ -40,7 +40,7 @@ def comparison_text(comparison: Comparison, layers_label_width: int, width: int,
     text.append(comparison.word, style="bold reverse")
     text.append("  static cosine ", style="dim")
     text.append(f"{comparison.static_cosine:.3f}", style="bold green")
-    text.append("  (one vector per word, whatever the sentence)\n", style="dim")
+    text.append("  (one vector per word type)\n", style="dim")
     text.append("contextual cosine of its hidden states, layer by layer:\n", style="dim")
     bar_width = max(4, min(40, width - layers_label_width - 10))
     last = len(comparison.layers) - 1
@@ -50,8 +50,8 @@ def comparison_text(comparison: Comparison, layers_label_width: int, width: int,
         text.append(f"{value:6.3f} ", style="bold" if layer in (0, last) else "")
         text.append(bar(max(0.0, float(value)), bar_width) + "\n", style="magenta")
     change = comparison.layers[last] - comparison.layers[0]
-    text.append(f"  from the embeddings to the last layer: {change:+.3f}", style="italic")
-    text.append("  (attention pulls the two uses apart)\n" if change < 0 else "\n", style="dim italic")
+    text.append(f"  embeddings → last layer: {change:+.3f}", style="italic")
+    text.append("  attention pulls the two uses apart\n" if change < 0 else "\n", style="dim italic")
     _append_difference(text, comparison.attention_difference, no_color)
     return text
 

@@ -17,15 +17,13 @@ KEYS = (
     )),
     ("Explore", (
         ("↑ ↓  or  k j", "focus the previous / next token (the grid's row)"),
-        ("← →  or  h l", "move the target token (the grid's column); its exact weight is shown"),
-        ("home / end", "first / last target token"),
-        ("[  ]", "previous / next layer"),
-        (",  .", "previous / next head"),
-        ("b", "jump to the layer and head where the focused word attends most to the target"),
+        ("← →  h l  home end", "move the target token (the grid's column); its weight is shown"),
+        ("[ ]   , .", "previous / next layer   ·   previous / next head"),
+        ("b", "the layer and head where the focused word attends most to the target"),
         ("tab / shift+tab", "move between panes (scroll the neighbours with ↑ ↓)"),
     )),
     ("Attention views", (
-        ("a", "cycle the view: one head → mean of the layer's heads → max → rollout up to the layer"),
+        ("a", "cycle the view: head → mean of the layer's heads → max → rollout to the layer"),
         ("w", "merge word pieces into words"),
         ("s", "hide [CLS]/[SEP] (rows renormalised)"),
         ("d", "dense: half-block cells, two rows per line"),
@@ -35,10 +33,10 @@ KEYS = (
         ("r", "referents: every head ranked by focused → target weight"),
     )),
     ("Static vs contextual", (
-        (":", "query the static vectors: sim queen woman dog · man:king::woman:? · odd … · near …"),
+        (":", "static queries: sim queen woman dog · man:king::woman:? · odd … · near …"),
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
-        ("g", "fit the map from the model's layers into the static space (once, cached)"),
+        ("g", "fit the map from the model's layers into static space (once, cached)"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
@@ -56,7 +54,6 @@ def keys_table() -> Table:
         table.add_row(f"[bold underline]{group}[/]", "")
         for keys, meaning in rows:
             table.add_row(keys, meaning)
-        table.add_row("", "")
     return table
 
 
