@@ -281,10 +281,10 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     """Neighbours of a token in the model's own input embedding matrix: the context-free table
     the transformer starts from, before any attention."""
     table = model.input_embedding_units()
-    vocab = model.tokenizer.get_vocab()
-    if token not in vocab:
+    tokenizer = model.tokenizer
+    index = tokenizer.convert_tokens_to_ids(token)  # get_vocab() would copy the whole vocabulary
+    if index is None or (index == tokenizer.unk_token_id and token != tokenizer.unk_token):
         raise InputError(f"'{token}' is not a token of {model.info.name}'s vocabulary")
-    index = vocab[token]
     scores = table @ table[index]
     scores[index] = -np.inf
     topn = min(topn, len(scores) - 1)

@@ -40,6 +40,11 @@ def pane_text(app) -> str:
     return app.query_one(StaticNeighbours).render().plain
 
 
+def reading_shown(app) -> bool:
+    """The worker's reading of the focused token has reached the view."""
+    return app.view.reading is not None and app.view.reading.is_for(app.view)
+
+
 async def type_into(pilot, text: str) -> None:
     names = {":": "colon", "?": "question_mark", " ": "space", ",": "comma", ".": "full_stop"}
     await pilot.press(*(names.get(character, character) for character in text))
@@ -102,6 +107,7 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         bank = app.view.analysis.context.tokens.index("bank")
         await pilot.press(*["up"] * (app.view.focus - bank) if app.view.focus > bank else ["down"] * (bank - app.view.focus))
         assert app.view.focus == bank
+        await wait_for(pilot, lambda: reading_shown(app), what="the reading of 'bank'")
         text = pane_text(app)
         assert "input table" in text and "'bank', before attention" in text
         nearest, score = embedding_neighbours(tiny_model, "bank")[0]
@@ -120,6 +126,7 @@ async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(
         await pilot.press("escape", "g")
         await wait_for(pilot, lambda: app.view.glove_map.status == "ready", what="the fitted map")
         assert calls == [True, False]
+        await wait_for(pilot, lambda: reading_shown(app) and app.view.reading.in_context is not None)
         text = pane_text(app)
         assert f"read as tiny words (map fit {0.9 - 0.4 / TINY_LAYERS:.2f})" in text  # layer 0 -> hidden state 1
         # every token maps onto the first axis: its nearest static word leads

@@ -37,7 +37,7 @@ from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
-from wordlens.tui.view import Loading, MapState, ViewState, strongest_heads_from
+from wordlens.tui.view import Loading, MapState, TokenReading, ViewState, read_token, strongest_heads_from
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015
@@ -68,6 +68,12 @@ class MapChanged(Message):
     def __init__(self, state: MapState) -> None:
         super().__init__()
         self.state = state
+
+
+class TokenRead(Message):
+    def __init__(self, reading: TokenReading) -> None:
+        super().__init__()
+        self.reading = reading
 
 
 class AnalysisReady(Message):
@@ -139,6 +145,7 @@ class WordLensApp(App[None]):
         self._analyze_again = False
         self._focus_follows_cursor = True
         self._query_history: list[str] = []
+        self._reading_asked: tuple | None = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -154,7 +161,7 @@ class WordLensApp(App[None]):
             yield TokenStrip().data_bind(WordLensApp.view)
         with Container(id="panes"):
             with VerticalScroll(id="static"):
-                yield StaticNeighbours(self.engine).data_bind(WordLensApp.view)
+                yield StaticNeighbours().data_bind(WordLensApp.view)
             yield AttentionPane(id="attention").data_bind(WordLensApp.view)
             with VerticalScroll(id="comparison"):
                 yield Comparison().data_bind(WordLensApp.view)
@@ -211,6 +218,33 @@ class WordLensApp(App[None]):
         self._analyze_now()
         if self.view.vectors.done and self.view.model.done:
             self._start_map(cached_only=True)
+
+    # ---- what the transformer makes of the focused token (off the UI thread) --------------
+    def watch_view(self, view: ViewState) -> None:
+        context = view.analysis.context if view.analysis else None
+        if context is None or self.engine.model is None or not 0 <= view.focus < len(context.tokens):
+            return
+        if context.special[view.focus]:
+            return
+        static_map = view.glove_map.static_map if view.glove_map.status == "ready" else None
+        asked = (view.analysis, view.focus, view.layer, static_map)
+        if self._reading_asked is None or not _same_reading_question(asked, self._reading_asked):
+            self._reading_asked = asked
+            self._read_token(*asked)
+
+    @work(thread=True, exclusive=True, group="reading", exit_on_error=False)
+    def _read_token(self, analysis: Analysis, token: int, layer: int, static_map) -> None:
+        if get_current_worker().is_cancelled:
+            return
+        try:
+            reading = read_token(self.engine.model, self.engine.vectors, static_map, analysis, token, layer)
+        except Exception as error:  # a reading is an extra: say why it is missing, keep going
+            reading = TokenReading(analysis, token, layer, f"{type(error).__name__}: {first_line(error)}", None)
+        self.post_message(TokenRead(reading))
+
+    def on_token_read(self, message: TokenRead) -> None:
+        if message.reading.is_for(self.view):
+            self.view = self.view.with_(reading=message.reading)
 
     # ---- the map from the model's layers into the static space ----------------------------
     def action_fit_map(self) -> None:
@@ -474,6 +508,11 @@ class WordLensApp(App[None]):
 
     def _current_context(self):
         return self.view.analysis.context if self.view.analysis else None
+
+
+def _same_reading_question(asked: tuple, before: tuple) -> bool:
+    (analysis, focus, layer, static_map), (analysis_before, focus_before, layer_before, map_before) = asked, before
+    return analysis is analysis_before and static_map is map_before and (focus, layer) == (focus_before, layer_before)
 
 
 def _clamp(value: int, count: int) -> int:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from wordlens.core.engine import Engine
-from wordlens.core.errors import WordlensError
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, ViewState, in_context_neighbours, input_table_neighbours, window_around
+from wordlens.tui.view import MAX_ROWS, TokenReading, ViewState, window_around
 from wordlens.tui.view_text import ViewText
 
 WORD_COLUMN = 12
@@ -19,10 +17,6 @@ class StaticNeighbours(ViewText):
     """Renders from the view state; sits in a scrolling, titled container. Below the static
     vectors' neighbours come the transformer's own: in its input table (before attention) and,
     through a fitted map, its hidden state in context read as static words."""
-
-    def __init__(self, engine: Engine) -> None:
-        super().__init__()
-        self.engine = engine
 
     def build(self) -> Text:
         view = self.view
@@ -57,27 +51,31 @@ class StaticNeighbours(ViewText):
 
 
     def _append_transformer_views(self, text: Text, view: ViewState, width: int) -> None:
-        context, model = view.analysis.context, self.engine.model
-        if context is None or model is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
+        context = view.analysis.context
+        if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
             return
-        token = context.tokens[view.focus]
+        reading = view.reading if view.reading is not None and view.reading.is_for(view) else None
         text.append(f"\n{context.model.name} input table", style="bold")
-        text.append(f"  '{token}', before attention\n", style="dim")
-        try:
-            _append_word_list(text, input_table_neighbours(model, token), width, "yellow")
-        except WordlensError as error:
-            text.append(f" {error}\n", style="dim italic")
-        self._append_in_context(text, view, width)
+        text.append(f"  '{context.tokens[view.focus]}', before attention\n", style="dim")
+        if reading is None:
+            text.append(" …\n\n", style="dim")
+        elif isinstance(reading.input_table, str):
+            text.append(f" {reading.input_table}\n", style="dim italic")
+        else:
+            _append_word_list(text, reading.input_table, width, "yellow")
+        self._append_in_context(text, view, reading, width)
 
-    def _append_in_context(self, text: Text, view: ViewState, width: int) -> None:
-        state, layer = view.glove_map, view.layer + 1  # the hidden state that layer's attention produced
+    def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
+        state = view.glove_map
         name = view.analysis.static.vectors.name
         text.append(f"\nin context, after layer {view.layer}", style="bold")
         if state.status == "ready":
-            quality = float(state.static_map.heldout_top10[layer])
+            quality = float(state.static_map.heldout_top10[view.layer + 1])
             text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")
-            found = in_context_neighbours(state.static_map, self.engine.vectors, view.analysis, view.focus, layer)
-            _append_word_list(text, found, width, "magenta")
+            if reading is None or reading.in_context is None:
+                text.append(" …\n\n", style="dim")
+            else:
+                _append_word_list(text, reading.in_context, width, "magenta")
         elif state.status == "fitting":
             text.append(f"  fitting the map into {name}…\n", style="dim")
             text.append(" " + bar(state.fraction, max(10, min(30, width - 10))), style="magenta")

@@ -9,6 +9,7 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
 from wordlens.core.contextual import StaticMap, contextual_static_neighbours, embedding_neighbours
+from wordlens.core.errors import WordlensError
 from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
 
 
@@ -18,16 +19,42 @@ def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
     return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
 
 
+Scored = tuple[tuple[str, float], ...]
+
+
 @lru_cache(maxsize=256)
-def input_table_neighbours(model, token: str) -> list[tuple[str, float]]:
+def input_table_neighbours(model, token: str) -> Scored:
     """The token's neighbours in the transformer's own (context-free) input embedding table."""
-    return embedding_neighbours(model, token, topn=10)
+    return tuple(embedding_neighbours(model, token, topn=10))
 
 
-@lru_cache(maxsize=64)
-def in_context_neighbours(static_map: StaticMap, vectors, analysis: Analysis, token: int, layer: int) -> list[tuple[str, float]]:
-    """The static words nearest to the token's hidden state at `layer` (0 = embeddings), mapped."""
-    return contextual_static_neighbours(static_map, vectors, analysis.context, token, layer, topn=10)
+@dataclass(frozen=True, eq=False)
+class TokenReading:
+    """What the transformer makes of the focused token: its neighbours in the model's input
+    table and, with a fitted map, its hidden state after `layer` read as static words.
+    Computed in a worker (tens of ms on 2 cores), so it may lag the view by a frame."""
+
+    analysis: Analysis
+    token: int
+    layer: int
+    input_table: Scored | str  # the neighbours, or why there are none
+    in_context: Scored | None  # None: no map fitted
+
+    def is_for(self, view: ViewState) -> bool:
+        return self.analysis is view.analysis and self.token == view.focus and self.layer == view.layer
+
+
+def read_token(model, vectors, static_map: StaticMap | None, analysis: Analysis, token: int, layer: int) -> TokenReading:
+    context = analysis.context
+    try:
+        input_table: Scored | str = input_table_neighbours(model, context.tokens[token])
+    except WordlensError as error:
+        input_table = str(error)
+    in_context = None
+    if static_map is not None:
+        found = contextual_static_neighbours(static_map, vectors, context, token, layer + 1, topn=10)
+        in_context = tuple(found)  # layer + 1: the hidden state that layer's attention produced
+    return TokenReading(analysis, token, layer, input_table, in_context)
 
 
 @lru_cache(maxsize=8)
@@ -82,6 +109,7 @@ class ViewState:
     vectors: Loading = field(default_factory=lambda: Loading("vectors"))
     model: Loading = field(default_factory=lambda: Loading("model"))
     glove_map: MapState = field(default_factory=MapState)
+    reading: TokenReading | None = None
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)
