@@ -33,6 +33,7 @@ from wordlens.tui.comparison_pane import Comparison
 from wordlens.tui.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
+from wordlens.tui.latest_only import LatestOnly
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_pane import TokenStrip
@@ -146,6 +147,7 @@ class WordLensApp(App[None]):
         self._focus_follows_cursor = True
         self._query_history: list[str] = []
         self._reading_asked: tuple | None = None
+        self._reader = LatestOnly("read token", self._read_token)
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -230,12 +232,11 @@ class WordLensApp(App[None]):
         asked = (view.analysis, view.focus, view.layer, static_map)
         if self._reading_asked is None or not _same_reading_question(asked, self._reading_asked):
             self._reading_asked = asked
-            self._read_token(*asked)
+            self._reader.submit(asked)
 
-    @work(thread=True, exclusive=True, group="reading", exit_on_error=False)
-    def _read_token(self, analysis: Analysis, token: int, layer: int, static_map) -> None:
-        if get_current_worker().is_cancelled:
-            return
+    def _read_token(self, asked: tuple) -> None:
+        """In the reader thread: only the newest question is answered."""
+        analysis, token, layer, static_map = asked
         try:
             reading = read_token(self.engine.model, self.engine.vectors, static_map, analysis, token, layer)
         except Exception as error:  # a reading is an extra: say why it is missing, keep going

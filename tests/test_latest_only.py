@@ -1,0 +1,46 @@
+"""The reader thread answers the newest request and drops the ones that were overtaken."""
+
+from __future__ import annotations
+
+import threading
+
+from wordlens.tui.latest_only import LatestOnly
+
+
+def test_requests_that_arrive_while_busy_collapse_into_the_newest():
+    handled: list[int] = []
+    busy, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def handle(request: int) -> None:
+        handled.append(request)
+        if request == 0:
+            busy.set()
+            release.wait(5)
+        if request == 3:
+            done.set()
+
+    runner = LatestOnly("test", handle)
+    runner.submit(0)
+    assert busy.wait(5)
+    for request in (1, 2, 3):
+        runner.submit(request)
+    assert runner.has_newer()
+    release.set()
+    assert done.wait(5)
+    assert handled == [0, 3]
+    assert not runner.has_newer()
+
+
+def test_one_thread_serves_every_request():
+    names: list[str] = []
+    finished = threading.Semaphore(0)
+
+    def handle(request: int) -> None:
+        names.append(threading.current_thread().name)
+        finished.release()
+
+    runner = LatestOnly("the reader", handle)
+    for request in range(3):
+        runner.submit(request)
+        assert finished.acquire(timeout=5)
+    assert names == ["the reader"] * 3
