@@ -31,6 +31,20 @@ def test_requests_that_arrive_while_busy_collapse_into_the_newest():
     assert not runner.has_newer()
 
 
+def test_busy_until_the_last_request_is_handled():
+    release = threading.Event()
+    runner = LatestOnly("test", lambda request: release.wait(5))
+    assert not runner.busy
+    runner.submit(1)
+    assert runner.busy
+    release.set()
+    for _ in range(500):
+        if not runner.busy:
+            break
+        threading.Event().wait(0.01)
+    assert not runner.busy
+
+
 def test_one_thread_serves_every_request():
     names: list[str] = []
     finished = threading.Semaphore(0)

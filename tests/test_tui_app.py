@@ -59,7 +59,7 @@ def screen_lines(app) -> list[str]:
 
 
 def analysis_workers_running(app) -> bool:
-    return any(worker.group == "analysis" and worker.is_running for worker in app.workers)
+    return app.analysing
 
 
 def tiny_loading_engine(tiny_vectors, tiny_model) -> Engine:

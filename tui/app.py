@@ -1,8 +1,9 @@
-"""The wordlens explorer: the App owns the view state; panes render it; workers do the heavy work.
+"""The wordlens explorer: the App owns the view state; panes render it; threads do the heavy work.
 
-Data flow: keystroke -> Input.Changed -> debounce -> exclusive thread worker -> Engine.analyze
--> AnalysisReady message -> the App swaps in a new ViewState -> every pane re-renders.
-Focus, layer and head moves only replace the ViewState: nothing is recomputed.
+Data flow: keystroke -> Input.Changed -> debounce -> the analyser thread (newest text only) ->
+Engine.analyze -> AnalysisReady message -> the App swaps in a new ViewState -> every pane re-renders.
+Focus, layer and head moves only replace the ViewState: nothing is recomputed, except the focused
+token's reading (input-table and in-context neighbours), which a second thread answers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Literal
 
 import numpy as np
 from rich.markup import escape
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
@@ -21,7 +21,6 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
-from textual.worker import Worker, get_current_worker
 
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
@@ -142,8 +141,7 @@ class WordLensApp(App[None]):
         self.settings = settings or AnalysisSettings()
         self._initial_text = text
         self._debounce: Timer | None = None
-        self._analysis_running = False
-        self._analyze_again = False
+        self._analyser = LatestOnly("analyse", self._analyze_in_thread)
         self._focus_follows_cursor = True
         self._query_history: list[str] = []
         self._reading_asked: tuple | None = None
@@ -302,24 +300,16 @@ class WordLensApp(App[None]):
         """Analyse the current text now, or, if an analysis is running, as soon as it ends:
         at most one is in flight and only the newest text waits, so fast typing never queues
         work and a pause in typing is answered after one computation."""
-        if self._analysis_running:
-            self._analyze_again = True
-            return
-        self._analysis_running = True
-        self._analyze(self.query_one("#text", Input).value)
+        self._analyser.submit(self.query_one("#text", Input).value)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "analysis" and event.worker.is_finished:
-            self._analysis_running = False
-            if self._analyze_again:
-                self._analyze_again = False
-                self._analyze_now()
+    @property
+    def analysing(self) -> bool:
+        return self._analyser.busy
 
-    @work(thread=True, exclusive=True, group="analysis", exit_on_error=False)
-    def _analyze(self, text: str) -> None:
-        worker = get_current_worker()
+    def _analyze_in_thread(self, text: str) -> None:
+        """In the analyser thread; an analysis overtaken by newer text stops between stages."""
         try:
-            analysis = self.engine.analyze(text, self.settings, is_cancelled=lambda: worker.is_cancelled)
+            analysis = self.engine.analyze(text, self.settings, is_cancelled=self._analyser.has_newer)
         except Cancelled:
             return
         except WordlensError as error:

@@ -17,6 +17,7 @@ class LatestOnly(Generic[Request]):
         self._changed = threading.Condition()
         self._pending: list[Request] = []  # at most one: the newest request not yet taken
         self._thread: threading.Thread | None = None
+        self._handling = False
 
     def submit(self, request: Request) -> None:
         with self._changed:
@@ -31,10 +32,18 @@ class LatestOnly(Generic[Request]):
         with self._changed:
             return bool(self._pending)
 
+    @property
+    def busy(self) -> bool:
+        """A request is being handled or waiting."""
+        with self._changed:
+            return self._handling or bool(self._pending)
+
     def _serve(self) -> None:
         while True:
             with self._changed:
+                self._handling = False
                 while not self._pending:
                     self._changed.wait()
                 request = self._pending.pop()
+                self._handling = True
             self._handle(request)  # the handler reports its own errors
