@@ -650,3 +650,15 @@ async def test_out_of_vocabulary_words_are_marked_in_the_static_pane(tiny_engine
         # the comparison pane has no cosine for it
         comparison_rows = {line.split()[0]: line for line in plain(app, Comparison).splitlines()[2:]}
         assert "oov" in comparison_rows["zebra"] and "oov" not in comparison_rows["the"]
+
+
+async def test_a_sentence_longer_than_the_line_scrolls_to_the_cursor(tiny_engine):
+    app = WordLensApp(tiny_engine, text="")
+    async with app.run_test(size=(60, 24)) as pilot:
+        await wait_for_text(pilot, app, "")
+        words = "the queen walks quickly in paris " * 3 + "europe"
+        await pilot.press(*(character if character != " " else "space" for character in words))
+        line = text_input(app).render_line(0).text
+        assert line.rstrip().endswith("europe")
+        await pilot.press("home")
+        assert text_input(app).render_line(0).text.startswith("the queen walks")

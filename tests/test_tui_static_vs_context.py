@@ -42,7 +42,7 @@ def pane_text(app) -> str:
 
 def reading_shown(app) -> bool:
     """The worker's reading of the focused token has reached the view."""
-    return app.view.reading is not None and app.view.reading.is_for(app.view)
+    return app.reading is not None and app.reading.is_for(app.view)
 
 
 async def type_into(pilot, text: str) -> None:
@@ -122,11 +122,11 @@ async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, FIRST))
         await wait_for(pilot, lambda: calls == [True], what="the look for a cached map")
-        assert app.view.glove_map.status == "absent"
+        assert app.glove_map.status == "absent"
         await pilot.press("escape", "g")
-        await wait_for(pilot, lambda: app.view.glove_map.status == "ready", what="the fitted map")
+        await wait_for(pilot, lambda: app.glove_map.status == "ready", what="the fitted map")
         assert calls == [True, False]
-        await wait_for(pilot, lambda: reading_shown(app) and app.view.reading.in_context is not None)
+        await wait_for(pilot, lambda: reading_shown(app) and app.reading.in_context is not None)
         text = pane_text(app)
         assert f"read as tiny words (map fit {0.9 - 0.4 / TINY_LAYERS:.2f})" in text  # layer 0 -> hidden state 1
         # every token maps onto the first axis: its nearest static word leads
@@ -147,7 +147,7 @@ async def test_a_map_that_cannot_be_fitted_says_why(tiny_vectors, tiny_model):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, FIRST))
         await pilot.press("escape", "g")
-        await wait_for(pilot, lambda: app.view.glove_map.status == "failed")
+        await wait_for(pilot, lambda: app.glove_map.status == "failed")
         assert "too few to fit a map" in pane_text(app)
         assert app.is_running
 

@@ -35,7 +35,7 @@ from wordlens.tui.help import HelpScreen
 from wordlens.tui.latest_only import LatestOnly
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
-from wordlens.tui.sentence_pane import TokenStrip
+from wordlens.tui.sentence_pane import SentenceInput, TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 from wordlens.tui.view import Loading, MapState, TokenReading, ViewState, read_token, strongest_heads_from
 
@@ -134,6 +134,9 @@ class WordLensApp(App[None]):
     }
 
     view: reactive[ViewState] = reactive(ViewState)
+    # Only the static pane reads these: kept out of the view so they repaint that pane alone.
+    glove_map: reactive[MapState] = reactive(MapState)
+    reading: reactive[TokenReading | None] = reactive(None)
 
     def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None) -> None:
         super().__init__()
@@ -151,7 +154,7 @@ class WordLensApp(App[None]):
     def compose(self) -> ComposeResult:
         yield ModelBar().data_bind(WordLensApp.view)
         with Vertical(id="sentence"):
-            yield Input(
+            yield SentenceInput(
                 value=self._initial_text,
                 placeholder="Type a sentence, e.g. France is a country, it is in Europe",
                 compact=True,
@@ -161,7 +164,7 @@ class WordLensApp(App[None]):
             yield TokenStrip().data_bind(WordLensApp.view)
         with Container(id="panes"):
             with VerticalScroll(id="static"):
-                yield StaticNeighbours().data_bind(WordLensApp.view)
+                yield StaticNeighbours().data_bind(WordLensApp.view, WordLensApp.glove_map, WordLensApp.reading)
             yield AttentionPane(id="attention").data_bind(WordLensApp.view)
             with VerticalScroll(id="comparison"):
                 yield Comparison().data_bind(WordLensApp.view)
@@ -226,7 +229,7 @@ class WordLensApp(App[None]):
             return
         if context.special[view.focus]:
             return
-        static_map = view.glove_map.static_map if view.glove_map.status == "ready" else None
+        static_map = self.glove_map.static_map if self.glove_map.status == "ready" else None
         asked = (view.analysis, view.focus, view.layer, static_map)
         if self._reading_asked is None or not _same_reading_question(asked, self._reading_asked):
             self._reading_asked = asked
@@ -243,11 +246,11 @@ class WordLensApp(App[None]):
 
     def on_token_read(self, message: TokenRead) -> None:
         if message.reading.is_for(self.view):
-            self.view = self.view.with_(reading=message.reading)
+            self.reading = message.reading
 
     # ---- the map from the model's layers into the static space ----------------------------
     def action_fit_map(self) -> None:
-        state = self.view.glove_map
+        state = self.glove_map
         if state.status == "ready":
             self.notify("The map into the static space is fitted: the static pane reads the focused token with it.")
         elif not (self.view.vectors.done and self.view.model.done):
@@ -257,7 +260,7 @@ class WordLensApp(App[None]):
 
     def _start_map(self, cached_only: bool) -> None:
         if not cached_only:
-            self.view = self.view.with_(glove_map=MapState("fitting", "starting", 0.0))
+            self.glove_map = MapState("fitting", "starting", 0.0)
         # a daemon thread: fitting takes tens of seconds and quitting must not wait for it
         Thread(target=self._map_in_thread, args=(cached_only,), name="fit map", daemon=True).start()
 
@@ -276,9 +279,10 @@ class WordLensApp(App[None]):
                 self.post_message(MapChanged(MapState("ready", "ready", 1.0, static_map=fitted)))
 
     def on_map_changed(self, message: MapChanged) -> None:
-        if self.view.glove_map.status == "ready":
+        if self.glove_map.status == "ready":
             return  # a late progress report
-        self.view = self.view.with_(glove_map=message.state)
+        self.glove_map = message.state
+        self.watch_view(self.view)  # a fitted map: read the focused token with it
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=f"wordlens: error: {message.error}")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
+from textual.geometry import Size
+from textual.reactive import Reactive, reactive
+from textual.widgets import Input
 from textual.widget import Widget
 
 from wordlens.tui.view import ViewState
@@ -28,7 +30,21 @@ class TokenStrip(Widget):
     """
 
     DEFAULT_CSS = f"TokenStrip {{ height: auto; max-height: {MAX_LINES}; }}"
-    view: reactive[ViewState] = reactive(ViewState, layout=True)
+    # layout only when the wrapped height changes: a layout costs the whole screen's arrangement
+    view: reactive[ViewState] = reactive(ViewState)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._height_laid_out = -1
+
+    def watch_view(self) -> None:
+        if not self.size.width:
+            self.refresh(layout=True)
+            return
+        height = self.get_content_height(self.size, self.screen.size, self.size.width)
+        if height != self._height_laid_out:
+            self._height_laid_out = height
+            self.refresh(layout=True)
 
     def render(self) -> Text:
         view = self.view
@@ -65,3 +81,10 @@ class TokenStrip(Widget):
             text.append(f" … cut at {analysis.context.model.max_tokens} tokens, the model's maximum",
                         style="bold yellow")
         return text
+
+
+class SentenceInput(Input):
+    """The sentence line. Input grows its virtual width with every character typed, and that
+    asks for a layout of the whole screen; a one-line input of fixed size needs only a repaint."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)

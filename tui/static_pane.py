@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.reactive import reactive
 
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, TokenReading, ViewState, window_around
+from wordlens.tui.view import MAX_ROWS, MapState, TokenReading, ViewState, window_around
 from wordlens.tui.view_text import ViewText
 
 WORD_COLUMN = 12
@@ -17,6 +18,18 @@ class StaticNeighbours(ViewText):
     """Renders from the view state; sits in a scrolling, titled container. Below the static
     vectors' neighbours come the transformer's own: in its input table (before attention) and,
     through a fitted map, its hidden state in context read as static words."""
+
+    glove_map: reactive[MapState] = reactive(MapState)
+    reading: reactive[TokenReading | None] = reactive(None)
+
+    def inputs(self) -> tuple:
+        return (self.glove_map, self.reading)
+
+    def watch_glove_map(self) -> None:
+        self.content_changed()
+
+    def watch_reading(self) -> None:
+        self.content_changed()
 
     def build(self) -> Text:
         view = self.view
@@ -54,7 +67,7 @@ class StaticNeighbours(ViewText):
         context = view.analysis.context
         if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
             return
-        reading = view.reading if view.reading is not None and view.reading.is_for(view) else None
+        reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
         text.append(f"\n{context.model.name} input table", style="bold")
         text.append(f"  '{context.tokens[view.focus]}', before attention\n", style="dim")
         if reading is None:
@@ -66,7 +79,7 @@ class StaticNeighbours(ViewText):
         self._append_in_context(text, view, reading, width)
 
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
-        state = view.glove_map
+        state = self.glove_map
         name = view.analysis.static.vectors.name
         text.append(f"\nin context, after layer {view.layer}", style="bold")
         if state.status == "ready":

@@ -108,8 +108,6 @@ class ViewState:
     selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
     vectors: Loading = field(default_factory=lambda: Loading("vectors"))
     model: Loading = field(default_factory=lambda: Loading("model"))
-    glove_map: MapState = field(default_factory=MapState)
-    reading: TokenReading | None = None
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)

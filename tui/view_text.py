@@ -14,16 +14,34 @@ class ViewText(Widget):
     same: an auto-height widget is rendered twice per refresh (to measure, then to paint)."""
 
     DEFAULT_CSS = "ViewText { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
-    view: reactive[ViewState] = reactive(ViewState, layout=True)
+    # Not layout=True: a new view only re-lays out the screen when the line count changes
+    # (the whole screen's layout costs more than painting this pane).
+    view: reactive[ViewState] = reactive(ViewState)
 
     def __init__(self) -> None:
         super().__init__()
-        self._built_for: tuple[ViewState, int, int] | None = None
+        self._built_for: tuple | None = None
         self._built = Text()
+        self._lines_laid_out = -1
+
+    def watch_view(self) -> None:
+        self.content_changed()
+
+    def content_changed(self) -> None:
+        """Call when an input of build() changed: re-lay out only if the line count did."""
+        lines = len(self.render().split())  # lines never wrap (text-wrap: nowrap)
+        if lines != self._lines_laid_out:
+            self._lines_laid_out = lines
+            self.refresh(layout=True)
+
+    def inputs(self) -> tuple:
+        """What build() reads besides the view and the size (compared by identity)."""
+        return ()
 
     def render(self) -> Text:
-        key = (self.view, self.size.width, self.room)
-        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1:] != key[1:]:
+        key = (self.view, *self.inputs(), self.size.width, self.room)
+        if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2])) \
+                or self._built_for[-2:] != key[-2:]:
             self._built = self.build()
             self._built_for = key
         return self._built
