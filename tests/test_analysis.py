@@ -149,3 +149,21 @@ def test_on_a_real_tiny_analysis_rows_add_up_to_one(tiny_engine):
     for word in range(n_words):
         total = word_attention_from(context, word, n_words).sum(axis=-1) + special_mass_from(context, word)
         np.testing.assert_allclose(total, 1.0, atol=1e-5)
+
+
+def test_attention_from_word_sums_every_piece_of_each_word_even_when_they_are_not_adjacent():
+    from wordlens.core.analysis import attention_from_word
+
+    rng = np.random.default_rng(3)
+    token_word = np.array([-1, 0, 1, 1, 2, 1, 3, -1])  # word 1's pieces are split by word 2
+    matrices = rng.random((2, 3, 8, 8)).astype(np.float32)
+    result = attention_from_word(matrices, token_word, word=1, n_words=5)
+    rows = [2, 3, 5]
+    for layer in range(2):
+        for head in range(3):
+            expected = np.zeros(5)
+            for column, word in enumerate(token_word):
+                if word >= 0:
+                    expected[word] += np.mean([matrices[layer, head, row, column] for row in rows])
+            np.testing.assert_allclose(result[layer, head], expected, rtol=1e-5)
+    assert result[..., 4].max() == 0  # a word with no tokens gets nothing
