@@ -25,7 +25,7 @@ from textual.widgets import Footer, Input
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
-from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
+from wordlens.core.views import AGGREGATES, ViewSpec, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.compare_screen import CompareScreen
 from wordlens.tui.comparison_pane import Comparison
@@ -37,7 +37,9 @@ from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_pane import SentenceInput, TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
-from wordlens.tui.view import Loading, MapState, TokenReading, ViewState, read_token, strongest_heads_from
+from wordlens.tui.view import (
+    Loading, MapState, TokenReading, ViewState, attention_view, read_token, strongest_heads_from,
+)
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015
@@ -321,6 +323,7 @@ class WordLensApp(App[None]):
         except Exception as error:
             self.post_message(AnalysisFailed(f"{type(error).__name__}: {first_line(error)}"))
         else:
+            _prepare_grid(analysis, self.view.spec)
             self.post_message(AnalysisReady(analysis))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
@@ -503,6 +506,14 @@ class WordLensApp(App[None]):
 
     def _current_context(self):
         return self.view.analysis.context if self.view.analysis else None
+
+
+def _prepare_grid(analysis: Analysis, spec: ViewSpec) -> None:
+    """Compute (and cache) the grid's matrix in the analyser thread: a rollout or word-level
+    view of 512 tokens takes ~0.1 s, which on the UI thread would freeze the typing."""
+    context = analysis.context
+    if context is not None and context.tokens and spec.layer < context.model.layers and spec.head < context.model.heads:
+        attention_view(analysis, spec)
 
 
 def _same_reading_question(asked: tuple, before: tuple) -> bool:
