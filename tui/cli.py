@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from wordlens.core.engine import Sources, check_sources
@@ -96,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
     attention.add_argument("--json", action="store_true",
                            help="print JSON: raw weights of every layer and head, plus the selected view")
+
+    play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
+                               description="Replay a tape in the explorer. Tape commands: size, delay, type, "
+                               "press, wait, sleep, screenshot, quit (see assets/demos/README.md).")
+    play.add_argument("tape", metavar="TAPE", help="the tape file, e.g. assets/demos/it-france.tape")
+    play.add_argument("--screenshots", metavar="DIR", type=Path,
+                      help="run headless, save each `screenshot NAME` as DIR/NAME.svg, then exit")
+    play.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                      help="play X times faster: typing delays and sleeps are divided by X (default 1)")
     return parser
 
 
@@ -103,6 +113,16 @@ def _positive_int(text: str) -> int:
     value = _non_negative_int(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
     return value
 
 
@@ -135,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
+        if args.command == "play":
+            return _play(sources, args)
         return _explore(sources, args.text)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
@@ -150,6 +172,24 @@ def _explore(sources: Sources, text: str) -> int:
     app = WordLensApp(Engine.from_sources(sources), text=text)
     app.run()
     return app.return_code or 0
+
+
+def _play(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.tape import read_tape
+    from wordlens.tui.app import WordLensApp
+    from wordlens.tui.play import play
+
+    tape = read_tape(args.tape)
+    app = WordLensApp(Engine.from_sources(sources))
+    player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
+    if player.error is not None:
+        raise player.error
+    if app.return_code:
+        return app.return_code
+    for path in player.saved:
+        print(path)
+    return 0
 
 
 def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
