@@ -7,6 +7,7 @@ Focus, layer and head moves only replace the ViewState: nothing is recomputed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from threading import Thread
 from typing import Literal
 
@@ -26,6 +27,7 @@ from textual.worker import Worker, get_current_worker
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.core.export import export_view, free_stem, write_export
 from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.comparison_pane import Comparison
@@ -98,6 +100,8 @@ class WordLensApp(App[None]):
         Binding("o", "overview", "overview"),
         Binding("m", "metrics", "metrics", show=False),
         Binding("r", "referents", "referents", show=False),
+        Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
+        Binding("x", "export", "export", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
         Binding("f1", "help", "help", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
@@ -106,6 +110,7 @@ class WordLensApp(App[None]):
     # Keys the sentence line types instead of acting on: hidden from the footer while typing.
     EXPLORE_ONLY_ACTIONS = {
         "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
+        "export",
     }
 
     view: reactive[ViewState] = reactive(ViewState)
@@ -387,6 +392,32 @@ class WordLensApp(App[None]):
         key typed right after tab would still land in the sentence line)."""
         self.screen.set_focus(widget)
         self._focus_follows_cursor = isinstance(widget, Input)
+
+    # ---- saving what is on screen ----------------------------------------------------------
+    output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
+
+    def action_save_screen(self) -> None:
+        folder = self.output_folder or Path.cwd()
+        try:
+            path = self.save_screenshot(filename=f"{free_stem(folder)}.svg", path=str(folder))
+        except OSError as error:
+            self.notify(f"cannot write to {folder}: {error.strerror or error}", severity="error")
+            return
+        self.notify(str(path), title="screenshot saved")
+
+    def action_export(self) -> None:
+        """The tokens, the matrix shown and the neighbour lists, to JSON, CSV and NPZ."""
+        view, folder = self.view, self.output_folder or Path.cwd()
+        if view.analysis is None:
+            self.notify("Nothing to export yet: the sentence is still being analysed.", severity="warning")
+            return
+        try:
+            paths = write_export(export_view(view.analysis, view.spec, view.focus, view.target),
+                                 folder, free_stem(folder))
+        except WordlensError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
