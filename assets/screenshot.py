@@ -18,11 +18,14 @@ from pathlib import Path
 from wordlens.core.engine import Engine, Sources
 from wordlens.core.tape import read_tape
 from wordlens.core.errors import WordlensError
-from wordlens.tui.app import WordLensApp
+from wordlens.tui.config import Config
 from wordlens.tui.play import play
+from wordlens.tui.setup import make_app
 
 HERE = Path(__file__).resolve().parent
 FAST = 50.0  # typing delays and sleeps are for viewers: screenshots do not need them
+# Not the user's config: the pictures are the same on every machine, in the theme made for them.
+PICTURES = Config(theme="wordlens")
 
 
 def regenerate(tapes: list[Path], out: Path) -> list[str]:
@@ -31,7 +34,7 @@ def regenerate(tapes: list[Path], out: Path) -> list[str]:
     failures = []
     for tape_path in tapes:
         try:
-            app = WordLensApp(engine)
+            app = make_app(engine, PICTURES)
             player = play(app, read_tape(tape_path), screenshots=out, speed=FAST)
             if player.error is not None:
                 raise player.error

@@ -34,6 +34,7 @@ from wordlens.tui.comparison_pane import Comparison
 from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
+from wordlens.tui.keys import ActionCommands, with_binding_ids
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
@@ -80,9 +81,11 @@ def _parts(analysis: Analysis | None) -> int:
     return (analysis.static is not None) + (analysis.context is not None)
 
 
+@with_binding_ids
 class WordLensApp(App[None]):
     CSS_PATH = "wordlens.tcss"
     TITLE = "wordlens"
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = [
         Binding("tab", "cycle_focus(1)", "next pane", priority=True),
         Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),

@@ -15,6 +15,7 @@ from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
 from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
+from wordlens.tui.config import Config, load_config
 
 EXIT_USER_ERROR = 2
 
@@ -138,9 +139,14 @@ def _non_negative_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     sources = Sources(
-        vectors=args.vectors,
-        model=args.model,
+        vectors=args.vectors or config.vectors,
+        model=args.model or config.model,
         device=args.device,
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
@@ -156,8 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         if args.command == "play":
-            return _play(sources, args)
-        return _explore(sources, args.text)
+            return _play(sources, args, config)
+        return _explore(sources, args.text, config)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -165,23 +171,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _explore(sources: Sources, text: str) -> int:
+def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.core.engine import Engine
-    from wordlens.tui.app import WordLensApp
+    from wordlens.tui.setup import make_app
 
-    app = WordLensApp(Engine.from_sources(sources), text=text)
+    app = make_app(Engine.from_sources(sources), config, text=text)
     app.run()
     return app.return_code or 0
 
 
-def _play(sources: Sources, args: argparse.Namespace) -> int:
+def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
     from wordlens.core.engine import Engine
     from wordlens.core.tape import read_tape
-    from wordlens.tui.app import WordLensApp
     from wordlens.tui.play import play
+    from wordlens.tui.setup import make_app
 
     tape = read_tape(args.tape)
-    app = WordLensApp(Engine.from_sources(sources))
+    app = make_app(Engine.from_sources(sources), config)
     player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
     if player.error is not None:
         raise player.error
