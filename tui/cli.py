@@ -107,7 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run headless, save each `screenshot NAME` as DIR/NAME.svg, then exit")
     play.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                       help="play X times faster: typing delays and sleeps are divided by X (default 1)")
+
+    serve = commands.add_parser("serve", parents=[sources], help="the explorer in a web browser (textual-serve)")
+    serve.add_argument("--host", default="localhost",
+                       help="address to listen on (default localhost: only this machine; 0.0.0.0: every network)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT", help="the sentence each new page starts with")
     return parser
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 1-65535")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -163,6 +176,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _static_query(sources, args)
         if args.command == "play":
             return _play(sources, args, config)
+        if args.command == "serve":
+            from wordlens.tui.serve import serve
+
+            serve(sources, args.host, args.port, text=args.serve_text or args.text)
+            return 0
         return _explore(sources, args.text, config)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
