@@ -407,6 +407,7 @@ class WordLensApp(App[None]):
             self.notify(f"cannot write to {folder}: {error.strerror or error}", severity="error")
             return
         self.notify(str(path), title="screenshot saved")
+        self._deliver_to_browser([Path(path)])
 
     def action_export(self) -> None:
         """The tokens, the matrix shown and the neighbour lists, to JSON, CSV and NPZ."""
@@ -421,6 +422,13 @@ class WordLensApp(App[None]):
             self.notify(str(error), severity="error")
             return
         self.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
+        self._deliver_to_browser(paths)
+
+    def _deliver_to_browser(self, paths: list[Path]) -> None:
+        """Under `wordlens serve` the files are on the server: offer them as downloads too."""
+        if self.is_web:
+            for path in paths:
+                self.deliver_binary(path)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
