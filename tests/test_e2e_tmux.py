@@ -206,3 +206,18 @@ def test_ctrl_s_and_x_reach_the_app_and_save_files(terminal, tmp_path):
     names = {path.name for path in tmp_path.iterdir()} - {svg.name}
     assert {name.rsplit(".", 1)[1] for name in names} == {"json", "csv", "npz"}
     assert next(name for name in names if name.endswith(".json")) in screen
+
+
+def test_a_tape_plays_visibly_in_the_terminal(terminal, tmp_path):
+    tape = tmp_path / "demo.tape"
+    tape.write_text(f"delay 5ms\ntype {SENTENCE}\npress tab right_square_bracket\n", encoding="utf-8")
+    terminal.start(120, 36, "play", str(tape))
+    screen = terminal.wait_for(
+        lambda screen: TOKENS in screen and re.search(r"self-attention · layer 1\b", screen) is not None,
+        "the typed sentence's analysis at layer 1", timeout=LOAD_TIMEOUT,
+    )
+    assert SENTENCE in screen
+    terminal.type("q")  # at its end a visible tape leaves the explorer to the user
+    screen = terminal.wait_for(lambda screen: EXIT_MARK.search(screen) is not None, "WORDLENS-EXIT= after q",
+                               exiting=True)
+    assert EXIT_MARK.search(screen).group(1) == "0", screen
