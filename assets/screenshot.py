@@ -1,43 +1,66 @@
-"""Save an SVG (and PNG when rsvg-convert is installed) of wordlens on the bundled models.
+"""Regenerate assets/screenshots/*.svg (and .png, with rsvg-convert) from the tapes in assets/demos.
 
-usage: python assets/screenshot.py OUT.svg [--size 120x36] [--text TEXT] [--keys KEY ...]
+usage: python assets/screenshot.py [TAPE ...] [--out DIR]
+
+Every tape is replayed headless in the real explorer on the bundled models (loaded once for all
+tapes), exactly as `wordlens play TAPE --screenshots DIR` would. A tape that fails is reported and
+the others still run; the exit status is 1 if any failed.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from wordlens.core.engine import Engine, Sources
-from wordlens.tui.app import WordLensApp
+from wordlens.core.tape import read_tape
+from wordlens.core.errors import WordlensError
+from wordlens.tui.config import Config
+from wordlens.tui.play import play
+from wordlens.tui.setup import make_app
+
+HERE = Path(__file__).resolve().parent
+FAST = 50.0  # typing delays and sleeps are for viewers: screenshots do not need them
+# Not the user's config: the pictures are the same on every machine, in the theme made for them.
+PICTURES = Config(theme="wordlens")
 
 
-async def shoot(out: Path, size: tuple[int, int], text: str, keys: list[str]) -> None:
-    app = WordLensApp(Engine.from_sources(Sources()), text=text)
-    async with app.run_test(size=size) as pilot:
-        while not (app.view.analysis and app.view.analysis.complete and app.view.analysis.text == text):
-            await pilot.pause(0.05)
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause(0.3)
-        app.save_screenshot(str(out))
+def regenerate(tapes: list[Path], out: Path) -> list[str]:
+    """Play each tape; return one message per failure."""
+    engine = Engine.from_sources(Sources())
+    failures = []
+    for tape_path in tapes:
+        try:
+            app = make_app(engine, PICTURES)
+            player = play(app, read_tape(tape_path), screenshots=out, speed=FAST)
+            if player.error is not None:
+                raise player.error
+        except WordlensError as error:
+            failures.append(str(error))
+            print(f"FAILED {tape_path.name}: {error}", file=sys.stderr)
+            continue
+        for svg in player.saved:
+            print(svg)
+            to_png(svg)
+    return failures
+
+
+def to_png(svg: Path) -> None:
     if shutil.which("rsvg-convert"):
-        subprocess.run(["rsvg-convert", str(out), "-o", str(out.with_suffix(".png"))], check=True)
+        subprocess.run(["rsvg-convert", str(svg), "-o", str(svg.with_suffix(".png"))], check=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--size", default="120x36")
-    parser.add_argument("--text", default="France is a country, it is in Europe")
-    parser.add_argument("--keys", nargs="*", default=[])
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tapes", nargs="*", type=Path, help="tapes to play (default: assets/demos/*.tape)")
+    parser.add_argument("--out", type=Path, default=HERE / "screenshots")
     args = parser.parse_args()
-    width, height = (int(n) for n in args.size.split("x"))
-    asyncio.run(shoot(args.out, (width, height), args.text, args.keys))
+    tapes = args.tapes or sorted((HERE / "demos").glob("*.tape"))
+    return 1 if regenerate(tapes, args.out) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

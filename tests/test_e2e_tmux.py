@@ -52,12 +52,13 @@ class Terminal:
             raise AssertionError(f"tmux {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
 
-    def start(self, width: int, height: int, *args: str) -> None:
+    def start(self, width: int, height: int, *args: str, cwd: Path | None = None) -> None:
         # As a user on an xterm-256color terminal with no COLORTERM; the echo tells how the process ended.
         # COLUMNS/LINES would override the real window size (see _terminal_env).
         line = " ".join(["env -u COLORTERM -u COLUMNS -u LINES TERM=xterm-256color", shlex.quote(self.wordlens),
                          *map(shlex.quote, args)])
-        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session,
+        where = ["-c", str(cwd)] if cwd is not None else []
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", self.session, *where,
                   f"{line}; echo WORDLENS-EXIT=$?; sleep 600")
 
     def capture(self) -> str:
@@ -187,3 +188,36 @@ def test_small_terminal_shows_every_pane(terminal):
     assert screen_width(screen) == 80, f"drawn {screen_width(screen)} wide in a {terminal.window_size()} window"
     for title in ("static neighbours", "self-attention", "static cosine vs attention"):
         assert title in screen, f"no {title!r} pane title at 80x24:\n{screen}"
+
+
+def test_ctrl_s_and_x_reach_the_app_and_save_files(terminal, tmp_path):
+    terminal.start(120, 36, "--text", SENTENCE, cwd=tmp_path)
+    terminal.wait_for(analysis_shown, "the analysis of the sentence", timeout=LOAD_TIMEOUT)
+
+    terminal.press("C-s")  # a terminal's flow control (XOFF) must not swallow it
+    screen = terminal.wait_for(lambda screen: "screenshot saved" in screen, "the screenshot notification")
+    [svg] = list(tmp_path.glob("*.svg"))
+    assert svg.read_text(encoding="utf-8").startswith("<svg")
+
+    terminal.press("Tab")
+    terminal.wait_for(lambda screen: "layer+" in screen.splitlines()[-1], "the explore keys in the footer")
+    terminal.type("x")
+    screen = terminal.wait_for(lambda screen: "exported to" in screen, "the export notification")
+    names = {path.name for path in tmp_path.iterdir()} - {svg.name}
+    assert {name.rsplit(".", 1)[1] for name in names} == {"json", "csv", "npz"}
+    assert next(name for name in names if name.endswith(".json")) in screen
+
+
+def test_a_tape_plays_visibly_in_the_terminal(terminal, tmp_path):
+    tape = tmp_path / "demo.tape"
+    tape.write_text(f"delay 5ms\ntype {SENTENCE}\npress tab right_square_bracket\n", encoding="utf-8")
+    terminal.start(120, 36, "play", str(tape))
+    screen = terminal.wait_for(
+        lambda screen: TOKENS in screen and re.search(r"self-attention · layer 1\b", screen) is not None,
+        "the typed sentence's analysis at layer 1", timeout=LOAD_TIMEOUT,
+    )
+    assert SENTENCE in screen
+    terminal.type("q")  # at its end a visible tape leaves the explorer to the user
+    screen = terminal.wait_for(lambda screen: EXIT_MARK.search(screen) is not None, "WORDLENS-EXIT= after q",
+                               exiting=True)
+    assert EXIT_MARK.search(screen).group(1) == "0", screen

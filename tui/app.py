@@ -8,6 +8,7 @@ token's reading (input-table and in-context neighbours), which a second thread a
 
 from __future__ import annotations
 
+from pathlib import Path
 from threading import Thread
 from typing import Literal
 
@@ -25,6 +26,7 @@ from textual.widgets import Footer, Input
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.core.export import export_view, free_stem, write_export
 from wordlens.core.views import AGGREGATES, ViewSpec, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.compare_screen import CompareScreen
@@ -32,6 +34,7 @@ from wordlens.tui.comparison_pane import Comparison
 from wordlens.tui.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
+from wordlens.tui.keys import ActionCommands, with_binding_ids
 from wordlens.tui.latest_only import LatestOnly
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
@@ -100,9 +103,11 @@ LAYER_KEYS = Binding.Group("layer")
 HEAD_KEYS = Binding.Group("head")
 
 
+@with_binding_ids
 class WordLensApp(App[None]):
     CSS_PATH = "wordlens.tcss"
     TITLE = "wordlens"
+    COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS = [
         Binding("tab", "cycle_focus(1)", "next pane", priority=True),
         Binding("ctrl+q", "quit", "quit", priority=True),
@@ -126,6 +131,8 @@ class WordLensApp(App[None]):
         Binding("c", "compare", "compare"),
         Binding("t", "correlation", "static~attn", show=False),
         Binding("g", "fit_map", "in GloVe terms", show=False),
+        Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
+        Binding("x", "export", "export", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
         Binding("q", "quit", "quit", show=False),
     ]
@@ -133,6 +140,7 @@ class WordLensApp(App[None]):
     EXPLORE_ONLY_ACTIONS = {
         "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
         "query", "compare", "correlation", "fit_map",
+        "export",
     }
 
     view: reactive[ViewState] = reactive(ViewState)
@@ -500,6 +508,40 @@ class WordLensApp(App[None]):
         key typed right after tab would still land in the sentence line)."""
         self.screen.set_focus(widget)
         self._focus_follows_cursor = isinstance(widget, Input)
+
+    # ---- saving what is on screen ----------------------------------------------------------
+    output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
+
+    def action_save_screen(self) -> None:
+        folder = self.output_folder or Path.cwd()
+        try:
+            path = self.save_screenshot(filename=f"{free_stem(folder)}.svg", path=str(folder))
+        except OSError as error:
+            self.notify(f"cannot write to {folder}: {error.strerror or error}", severity="error")
+            return
+        self.notify(str(path), title="screenshot saved")
+        self._deliver_to_browser([Path(path)])
+
+    def action_export(self) -> None:
+        """The tokens, the matrix shown and the neighbour lists, to JSON, CSV and NPZ."""
+        view, folder = self.view, self.output_folder or Path.cwd()
+        if view.analysis is None:
+            self.notify("Nothing to export yet: the sentence is still being analysed.", severity="warning")
+            return
+        try:
+            paths = write_export(export_view(view.analysis, view.spec, view.focus, view.target),
+                                 folder, free_stem(folder))
+        except WordlensError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
+        self._deliver_to_browser(paths)
+
+    def _deliver_to_browser(self, paths: list[Path]) -> None:
+        """Under `wordlens serve` the files are on the server: offer them as downloads too."""
+        if self.is_web:
+            for path in paths:
+                self.deliver_binary(path)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

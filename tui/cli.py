@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from wordlens.core.engine import Sources, check_sources
@@ -14,6 +15,7 @@ from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
 from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
+from wordlens.tui.config import Config, load_config
 
 EXIT_USER_ERROR = 2
 
@@ -96,13 +98,45 @@ def build_parser() -> argparse.ArgumentParser:
                            help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
     attention.add_argument("--json", action="store_true",
                            help="print JSON: raw weights of every layer and head, plus the selected view")
+
+    play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
+                               description="Replay a tape in the explorer. Tape commands: size, delay, type, "
+                               "press, wait, sleep, screenshot, quit (see assets/demos/README.md).")
+    play.add_argument("tape", metavar="TAPE", help="the tape file, e.g. assets/demos/it-france.tape")
+    play.add_argument("--screenshots", metavar="DIR", type=Path,
+                      help="run headless, save each `screenshot NAME` as DIR/NAME.svg, then exit")
+    play.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                      help="play X times faster: typing delays and sleeps are divided by X (default 1)")
+
+    serve = commands.add_parser("serve", parents=[sources], help="the explorer in a web browser (textual-serve)")
+    serve.add_argument("--host", default="localhost",
+                       help="address to listen on (default localhost: only this machine; 0.0.0.0: every network)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT", help="the sentence each new page starts with")
     return parser
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 1-65535")
+    return value
 
 
 def _positive_int(text: str) -> int:
     value = _non_negative_int(text)
     if value == 0:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
     return value
 
 
@@ -118,9 +152,14 @@ def _non_negative_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     sources = Sources(
-        vectors=args.vectors,
-        model=args.model,
+        vectors=args.vectors or config.vectors,
+        model=args.model or config.model,
         device=args.device,
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
@@ -135,7 +174,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
-        return _explore(sources, args.text)
+        if args.command == "play":
+            return _play(sources, args, config)
+        if args.command == "serve":
+            from wordlens.tui.serve import serve
+
+            serve(sources, args.host, args.port, text=args.serve_text or args.text)
+            return 0
+        return _explore(sources, args.text, config)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -143,13 +189,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _explore(sources: Sources, text: str) -> int:
+def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.core.engine import Engine
-    from wordlens.tui.app import WordLensApp
+    from wordlens.tui.setup import make_app
 
-    app = WordLensApp(Engine.from_sources(sources), text=text)
+    app = make_app(Engine.from_sources(sources), config, text=text)
     app.run()
     return app.return_code or 0
+
+
+def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.tape import read_tape
+    from wordlens.tui.play import play
+    from wordlens.tui.setup import make_app
+
+    tape = read_tape(args.tape)
+    app = make_app(Engine.from_sources(sources), config)
+    player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
+    if player.error is not None:
+        raise player.error
+    if app.return_code:
+        return app.return_code
+    for path in player.saved:
+        print(path)
+    return 0
 
 
 def _neighbours(sources: Sources, args: argparse.Namespace) -> int:

@@ -1,0 +1,76 @@
+"""The app's key bindings as named, remappable actions, and a command palette listing them all.
+
+Every App-level binding gets an id derived from its action (`export`, `layer_next`,
+`toggle_words`...): the names `[keys]` in config.toml remaps and the palette shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+from textual.actions import parse
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+def binding_id(action: str) -> str:
+    """`layer(1)` -> layer_next, `layer(-1)` -> layer_previous, `toggle('words')` -> toggle_words."""
+    _, name, parameters = parse(action)
+    words = [name]
+    for parameter in parameters:
+        if parameter == 1:
+            words.append("next")
+        elif parameter == -1:
+            words.append("previous")
+        else:
+            words.append(str(parameter))
+    return "_".join(words)
+
+
+def with_binding_ids(app_class):
+    """Class decorator: give every binding of `app_class.BINDINGS` without an id its action's id."""
+    app_class.BINDINGS = [
+        binding if not isinstance(binding, Binding) or binding.id else replace(binding, id=binding_id(binding.action))
+        for binding in app_class.BINDINGS
+    ]
+    app_class._merged_bindings = app_class._merge_bindings()
+    return app_class
+
+
+def app_actions(app) -> list[tuple[str, str, str, str]]:
+    """(id, action, description, keys now bound) for each App binding, in BINDINGS order, once each."""
+    keys: dict[str, list[str]] = {}
+    first: dict[str, Binding] = {}
+    bindings_map = app._bindings.copy()
+    bindings_map.apply_keymap(app._keymap)  # what Textual does for the keys' dispatch
+    for bindings in bindings_map.key_to_bindings.values():
+        for binding in bindings:
+            if binding.id is None:
+                continue
+            first.setdefault(binding.id, binding)
+            keys.setdefault(binding.id, []).append(app.get_key_display(binding))
+    order = [binding_id(binding.action) for binding in type(app).BINDINGS if isinstance(binding, Binding)]
+    order = list(dict.fromkeys(identity for identity in order if identity in first))
+    return [(identity, first[identity].action, first[identity].description or identity,
+             " ".join(keys[identity])) for identity in order]
+
+
+class ActionCommands(Provider):
+    """Every action of the app in the command palette (ctrl+p), with its keys and config id."""
+
+    def _commands(self):
+        for identity, action, description, keys in app_actions(self.app):
+            title = f"{description}  ({keys})" if keys else description
+            yield title, partial(self.app.run_action, action), f"key {keys or '-'} · config.toml keys id: {identity}"
+
+    async def discover(self) -> Hits:
+        for title, run, help_text in self._commands():
+            yield DiscoveryHit(title, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, run, help_text in self._commands():
+            score = max(matcher.match(title), matcher.match(help_text.replace("_", " ")) * 0.8)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), run, help=help_text)

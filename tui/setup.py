@@ -1,0 +1,28 @@
+"""Building the explorer the way every command opens it: with the user's config applied."""
+
+from __future__ import annotations
+
+from wordlens.core.analysis import AnalysisSettings
+from wordlens.core.engine import Engine
+from wordlens.tui.config import Config, check_for_app
+from wordlens.tui.keys import app_actions
+from wordlens.tui.theme import THEMES
+
+
+def make_app(engine: Engine, config: Config, text: str = ""):
+    """A WordLensApp with the wordlens themes registered and the config's theme, top-k,
+    key bindings and output folder; raises ConfigError for keys or a theme it does not know."""
+    from wordlens.tui.app import WordLensApp
+
+    settings = AnalysisSettings(topn=config.top_k) if config.top_k else None
+    app = WordLensApp(engine, text=text, settings=settings)
+    for theme in THEMES:
+        app.register_theme(theme)
+    check_for_app(config, {identity for identity, *_ in app_actions(app)}, set(app.available_themes))
+    if config.theme:
+        app.theme = config.theme
+    if config.keys:
+        app.set_keymap(dict(config.keys))
+    if config.output_folder is not None:
+        app.output_folder = config.output_folder
+    return app
