@@ -18,7 +18,7 @@ from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.static_pane import StaticNeighbours
 
 from conftest import TINY_DIM, TINY_HIDDEN, TINY_LAYERS
-from tui_support import shows, wait_for
+from tui_support import move_focus_to, shows, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -218,3 +218,18 @@ def test_the_help_screen_names_every_key_the_app_binds():
         key = binding.key_display or binding.key.split(",")[0]
         key = {"escape": "esc", "slash": "/"}.get(key, key)
         assert key in described, f"{key} ({binding.action}) is missing from the help"
+
+
+async def test_compare_picks_the_rarest_shared_word_when_the_focused_one_is_not_shared(tiny_engine, tiny_vectors):
+    app = WordLensApp(tiny_engine, text="the bank is in paris")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: shows(app, "the bank is in paris"))
+        await pilot.press("escape")
+        await move_focus_to(pilot, app, app.view.analysis.context.tokens.index("paris"))  # not in the second
+        await pilot.press("c")
+        screen = app.screen
+        await type_into(pilot, "the river bank in france")
+        await wait_for(pilot, lambda: screen.second is not None and screen.second.text == "the river bank in france")
+        await pilot.pause()
+        ranks = {word: tiny_vectors.kv.key_to_index[word] for word in ("the", "bank", "in")}
+        assert screen.word == max(ranks, key=ranks.get)

@@ -320,6 +320,11 @@ class WordLensApp(App[None]):
     def analysing(self) -> bool:
         return self._analyser.busy
 
+    @property
+    def computing(self) -> bool:
+        """An analysis or the focused token's reading is being computed or waits."""
+        return self._analyser.busy or self._reader.busy
+
     def _analyze_in_thread(self, text: str) -> None:
         """In the analyser thread; an analysis overtaken by newer text stops between stages."""
         try:

@@ -76,6 +76,13 @@ def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool
     text.append(f"  most different: {most}", style="dim")
 
 
+def rarest(words: list[str], vectors) -> str:
+    """The least frequent word with a static vector (vocabularies are ordered by frequency):
+    "bank" rather than "the" or "i", the word the comparison is about."""
+    ranks = {word: vectors.kv.key_to_index[vectors.key_for(word)] for word in words if vectors.key_for(word)}
+    return max(ranks, key=ranks.get) if ranks else words[0]
+
+
 class CompareScreen(ModalScreen[None]):
     """Type a second sentence; ↑ ↓ pick the shared word; esc goes back."""
 
@@ -99,7 +106,8 @@ class CompareScreen(ModalScreen[None]):
     def __init__(self, engine: Engine, first: Analysis, word: str | None, settings: AnalysisSettings) -> None:
         super().__init__()
         self.engine, self.first, self.settings = engine, first, settings
-        self.word = word.lower() if word else None
+        self.wanted = word.lower() if word else None  # the focused word, or the one picked with ↑ ↓
+        self.word = self.wanted  # the word compared: the wanted one when both sentences have it
         self.second: Analysis | None = None
 
     def compose(self) -> ComposeResult:
@@ -154,7 +162,7 @@ class CompareScreen(ModalScreen[None]):
         if not shared:
             return
         position = shared.index(self.word) if self.word in shared else -1
-        self.word = shared[(position + step) % len(shared)]
+        self.wanted = shared[(position + step) % len(shared)]
         self._refresh_result()
 
     def _shared(self) -> list[str]:
@@ -173,8 +181,7 @@ class CompareScreen(ModalScreen[None]):
         if not shared:
             self._show(Text("The two sentences share no word yet.", style="dim italic"))
             return
-        if self.word not in shared:
-            self.word = shared[0]
+        self.word = self.wanted if self.wanted in shared else rarest(shared, self.engine.vectors)
         try:
             comparison = compare(self.first, self.second, self.word, self.engine.vectors)
         except WordlensError as error:

@@ -55,6 +55,8 @@ def shows_current_analysis(app) -> bool:
         return False
     if analysis.text != app.screen_stack[0].query_one("#text", Input).value:
         return False
+    if app.computing:
+        return False
     return not any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers)
 
 
