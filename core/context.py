@@ -17,6 +17,7 @@ import numpy as np
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.text import replace_lone_surrogates
 from wordlens.core.views import causal_mask
 
 
@@ -81,15 +82,11 @@ class ContextModel:
 
     def encode(self, text: str, max_tokens: int | None = None) -> Encoding:
         limit = max_tokens or self.info.max_tokens
-        with self._lock:
-            encoded = self.tokenizer(
-                text,
-                return_offsets_mapping=True,
-                return_special_tokens_mask=True,
-                truncation=True,
-                max_length=limit,
-                return_tensors="pt",
-            )
+        text = replace_lone_surrogates(text)  # same length: offsets still point into the caller's text
+        prefix = _prefix_at_whitespace(text, limit * PREFIX_CHARS_PER_TOKEN)
+        encoded = self._tokenize(prefix, limit) if prefix else None
+        if encoded is None or encoded["input_ids"].shape[1] < limit:
+            encoded = self._tokenize(text, limit)  # the prefix did not fill the model: the whole text
         offsets = encoded.pop("offset_mapping")[0].numpy()
         special = encoded.pop("special_tokens_mask")[0].numpy().astype(bool)
         ids = encoded["input_ids"][0].tolist()
@@ -97,6 +94,17 @@ class ContextModel:
         covered = int(offsets[~special, 1].max()) if (~special).any() else 0
         truncated = bool(text[covered:].strip()) and len(ids) >= limit
         return Encoding(tokens, offsets, special, truncated, dict(encoded))
+
+    def _tokenize(self, text: str, limit: int) -> Any:
+        with self._lock:
+            return self.tokenizer(
+                text,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+                truncation=True,
+                max_length=limit,
+                return_tensors="pt",
+            )
 
     def run(self, encoding: Encoding) -> ModelOutput:
         import torch
@@ -109,6 +117,23 @@ class ContextModel:
         attentions = torch.stack(output.attentions)[:, 0].float().cpu().numpy()
         hidden = torch.stack(output.hidden_states)[:, 0].float().cpu().numpy()
         return ModelOutput(attentions=attentions, hidden_states=hidden)
+
+
+# A long paste is tokenized from its start only: a prefix this many characters per token of the
+# model's maximum, cut at a space, almost always fills it (a megabyte costs a second otherwise).
+PREFIX_CHARS_PER_TOKEN = 32
+
+
+def _prefix_at_whitespace(text: str, length: int) -> str:
+    """The start of `text` up to its last whitespace within `length` characters; '' when the
+    text is that short anyway or has no whitespace there (a word cut in two would tokenize
+    differently)."""
+    if len(text) <= length:
+        return ""
+    for end in range(length, 0, -1):
+        if text[end].isspace():
+            return text[:end]
+    return ""
 
 
 def load_context_model(

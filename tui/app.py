@@ -26,6 +26,7 @@ from textual.worker import Worker, get_current_worker
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.core.text import clean_text
 from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.comparison_pane import Comparison
@@ -35,6 +36,7 @@ from wordlens.tui.help import HelpScreen
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
+from wordlens.tui.terminal import CONTROL_CHARACTERS
 from wordlens.tui.view import Loading, ViewState, strongest_heads_from
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
@@ -114,7 +116,7 @@ class WordLensApp(App[None]):
         super().__init__()
         self.engine = engine
         self.settings = settings or AnalysisSettings()
-        self._initial_text = text
+        self._initial_text = clean_text(text)
         self._debounce: Timer | None = None
         self._analysis_running = False
         self._analyze_again = False
@@ -179,11 +181,17 @@ class WordLensApp(App[None]):
         else:
             self.post_message(Loaded(component, summary))
 
+    def _closing_down(self) -> bool:
+        """Quitting: the widgets are gone, yet a loader or an analysis may still report."""
+        return not (self.query(ModelBar) and self.query("#text"))
+
     def on_load_progress(self, message: LoadProgress) -> None:
         loading = Loading(message.component, message.stage, message.fraction)
         self.view = self.view.with_(**{message.component: loading})
 
     def on_loaded(self, message: Loaded) -> None:
+        if self._closing_down():
+            return
         bar = self.query_one(ModelBar)
         setattr(bar, f"{message.component}_summary", message.summary)
         done = Loading(message.component, "ready", 1.0, done=True)
@@ -194,7 +202,13 @@ class WordLensApp(App[None]):
         self.exit(return_code=2, message=f"wordlens: error: {message.error}")
 
     # ---- analysing the sentence ----------------------------------------------------------
+    def get_line_filters(self):
+        return [*super().get_line_filters(), CONTROL_CHARACTERS]
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if (cleaned := clean_text(event.value)) != event.value:
+            event.input.value = cleaned  # a paste's tabs, newlines, escapes: the line changes again
+            return
         if self._debounce is not None:
             self._debounce.stop()
         self._focus_follows_cursor = True
@@ -207,6 +221,8 @@ class WordLensApp(App[None]):
         """Analyse the current text now, or, if an analysis is running, as soon as it ends:
         at most one is in flight and only the newest text waits, so fast typing never queues
         work and a pause in typing is answered after one computation."""
+        if self._closing_down():
+            return
         if self._analysis_running:
             self._analyze_again = True
             return
@@ -235,6 +251,8 @@ class WordLensApp(App[None]):
             self.post_message(AnalysisReady(analysis))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
+        if self._closing_down():
+            return
         analysis, current = message.analysis, self.view.analysis
         if analysis.text != self.query_one("#text", Input).value:
             return  # the sentence changed while this was computed

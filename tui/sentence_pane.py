@@ -64,4 +64,6 @@ class TokenStrip(Widget):
         if analysis.context is not None and analysis.context.truncated:
             text.append(f" … cut at {analysis.context.model.max_tokens} tokens, the model's maximum",
                         style="bold yellow")
+        elif analysis.words_cut:
+            text.append(f" … cut at {len(analysis.words)} words", style="bold yellow")
         return text
