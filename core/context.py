@@ -156,6 +156,8 @@ def load_context_model(
     import transformers
 
     _silence_transformers(transformers)
+    if not local:
+        local = _check_hub_id(str(folder))
     resolved_device = _pick_device(device, torch)
     common = {"trust_remote_code": trust_remote_code, "local_files_only": local}
     progress("loading the tokenizer", 0.5)
@@ -170,14 +172,23 @@ def load_context_model(
         raise LoadError(f"{folder} has no tokenizer files (tokenizer.json, vocab.txt...): its vocabulary is empty")
     progress("loading the weights", 0.6)
     try:
-        model = transformers.AutoModel.from_pretrained(
+        model, loading = transformers.AutoModel.from_pretrained(
             str(folder),
             attn_implementation="eager",
             use_safetensors=None if allow_pickle else True,
+            output_loading_info=True,
             **common,
         )
     except Exception as error:
         raise LoadError(_weights_error(folder, error, allow_pickle)) from error
+    # transformers fills weights missing from the checkpoint with random ones, and says so only
+    # in a log line; the pooler is not used for attention.
+    missing = [key for key in loading.get("missing_keys", ()) if "pooler" not in key]
+    if missing:
+        raise LoadError(
+            f"{name}: {len(missing)} of the model's weights are not in its checkpoint (e.g. {missing[0]}); "
+            "the weights do not fit config.json"
+        )
     model.eval().to(resolved_device)
     progress("warming up", 0.9)
     try:
@@ -202,6 +213,30 @@ def resolve_model_source(source: str) -> tuple[str, str, bool]:
     return source, source, False
 
 
+def _check_hub_id(repo_id: str) -> bool:
+    """Whether a hub id can load from the local cache alone; if it cannot, fail at once when the
+    hub's host does not even resolve (offline), instead of after a minute of retries."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return True
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False  # transformers itself refuses at once, naming the id
+    host = urlparse(constants.ENDPOINT).hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError as error:
+        raise LoadError(
+            f"{repo_id} is not a local folder nor in the download cache, and {host} cannot be reached "
+            f"({first_line(error)}): pass a model folder, or connect"
+        ) from error
+    return False
+
+
 def _pick_device(device: str, torch: Any) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -215,9 +250,10 @@ def _silence_transformers(transformers: Any) -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
 
         disable_progress_bars()
+        hub_logging.set_verbosity_error()  # "Retrying in 1s" warnings
     except ImportError:
         pass
 
