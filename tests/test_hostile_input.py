@@ -153,13 +153,15 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def test_a_paste_with_tabs_newlines_and_escapes_becomes_one_clean_line(tiny_engine):
+async def test_a_paste_with_tabs_newlines_and_escapes_goes_in_as_one_clean_line(tiny_engine):
     app = WordLensApp(tiny_engine)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "")
-        text_input(app).post_message(events.Paste("the\tdog \x1b[2J\x07walks"))
-        await wait_for_text(pilot, app, "the dog  [2J walks")
-        assert [w.text for w in app.view.analysis.words] == ["the", "dog", "[", "2J", "walks"]
+        await pilot.press(*"a ")
+        text_input(app).post_message(events.Paste("the\tdog \x1b[2J\x07walks\nin the\r\nriver"))
+        await pilot.press(*" ok")  # typed while the paste is handled: lands after it
+        await wait_for_text(pilot, app, "a the dog  [2J walks in the  river ok")
+        assert [w.text for w in app.view.analysis.words][:6] == ["a", "the", "dog", "[", "2J", "walks"]
 
 
 async def test_an_initial_text_with_controls_and_surrogates_is_cleaned(tiny_engine):

@@ -34,6 +34,7 @@ from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
 from wordlens.tui.overview import OverviewScreen
+from wordlens.tui.sentence_input import SentenceInput
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
 from wordlens.tui.terminal import CONTROL_CHARACTERS
@@ -126,7 +127,7 @@ class WordLensApp(App[None]):
     def compose(self) -> ComposeResult:
         yield ModelBar().data_bind(WordLensApp.view)
         with Vertical(id="sentence"):
-            yield Input(
+            yield SentenceInput(
                 value=self._initial_text,
                 placeholder="Type a sentence, e.g. France is a country, it is in Europe",
                 compact=True,
@@ -206,9 +207,6 @@ class WordLensApp(App[None]):
         return [*super().get_line_filters(), CONTROL_CHARACTERS]
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if (cleaned := clean_text(event.value)) != event.value:
-            event.input.value = cleaned  # a paste's tabs, newlines, escapes: the line changes again
-            return
         if self._debounce is not None:
             self._debounce.stop()
         self._focus_follows_cursor = True
