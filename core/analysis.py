@@ -55,6 +55,7 @@ class Analysis:
     words: tuple[Word, ...]
     static: StaticPart | None
     context: ContextPart | None
+    words_cut: bool = False  # the text has more words than `words` (see text.MAX_WORDS)
 
     @property
     def complete(self) -> bool:

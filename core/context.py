@@ -17,6 +17,7 @@ import numpy as np
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.text import replace_lone_surrogates
 from wordlens.core.views import causal_mask
 
 
@@ -81,15 +82,11 @@ class ContextModel:
 
     def encode(self, text: str, max_tokens: int | None = None) -> Encoding:
         limit = max_tokens or self.info.max_tokens
-        with self._lock:
-            encoded = self.tokenizer(
-                text,
-                return_offsets_mapping=True,
-                return_special_tokens_mask=True,
-                truncation=True,
-                max_length=limit,
-                return_tensors="pt",
-            )
+        text = replace_lone_surrogates(text)  # same length: offsets still point into the caller's text
+        prefix = _prefix_at_whitespace(text, limit * PREFIX_CHARS_PER_TOKEN)
+        encoded = self._tokenize(prefix, limit) if prefix else None
+        if encoded is None or encoded["input_ids"].shape[1] < limit:
+            encoded = self._tokenize(text, limit)  # the prefix did not fill the model: the whole text
         offsets = encoded.pop("offset_mapping")[0].numpy()
         special = encoded.pop("special_tokens_mask")[0].numpy().astype(bool)
         ids = encoded["input_ids"][0].tolist()
@@ -97,6 +94,17 @@ class ContextModel:
         covered = int(offsets[~special, 1].max()) if (~special).any() else 0
         truncated = bool(text[covered:].strip()) and len(ids) >= limit
         return Encoding(tokens, offsets, special, truncated, dict(encoded))
+
+    def _tokenize(self, text: str, limit: int) -> Any:
+        with self._lock:
+            return self.tokenizer(
+                text,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+                truncation=True,
+                max_length=limit,
+                return_tensors="pt",
+            )
 
     def run(self, encoding: Encoding) -> ModelOutput:
         import torch
@@ -109,6 +117,23 @@ class ContextModel:
         attentions = torch.stack(output.attentions)[:, 0].float().cpu().numpy()
         hidden = torch.stack(output.hidden_states)[:, 0].float().cpu().numpy()
         return ModelOutput(attentions=attentions, hidden_states=hidden)
+
+
+# A long paste is tokenized from its start only: a prefix this many characters per token of the
+# model's maximum, cut at a space, almost always fills it (a megabyte costs a second otherwise).
+PREFIX_CHARS_PER_TOKEN = 32
+
+
+def _prefix_at_whitespace(text: str, length: int) -> str:
+    """The start of `text` up to its last whitespace within `length` characters; '' when the
+    text is that short anyway or has no whitespace there (a word cut in two would tokenize
+    differently)."""
+    if len(text) <= length:
+        return ""
+    for end in range(length, 0, -1):
+        if text[end].isspace():
+            return text[:end]
+    return ""
 
 
 def load_context_model(
@@ -131,6 +156,8 @@ def load_context_model(
     import transformers
 
     _silence_transformers(transformers)
+    if not local:
+        local = _check_hub_id(str(folder))
     resolved_device = _pick_device(device, torch)
     common = {"trust_remote_code": trust_remote_code, "local_files_only": local}
     progress("loading the tokenizer", 0.5)
@@ -145,14 +172,23 @@ def load_context_model(
         raise LoadError(f"{folder} has no tokenizer files (tokenizer.json, vocab.txt...): its vocabulary is empty")
     progress("loading the weights", 0.6)
     try:
-        model = transformers.AutoModel.from_pretrained(
+        model, loading = transformers.AutoModel.from_pretrained(
             str(folder),
             attn_implementation="eager",
             use_safetensors=None if allow_pickle else True,
+            output_loading_info=True,
             **common,
         )
     except Exception as error:
         raise LoadError(_weights_error(folder, error, allow_pickle)) from error
+    # transformers fills weights missing from the checkpoint with random ones, and says so only
+    # in a log line; the pooler is not used for attention.
+    missing = [key for key in loading.get("missing_keys", ()) if "pooler" not in key]
+    if missing:
+        raise LoadError(
+            f"{name}: {len(missing)} of the model's weights are not in its checkpoint (e.g. {missing[0]}); "
+            "the weights do not fit config.json"
+        )
     model.eval().to(resolved_device)
     progress("warming up", 0.9)
     try:
@@ -177,6 +213,30 @@ def resolve_model_source(source: str) -> tuple[str, str, bool]:
     return source, source, False
 
 
+def _check_hub_id(repo_id: str) -> bool:
+    """Whether a hub id can load from the local cache alone; if it cannot, fail at once when the
+    hub's host does not even resolve (offline), instead of after a minute of retries."""
+    import os
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return True
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False  # transformers itself refuses at once, naming the id
+    host = urlparse(constants.ENDPOINT).hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError as error:
+        raise LoadError(
+            f"{repo_id} is not a local folder nor in the download cache, and {host} cannot be reached "
+            f"({first_line(error)}): pass a model folder, or connect"
+        ) from error
+    return False
+
+
 def _pick_device(device: str, torch: Any) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -190,9 +250,10 @@ def _silence_transformers(transformers: Any) -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
 
         disable_progress_bars()
+        hub_logging.set_verbosity_error()  # "Retrying in 1s" warnings
     except ImportError:
         pass
 

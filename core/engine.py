@@ -13,7 +13,7 @@ from wordlens.core.contextual import StaticMap, fit_static_map
 from wordlens.core.errors import Cancelled
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.static import StaticVectors, check_vectors_file, load_bundled_glove, load_vectors_file
-from wordlens.core.text import Word, align_tokens_to_words, split_words
+from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
 
 VectorsLoader = Callable[[Progress], StaticVectors]
 ModelLoader = Callable[[Progress], ContextModel]
@@ -131,14 +131,16 @@ class Engine:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        words = split_words(text)
+        words, words_cut = split_words_upto(text, MAX_WORDS)
         static = _static_part(vectors, words, settings) if vectors is not None else None
         if is_cancelled():
             raise Cancelled
         context = _context_part(model, text, words) if model is not None else None
         if is_cancelled():
             raise Cancelled
-        analysis = Analysis(text=text, settings=settings, words=words, static=static, context=context)
+        analysis = Analysis(
+            text=text, settings=settings, words=words, static=static, context=context, words_cut=words_cut
+        )
         with self._cache_lock:
             self._cache[key] = analysis
             while len(self._cache) > 1 and sum(map(_size_in_bytes, self._cache.values())) > self._cache_bytes:

@@ -9,7 +9,7 @@ from wordlens.core import queries
 from wordlens.core.analysis import Analysis
 from wordlens.core.context import ContextModel
 from wordlens.core.static import StaticVectors
-from wordlens.core.text import align_tokens_to_words, split_words
+from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.views import ViewSpec, build_view
 
 
@@ -41,7 +41,7 @@ def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(a
     and the view `spec` selects ("view", labelled by "view_labels")."""
     encoding = model.encode(text)
     output = model.run(encoding)
-    words = split_words(text)
+    words, _ = split_words_upto(text, MAX_WORDS)
     token_word = align_tokens_to_words(encoding.offsets, encoding.special, words)
     view = build_view(output.attentions, spec, encoding.tokens, encoding.special, token_word, [w.text for w in words])
     report = {

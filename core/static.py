@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # The query word itself may be rarer; only candidates are restricted.
 DEFAULT_RESTRICT_VOCAB = 100_000
 
+# Cosines computed at once by a neighbour search (float32): 2**24 is 64 MB.
+SCORE_BUDGET = 2**24
+
 
 @dataclass(frozen=True)
 class VectorsInfo:
@@ -56,6 +59,10 @@ class StaticVectors:
     def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "") -> None:
         if len(keyed_vectors.index_to_key) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
+        if keyed_vectors.vector_size < 2:  # e.g. a "word count" list read as GloVe text
+            raise LoadError(
+                f"{name}: its vectors have {keyed_vectors.vector_size} dimensions; it is not a word embedding"
+            )
         self.kv = keyed_vectors
         self.kv.fill_norms()
         norms = np.asarray(self.kv.norms)
@@ -118,6 +125,10 @@ class StaticVectors:
         if not keys or topn < 1:
             return [() for _ in keys]
         clip = self.effective_restrict_vocab(restrict_vocab)
+        batch = max(1, SCORE_BUDGET // clip)
+        if len(keys) > batch:  # many distinct words (a long paste): bound the (clip, keys) score matrix
+            return [found for start in range(0, len(keys), batch)
+                    for found in self._most_similar_batch(keys[start:start + batch], topn, restrict_vocab)]
         indices = np.array([self.kv.key_to_index[key] for key in keys])
         # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
         queries = self.kv.vectors[indices] * self._inverse_norms[indices, None]
@@ -186,15 +197,29 @@ def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Pr
         from gensim.models import KeyedVectors
 
         if fmt == "gensim":
-            keyed_vectors = KeyedVectors.load(str(path), mmap="r")
+            keyed_vectors = _word_vectors_of(KeyedVectors.load(str(path), mmap="r"), path)
         else:
             keyed_vectors = KeyedVectors.load_word2vec_format(
                 str(path), binary=(fmt == "word2vec binary"), no_header=(fmt == "GloVe text")
             )
+    except LoadError:
+        raise
     except Exception as error:  # gensim raises many kinds; the user needs one clear line
         raise LoadError(f"could not read {path} as {fmt} vectors: {first_line(error)}") from error
     progress("computing vector norms", 0.9)
     return StaticVectors(keyed_vectors, name=path.name, source=str(path))
+
+
+def _word_vectors_of(loaded: object, path: Path) -> KeyedVectors:
+    """The KeyedVectors in a gensim file: itself, or a saved Word2Vec/FastText model's `.wv`.
+    `KeyedVectors.load` unpickles whatever gensim object the file holds (an LDA model...)."""
+    from gensim.models import KeyedVectors
+
+    if isinstance(loaded, KeyedVectors):
+        return loaded
+    if isinstance(getattr(loaded, "wv", None), KeyedVectors):
+        return loaded.wv
+    raise LoadError(f"{path} holds a gensim {type(loaded).__name__}, not word vectors")
 
 
 def check_vectors_file(path: str | Path, allow_pickle: bool = False) -> tuple[Path, str]:

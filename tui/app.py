@@ -27,6 +27,7 @@ from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.export import export_view, free_stem, write_export
+from wordlens.core.text import clean_text
 from wordlens.core.views import AGGREGATES, ViewSpec, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.compare_screen import CompareScreen
@@ -38,8 +39,10 @@ from wordlens.tui.keys import ActionCommands, with_binding_ids
 from wordlens.tui.latest_only import LatestOnly
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
-from wordlens.tui.sentence_pane import SentenceInput, TokenStrip
+from wordlens.tui.sentence_input import SentenceInput
+from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
+from wordlens.tui.terminal import CONTROL_CHARACTERS
 from wordlens.tui.view import (
     Loading, MapState, TokenReading, ViewState, attention_view, read_token, strongest_heads_from,
 )
@@ -152,7 +155,7 @@ class WordLensApp(App[None]):
         super().__init__()
         self.engine = engine
         self.settings = settings or AnalysisSettings()
-        self._initial_text = text
+        self._initial_text = clean_text(text)
         self._debounce: Timer | None = None
         self._analyser = LatestOnly("analyse", self._analyze_in_thread)
         self._focus_follows_cursor = True
@@ -219,11 +222,17 @@ class WordLensApp(App[None]):
         else:
             self.post_message(Loaded(component, summary))
 
+    def _closing_down(self) -> bool:
+        """Quitting: the widgets are gone, yet a loader or an analysis may still report."""
+        return not (self.query(ModelBar) and self.query("#text"))
+
     def on_load_progress(self, message: LoadProgress) -> None:
         loading = Loading(message.component, message.stage, message.fraction)
         self.view = self.view.with_(**{message.component: loading})
 
     def on_loaded(self, message: Loaded) -> None:
+        if self._closing_down():
+            return
         bar = self.query_one(ModelBar)
         setattr(bar, f"{message.component}_summary", message.summary)
         done = Loading(message.component, "ready", 1.0, done=True)
@@ -298,6 +307,9 @@ class WordLensApp(App[None]):
         self.exit(return_code=2, message=f"wordlens: error: {message.error}")
 
     # ---- analysing the sentence ----------------------------------------------------------
+    def get_line_filters(self):
+        return [*super().get_line_filters(), CONTROL_CHARACTERS]
+
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "text":
             return
@@ -314,6 +326,8 @@ class WordLensApp(App[None]):
         """Analyse the current text now, or, if an analysis is running, as soon as it ends:
         at most one is in flight and only the newest text waits, so fast typing never queues
         work and a pause in typing is answered after one computation."""
+        if self._closing_down():
+            return
         self._analyser.submit(self.query_one("#text", Input).value)
 
     @property
@@ -340,6 +354,8 @@ class WordLensApp(App[None]):
             self.post_message(AnalysisReady(analysis))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
+        if self._closing_down():
+            return
         analysis, current = message.analysis, self.view.analysis
         if analysis.text != self.query_one("#text", Input).value:
             return  # the sentence changed while this was computed

@@ -13,6 +13,7 @@ from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
 from wordlens.core.context import ModelInfo
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
+from wordlens.core.text import clean_text
 from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
 from wordlens.tui.config import Config, load_config
@@ -150,8 +151,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+# Arguments that are sentences or words (not paths): cleaned as the explorer's sentence line is.
+TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _clean_text_arguments(args)
     try:
         config = load_config()
     except WordlensError as error:
@@ -189,10 +195,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _clean_text_arguments(args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 become U+FFFD, control characters spaces (see clean_text)."""
+    for name in TEXT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, clean_text(value))
+        elif isinstance(value, list):
+            setattr(args, name, [clean_text(item) for item in value])
+
+
 def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.core.engine import Engine
     from wordlens.tui.setup import make_app
+    from wordlens.tui.terminal import tolerate_invalid_utf8_input
 
+    tolerate_invalid_utf8_input()
     app = make_app(Engine.from_sources(sources), config, text=text)
     app.run()
     return app.return_code or 0

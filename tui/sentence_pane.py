@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.geometry import Size
-from textual.reactive import Reactive, reactive
-from textual.widgets import Input
+from textual.reactive import reactive
 from textual.widget import Widget
 
 from wordlens.tui.view import ViewState
@@ -80,11 +78,7 @@ class TokenStrip(Widget):
         if analysis.context is not None and analysis.context.truncated:
             text.append(f" … cut at {analysis.context.model.max_tokens} tokens, the model's maximum",
                         style="bold yellow")
+        elif analysis.words_cut:
+            text.append(f" … cut at {len(analysis.words)} words", style="bold yellow")
         return text
 
-
-class SentenceInput(Input):
-    """The sentence line. Input grows its virtual width with every character typed, and that
-    asks for a layout of the whole screen; a one-line input of fixed size needs only a repaint."""
-
-    virtual_size = Reactive(Size(0, 0), layout=False)
