@@ -164,7 +164,7 @@ def test_type_a_sentence_explore_a_layer_and_quit(terminal):
     # As a user would, look before the next key: the layer keys show in the footer once the sentence
     # line has lost the focus. (Sent back to back with Tab, "]" can still reach the sentence line,
     # because Widget.focus() only takes effect once the keys already queued are handled.)
-    terminal.wait_for(lambda screen: "layer+" in screen.splitlines()[-1], "the explore keys in the footer")
+    terminal.wait_for(lambda screen: "[ ] layer" in screen.splitlines()[-1], "the explore keys in the footer")
     terminal.type("]")  # next layer
     screen = terminal.wait_for(lambda screen: re.search(r"self-attention · layer 1\b", screen) is not None,
                                "layer 1 in the attention pane's title")
@@ -200,7 +200,7 @@ def test_ctrl_s_and_x_reach_the_app_and_save_files(terminal, tmp_path):
     assert svg.read_text(encoding="utf-8").startswith("<svg")
 
     terminal.press("Tab")
-    terminal.wait_for(lambda screen: "layer+" in screen.splitlines()[-1], "the explore keys in the footer")
+    terminal.wait_for(lambda screen: "[ ] layer" in screen.splitlines()[-1], "the explore keys in the footer")
     terminal.type("x")
     screen = terminal.wait_for(lambda screen: "exported to" in screen, "the export notification")
     names = {path.name for path in tmp_path.iterdir()} - {svg.name}
