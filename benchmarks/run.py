@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("startup.py", "edit_latency.py", "long_input.py", "memory.py")
+SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py")
 
 
 def run(script: str) -> dict:

@@ -122,17 +122,18 @@ class StaticVectors:
         # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
         queries = self.kv.vectors[indices] * self._inverse_norms[indices, None]
         queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-        scores = (self.kv.vectors[:clip] @ queries.T.astype(np.float32)) * self._inverse_norms[:clip, None]
+        # (queries, candidates), each row contiguous, so the top-k selection runs once over all rows.
+        scores = (queries.astype(np.float32) @ self.kv.vectors[:clip].T) * self._inverse_norms[None, :clip]
         wanted = min(topn + 1, clip)
+        best = np.argpartition(-scores, wanted - 1, axis=1)[:, :wanted]
         results = []
-        for column, query_index in enumerate(indices):
-            column_scores = scores[:, column]
-            best = np.argpartition(-column_scores, wanted - 1)[:wanted]
-            best = best[np.argsort(-column_scores[best], kind="stable")]
+        for row, query_index in enumerate(indices):
+            row_scores = scores[row]
+            ranked = best[row][np.argsort(-row_scores[best[row]], kind="stable")]
             results.append(
                 tuple(
-                    Neighbour(self.kv.index_to_key[i], float(column_scores[i]))
-                    for i in best
+                    Neighbour(self.kv.index_to_key[i], float(row_scores[i]))
+                    for i in ranked
                     if i != query_index
                 )[:topn]
             )
