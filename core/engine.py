@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.context import ContextModel, load_context_model, resolve_model_source
+from wordlens.core.context import ContextModel, check_device, load_context_model, resolve_model_source
 from wordlens.core.errors import Cancelled
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.static import StaticVectors, check_vectors_file, load_bundled_glove, load_vectors_file
@@ -157,3 +157,4 @@ def check_sources(sources: Sources) -> None:
         check_vectors_file(sources.vectors, allow_pickle=sources.allow_pickle)
     if sources.model is not None:
         resolve_model_source(sources.model)
+    check_device(sources.device)
