@@ -8,9 +8,10 @@ sentence with one matrix product instead of one scan of the vocabulary per word.
 from __future__ import annotations
 
 import gzip
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 # past rank 100,000 GloVe is mostly typos, numbers and rare names that crowd out the answer.
 # The query word itself may be rarer; only candidates are restricted.
 DEFAULT_RESTRICT_VOCAB = 100_000
+
+# How neighbours are searched: "exact" scans every candidate; "ann" asks an approximate index
+# (core/ann.py), built once and cached on disk; "auto" uses the index only for searches over at
+# least ann.ANN_MIN_CANDIDATES candidates, where a scan gets too slow to follow typing.
+SEARCH_MODES = ("auto", "exact", "ann")
+NORMS_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -53,16 +60,43 @@ class NeighbourList:
 
 
 class StaticVectors:
-    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "") -> None:
+    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "", search: str = "auto") -> None:
         if len(keyed_vectors.index_to_key) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
+        if search not in SEARCH_MODES:
+            raise InputError(f"unknown neighbour search {search!r}: choose one of {', '.join(SEARCH_MODES)}")
         self.kv = keyed_vectors
-        self.kv.fill_norms()
+        if self.kv.norms is None:
+            self.kv.norms = row_norms(self.kv.vectors)
         norms = np.asarray(self.kv.norms)
-        self._inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        self.inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         self.info = VectorsInfo(
             name=name, size=len(keyed_vectors.index_to_key), dim=keyed_vectors.vector_size, source=source
         )
+        self.search = search
+        self.ann_index: Any = None  # core.ann.AnnIndex once prepared
+        self._ann_lock = threading.Lock()
+
+    def uses_ann(self, restrict_vocab: int | None, search: str | None = None) -> bool:
+        """Whether a neighbour search over these candidates goes through the approximate index."""
+        from wordlens.core.ann import ANN_MIN_CANDIDATES
+
+        mode = search or self.search
+        if mode == "auto":
+            return self.effective_restrict_vocab(restrict_vocab) >= ANN_MIN_CANDIDATES
+        return mode == "ann"
+
+    def prepare_ann_index(self, progress: Progress = no_progress) -> None:
+        """Load the approximate index from the disk cache, or build and save it (once)."""
+        from wordlens.core import ann
+
+        with self._ann_lock:
+            if self.ann_index is None:
+                identity = ann.file_identity(self.info.source) if self.info.source else f"unsaved:{id(self)}"
+                self.use_ann_index(ann.load_or_build(self.kv.vectors, self.inverse_norms, identity, progress))
+
+    def use_ann_index(self, index: Any) -> None:
+        self.ann_index = index
 
     def effective_restrict_vocab(self, restrict_vocab: int | None) -> int:
         """The number of candidate words a neighbour search scans (0 or None: all of them)."""
@@ -101,15 +135,42 @@ class StaticVectors:
         return units @ units.T
 
     def neighbours(
-        self, words: Sequence[str], topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+        self,
+        words: Sequence[str],
+        topn: int = 10,
+        restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
+        search: str | None = None,
     ) -> list[NeighbourList]:
-        """Top-`topn` neighbours of each word, as gensim's `most_similar` gives them."""
+        """Top-`topn` neighbours of each word, as gensim's `most_similar` gives them (exactly so
+        with exact search; through the approximate index, the same cosines for the words found)."""
         keys = [self.key_for(word) for word in words]
         known = sorted({key for key in keys if key is not None})
-        found = dict(zip(known, self._most_similar_batch(known, topn, restrict_vocab)))
+        if self.uses_ann(restrict_vocab, search):
+            self.prepare_ann_index()
+            batch = self._most_similar_ann(known, topn, restrict_vocab)
+        else:
+            batch = self._most_similar_batch(known, topn, restrict_vocab)
+        found = dict(zip(known, batch))
         return [
             NeighbourList(word=word, key=key, items=found[key] if key is not None else ())
             for word, key in zip(words, keys)
+        ]
+
+    def _query_units(self, indices: np.ndarray) -> np.ndarray:
+        # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
+        queries = self.kv.vectors[indices] * self.inverse_norms[indices, None]
+        return (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+
+    def _most_similar_ann(self, keys: list[str], topn: int, restrict_vocab: int | None) -> list[tuple[Neighbour, ...]]:
+        if not keys or topn < 1:
+            return [() for _ in keys]
+        indices = np.array([self.kv.key_to_index[key] for key in keys])
+        found = self.ann_index.search(
+            self._query_units(indices), topn, self.effective_restrict_vocab(restrict_vocab), exclude=indices
+        )
+        return [
+            tuple(Neighbour(self.kv.index_to_key[i], float(cosine)) for i, cosine in zip(rows, cosines))
+            for rows, cosines in found
         ]
 
     def _most_similar_batch(
@@ -119,11 +180,9 @@ class StaticVectors:
             return [() for _ in keys]
         clip = self.effective_restrict_vocab(restrict_vocab)
         indices = np.array([self.kv.key_to_index[key] for key in keys])
-        # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
-        queries = self.kv.vectors[indices] * self._inverse_norms[indices, None]
-        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        queries = self._query_units(indices)
         # (queries, candidates), each row contiguous, so the top-k selection runs once over all rows.
-        scores = (queries.astype(np.float32) @ self.kv.vectors[:clip].T) * self._inverse_norms[None, :clip]
+        scores = (queries @ self.kv.vectors[:clip].T) * self.inverse_norms[None, :clip]
         wanted = min(topn + 1, clip)
         best = np.argpartition(-scores, wanted - 1, axis=1)[:, :wanted]
         results = []
@@ -138,6 +197,15 @@ class StaticVectors:
                 )[:topn]
             )
         return results
+
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """The length of every row, a chunk at a time: a memory-mapped matrix is never copied whole."""
+    norms = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], NORMS_CHUNK):
+        block = np.asarray(matrix[start:start + NORMS_CHUNK])
+        norms[start:start + len(block)] = np.linalg.norm(block, axis=1)
+    return norms
 
 
 def not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
