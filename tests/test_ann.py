@@ -193,3 +193,19 @@ def test_cli_rejects_an_unknown_search(capsys, vectors_file):
 
     code, out, err = run(capsys, "neighbours", "river", "--vectors", vectors_file, "--neighbour-search", "fast")
     assert code == 2 and out == "" and "--neighbour-search" in err and "Traceback" not in err
+
+
+def test_the_explorer_takes_restrict_vocab_and_the_search_mode(capsys, monkeypatch, vectors_file):
+    from wordlens.tui.app import WordLensApp
+    from wordlens.tui.cli import main
+
+    opened = {}
+
+    def record(self, *args, **kwargs):
+        opened["settings"] = self.settings
+        opened["vectors"] = self.engine.load_vectors()
+
+    monkeypatch.setattr(WordLensApp, "run", record)
+    assert main(["--vectors", str(vectors_file), "--restrict-vocab", "7", "--neighbour-search", "exact"]) == 0
+    assert opened["settings"].restrict_vocab == 7
+    assert opened["vectors"].search == "exact"
