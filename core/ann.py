@@ -1,16 +1,17 @@
 """Approximate nearest neighbours for vocabularies too big to scan for every keystroke.
 
-A faiss inverted-file index (IVF, vectors stored as 8-bit scalar codes) over the unit-length
-rows of a vectors matrix, built once, on first use, and cached on disk under
-~/.cache/wordlens/ann (or $WORDLENS_CACHE/ann), keyed by the identity of the vectors file (path,
-size, modification time) and the index settings. A search probes NPROBE of the index's lists,
-takes the RERANK best candidates by their 8-bit codes, then scores those exactly against the
-original (memory-mapped) matrix: the words it returns carry the cosines exact search gives
-(to float32 rounding).
+A faiss inverted-file index over the unit-length rows of a vectors matrix: 2*sqrt(rows) lists
+(k-means centres, kept in a small HNSW graph), each vector stored as a 4-bit product-quantizer
+code of its 4-dimensional pieces (38 bytes for 300 dimensions, scanned with faiss's SIMD
+"fast scan"). It is built once, on first use, and cached on disk under ~/.cache/wordlens/ann (or
+$WORDLENS_CACHE/ann), keyed by the identity of the vectors file (path, size, modification time)
+and the index settings. A search probes NPROBE lists, takes the RERANK best candidates by their
+codes, then scores those exactly against the original (memory-mapped) matrix: the words it
+returns carry the cosines exact search gives (to float32 rounding).
 
-faiss was chosen by measurement over hnswlib and annoy (benchmarks/ann_libraries.py): on the
-same synthetic 300-d data it builds several times faster, answers 20 words in a few ms, and its
-8-bit index is a quarter of the matrix's size.
+faiss was chosen by measurement over hnswlib and annoy (benchmarks/ann_libraries.py): on 300,000
+synthetic 300-d vectors hnswlib built 1.5x slower (and its build grows faster than linearly),
+annoy needed ~0.5 s for 20 words to reach 0.95 recall; an IVF index builds in minutes at 3M.
 """
 
 from __future__ import annotations
@@ -28,16 +29,23 @@ import numpy as np
 from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 
-# Below this many candidate rows, exact search answers a sentence in well under 100 ms and is
-# exact: 1,000,000 x 50 (a GloVe-sized vocabulary with restrict_vocab=0) or 300,000 x 300 both
-# take ~20-80 ms for 20 words on two cores (benchmarks/ann.py prints the exact time too).
-ANN_MIN_CANDIDATES = 500_000
-NPROBE = 32
-RERANK = 50
+# Exact search for a sentence reads candidates x dimensions floats. Below ANN_MIN_WORK (200 MB)
+# it stays exact: the bundled GloVe's whole 400,000 x 50 vocabulary (20M) answers 20 words in
+# ~70 ms on two cores, GoogleNews' default 100,000 x 300 (30M) in ~100 ms. Its whole
+# 3,000,000 x 300 (900M) takes ~3.4 s (benchmarks/ann.py, exact_ms): that goes to the index.
+ANN_MIN_WORK = 50_000_000
+NPROBE = 64
+RERANK = 100
+MIN_ROWS_FOR_IVF = 1000
 TRAIN_PER_LIST = 40  # k-means training rows per list (faiss warns below 39)
 KMEANS_ITERATIONS = 10
 ADD_CHUNK = 50_000
-INDEX_VERSION = 2  # bump when the way an index is built changes: old cache files are then ignored
+INDEX_VERSION = 4  # bump when the way an index is built changes: old cache files are then ignored
+
+
+def worth_an_index(candidates: int, dim: int) -> bool:
+    """Whether searching `candidates` rows of `dim` floats is slow enough to use an index."""
+    return candidates * dim >= ANN_MIN_WORK
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,8 @@ class AnnSettings:
 
     @classmethod
     def for_rows(cls, rows: int) -> AnnSettings:
-        """About sqrt(rows) lists, a power of two, each with TRAIN_PER_LIST training rows."""
-        lists = 2 ** int(round(np.log2(max(1.0, np.sqrt(rows)))))
+        """About 2 * sqrt(rows) lists, a power of two, each with TRAIN_PER_LIST training rows."""
+        lists = 2 ** int(round(np.log2(max(1.0, 2 * np.sqrt(rows)))))
         while lists > 1 and lists * TRAIN_PER_LIST > rows:
             lists //= 2
         return cls(lists=lists)
@@ -68,7 +76,7 @@ def file_identity(path: str | Path) -> str:
 
 
 def index_path(identity: str, shape: tuple[int, int], settings: AnnSettings, folder: Path | None = None) -> Path:
-    key = f"v{INDEX_VERSION}|{identity}|{shape[0]}x{shape[1]}|IVF{settings.lists},SQ8"
+    key = f"v{INDEX_VERSION}|{identity}|{shape[0]}x{shape[1]}|IVF{settings.lists}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
     return (folder or cache_folder()) / f"{digest}.faiss"
 
@@ -89,19 +97,14 @@ class AnnIndex:
     def rows(self) -> int:
         return int(self._index.ntotal)
 
-    def search(self, query_units: np.ndarray, topn: int, limit: int, exclude: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """For each unit-length query: (row indices, exact cosines), best first, `topn` at most.
-
-        Only rows below `limit` are candidates (restrict_vocab); `exclude[i]` is never returned
-        for query i (the query word itself)."""
+    def search(self, query_units: np.ndarray, topn: int, exclude: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each unit-length query: (row indices, exact cosines), best first, `topn` at most;
+        `exclude[i]` is never returned for query i (the query word itself)."""
         import faiss
 
         queries = np.ascontiguousarray(query_units, dtype=np.float32)
-        fetch = max(self.settings.rerank, topn + 1)
-        params = faiss.SearchParametersIVF(nprobe=self.settings.nprobe)
-        if limit < self.rows:
-            selector = faiss.IDSelectorRange(0, limit)
-            params = faiss.SearchParametersIVF(nprobe=self.settings.nprobe, sel=selector)
+        fetch = min(self.rows, max(self.settings.rerank, topn + 1))
+        params = None if isinstance(self._index, faiss.IndexFlat) else faiss.SearchParametersIVF(nprobe=self.settings.nprobe)
         with self._lock:
             _, candidates = self._index.search(queries, fetch, params=params)
         results = []
@@ -122,7 +125,7 @@ def load_or_build(matrix: np.ndarray, inverse_norms: np.ndarray, identity: str, 
     if path.exists():
         progress("reading the neighbour index", 0.0)
         try:
-            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            index = faiss.read_index(str(path))  # ~40 bytes a word: 115 MB for 3,000,000
         except RuntimeError:  # truncated or from another faiss: build it anew
             index = None
         if index is not None and index.ntotal == matrix.shape[0] and index.d == matrix.shape[1]:
@@ -135,29 +138,45 @@ def load_or_build(matrix: np.ndarray, inverse_norms: np.ndarray, identity: str, 
 
 
 def build(matrix: np.ndarray, inverse_norms: np.ndarray, settings: AnnSettings, progress: Progress = no_progress) -> Any:
-    """An IVF-SQ8 inner-product index over the unit-length rows of `matrix`."""
+    """An inner-product index over the unit-length rows of `matrix` (see the module's docstring)."""
     faiss = _import_faiss()
     rows, dim = matrix.shape
     progress("training the neighbour index", 0.0)
-    # The lists' centres go into a small HNSW graph: assigning 3,000,000 vectors to their list then
-    # takes a few hundred dot products each instead of one per list. k-means itself runs exactly.
-    quantizer = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-    quantizer.hnsw.efSearch = max(64, 2 * settings.nprobe)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, settings.lists, faiss.ScalarQuantizer.QT_8bit,
-                                          faiss.METRIC_INNER_PRODUCT)
-    exact_clustering = faiss.IndexFlatIP(dim)
-    index.clustering_index = exact_clustering
-    index.cp.niter = KMEANS_ITERATIONS
-    index.cp.min_points_per_centroid = 1  # tiny vocabularies: no "please provide more points" on stderr
-    sample_size = min(rows, settings.lists * TRAIN_PER_LIST)
-    sample = np.sort(np.random.default_rng(0).choice(rows, size=sample_size, replace=False))
-    index.train(_units(matrix, inverse_norms, sample))
+    if rows < MIN_ROWS_FOR_IVF:  # nothing to gain: one flat list, exact
+        index = faiss.IndexFlatIP(dim)
+    else:
+        # The lists' centres live in a small HNSW graph, so assigning a vector to its list (in
+        # k-means and when adding) takes a few hundred dot products instead of one per list.
+        index = faiss.index_factory(dim, f"IVF{settings.lists}_HNSW32,PQ{pq_subvectors(dim)}x4",
+                                    faiss.METRIC_INNER_PRODUCT)
+        index.cp.niter = KMEANS_ITERATIONS
+        index.cp.min_points_per_centroid = 1  # small vocabularies: no "please provide more points" on stderr
+        index.pq.cp.min_points_per_centroid = 1
+        faiss.downcast_index(index.quantizer).hnsw.efSearch = max(64, 2 * settings.nprobe)
+        sample_size = min(rows, settings.lists * TRAIN_PER_LIST)
+        sample = np.sort(np.random.default_rng(0).choice(rows, size=sample_size, replace=False))
+        index.train(_units(matrix, inverse_norms, sample))
     progress("indexing the vectors", 0.1)
     for start in range(0, rows, ADD_CHUNK):
         stop = min(rows, start + ADD_CHUNK)
         index.add(_units(matrix, inverse_norms, slice(start, stop)))
         progress("indexing the vectors", 0.1 + 0.9 * stop / rows)
+    if isinstance(index, faiss.IndexIVFPQ):
+        # Added as plain 4-bit PQ (adding to a fast-scan index repacks its lists at every chunk),
+        # then repacked once into SIMD blocks: the same codes, scanned several times faster.
+        fast = faiss.IndexIVFPQFastScan(index)
+        index.own_fields, fast.own_fields = False, True  # the quantizer now belongs to `fast`
+        index = fast
     return index
+
+
+def pq_subvectors(dim: int) -> int:
+    """Product-quantizer codes of 4-dimensional pieces of the vector (2- or 1-dimensional when
+    the dimension does not divide by 4): 300-d vectors take 75 4-bit codes, 38 bytes."""
+    for piece in (4, 2, 1):
+        if dim % piece == 0:
+            return dim // piece
+    return dim
 
 
 def save(index: Any, path: Path) -> None:

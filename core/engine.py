@@ -47,7 +47,7 @@ class Sources:
             # Built (or read from the disk cache) while loading, with its progress shown, rather
             # than on the first query.
             if vectors.uses_ann(self.restrict_vocab):
-                vectors.prepare_ann_index(progress)
+                vectors.ann_index_for(self.restrict_vocab, progress)
             return vectors
 
         return load

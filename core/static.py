@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_RESTRICT_VOCAB = 100_000
 
 # How neighbours are searched: "exact" scans every candidate; "ann" asks an approximate index
-# (core/ann.py), built once and cached on disk; "auto" uses the index only for searches over at
-# least ann.ANN_MIN_CANDIDATES candidates, where a scan gets too slow to follow typing.
+# (core/ann.py), built once and cached on disk; "auto" uses the index only where a scan gets too
+# slow to follow typing (ann.worth_an_index: candidates x dimensions).
 SEARCH_MODES = ("auto", "exact", "ann")
 NORMS_CHUNK = 100_000
 
@@ -74,29 +74,38 @@ class StaticVectors:
             name=name, size=len(keyed_vectors.index_to_key), dim=keyed_vectors.vector_size, source=source
         )
         self.search = search
-        self.ann_index: Any = None  # core.ann.AnnIndex once prepared
+        self._ann_indexes: dict[int, Any] = {}  # candidates (restrict_vocab) -> core.ann.AnnIndex
         self._ann_lock = threading.Lock()
 
     def uses_ann(self, restrict_vocab: int | None, search: str | None = None) -> bool:
-        """Whether a neighbour search over these candidates goes through the approximate index."""
-        from wordlens.core.ann import ANN_MIN_CANDIDATES
+        """Whether a neighbour search over these candidates goes through an approximate index."""
+        from wordlens.core.ann import worth_an_index
 
         mode = search or self.search
         if mode == "auto":
-            return self.effective_restrict_vocab(restrict_vocab) >= ANN_MIN_CANDIDATES
+            return worth_an_index(self.effective_restrict_vocab(restrict_vocab), self.info.dim)
         return mode == "ann"
 
-    def prepare_ann_index(self, progress: Progress = no_progress) -> None:
-        """Load the approximate index from the disk cache, or build and save it (once)."""
+    def ann_index_for(self, restrict_vocab: int | None, progress: Progress = no_progress) -> Any:
+        """The approximate index over the first `restrict_vocab` words: from the disk cache, or
+        built and saved (once). Each restrict_vocab has its own, so no list is cut by a filter."""
         from wordlens.core import ann
 
+        candidates = self.effective_restrict_vocab(restrict_vocab)
         with self._ann_lock:
-            if self.ann_index is None:
+            if candidates not in self._ann_indexes:
                 identity = ann.file_identity(self.info.source) if self.info.source else f"unsaved:{id(self)}"
-                self.use_ann_index(ann.load_or_build(self.kv.vectors, self.inverse_norms, identity, progress))
+                self.use_ann_index(ann.load_or_build(
+                    self.kv.vectors[:candidates], self.inverse_norms[:candidates], identity, progress
+                ))
+            return self._ann_indexes[candidates]
 
     def use_ann_index(self, index: Any) -> None:
-        self.ann_index = index
+        self._ann_indexes[index.rows] = index
+
+    @property
+    def ann_indexes(self) -> dict[int, Any]:
+        return dict(self._ann_indexes)
 
     def effective_restrict_vocab(self, restrict_vocab: int | None) -> int:
         """The number of candidate words a neighbour search scans (0 or None: all of them)."""
@@ -146,7 +155,6 @@ class StaticVectors:
         keys = [self.key_for(word) for word in words]
         known = sorted({key for key in keys if key is not None})
         if self.uses_ann(restrict_vocab, search):
-            self.prepare_ann_index()
             batch = self._most_similar_ann(known, topn, restrict_vocab)
         else:
             batch = self._most_similar_batch(known, topn, restrict_vocab)
@@ -164,10 +172,9 @@ class StaticVectors:
     def _most_similar_ann(self, keys: list[str], topn: int, restrict_vocab: int | None) -> list[tuple[Neighbour, ...]]:
         if not keys or topn < 1:
             return [() for _ in keys]
+        index = self.ann_index_for(restrict_vocab)
         indices = np.array([self.kv.key_to_index[key] for key in keys])
-        found = self.ann_index.search(
-            self._query_units(indices), topn, self.effective_restrict_vocab(restrict_vocab), exclude=indices
-        )
+        found = index.search(self._query_units(indices), topn, exclude=indices)
         return [
             tuple(Neighbour(self.kv.index_to_key[i], float(cosine)) for i, cosine in zip(rows, cosines))
             for rows, cosines in found

@@ -88,7 +88,7 @@ def test_ann_honours_restrict_vocab(vectors):
 def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_cache, monkeypatch):
     stages: list[tuple[str, float]] = []
     first = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "clustered", source=str(matrix_file))
-    first.prepare_ann_index(progress=lambda stage, fraction: stages.append((stage, fraction)))
+    first.ann_index_for(0, progress=lambda stage, fraction: stages.append((stage, fraction)))
     assert [path.suffix for path in private_cache.iterdir()] == [".faiss"]
     assert any("indexing" in stage for stage, _ in stages)
     assert stages[-1][1] == 1.0
@@ -100,7 +100,7 @@ def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_
 
     monkeypatch.setattr(ann, "build", no_second_build)
     again = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "clustered", source=str(matrix_file))
-    again.prepare_ann_index()
+    again.ann_index_for(0)
     assert again.neighbours(QUERIES[:3], restrict_vocab=0, search="ann") == first.neighbours(
         QUERIES[:3], restrict_vocab=0, search="ann")
 
@@ -108,26 +108,26 @@ def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_
 def test_a_changed_vectors_file_gets_a_new_index(tmp_path, private_cache):
     path = tmp_path / "changing.npy"
     np.save(path, clustered_matrix(seed=1))
-    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).prepare_ann_index()
+    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).ann_index_for(0)
     np.save(path, clustered_matrix(seed=2))
-    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).prepare_ann_index()
+    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).ann_index_for(0)
     assert len(list(private_cache.iterdir())) == 2
 
 
 def test_a_damaged_cache_file_is_rebuilt(matrix_file, private_cache):
     vectors = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "c", source=str(matrix_file))
-    vectors.prepare_ann_index()
+    vectors.ann_index_for(0)
     (cached,) = private_cache.iterdir()
     cached.write_bytes(b"not an index")
     again = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "c", source=str(matrix_file))
-    again.prepare_ann_index()
-    assert again.ann_index.rows == ROWS
+    again.ann_index_for(0)
+    assert again.ann_index_for(0).rows == ROWS
     assert cached.stat().st_size > 1000
 
 
 def test_auto_uses_the_index_only_from_the_threshold_on(vectors, monkeypatch):
-    assert vectors.uses_ann(restrict_vocab=0) is (ROWS >= ann.ANN_MIN_CANDIDATES)
-    monkeypatch.setattr(ann, "ANN_MIN_CANDIDATES", 2000)
+    assert vectors.uses_ann(restrict_vocab=0) is (ROWS * DIM >= ann.ANN_MIN_WORK)
+    monkeypatch.setattr(ann, "ANN_MIN_WORK", 2000 * DIM)
     assert not vectors.uses_ann(restrict_vocab=1999)
     assert vectors.uses_ann(restrict_vocab=2000)
     assert vectors.uses_ann(restrict_vocab=0)  # 0: the whole vocabulary
@@ -139,12 +139,21 @@ def test_small_vocabularies_search_exactly_by_default(tiny_vectors):
     assert tiny_vectors.search == "auto"
     assert not tiny_vectors.uses_ann(restrict_vocab=0)
     tiny_vectors.neighbours(["river"], restrict_vocab=0)
-    assert tiny_vectors.ann_index is None
+    assert tiny_vectors.ann_indexes == {}
 
 
 def test_threshold_is_where_a_scan_stops_being_cheap():
-    # GloVe-sized vocabularies (400,000 words) stay exact; GoogleNews' 3,000,000 does not.
-    assert 400_000 < ann.ANN_MIN_CANDIDATES < 3_000_000
+    # The bundled GloVe's whole vocabulary and GoogleNews' default 100,000 stay exact; all of
+    # GoogleNews' 3,000,000 x 300 does not.
+    assert not ann.worth_an_index(400_000, 50)
+    assert not ann.worth_an_index(100_000, 300)
+    assert ann.worth_an_index(3_000_000, 300)
+
+
+def test_each_restrict_vocab_has_its_own_index(vectors):
+    vectors.neighbours(QUERIES[:2], restrict_vocab=1000, search="ann")
+    vectors.neighbours(QUERIES[:2], restrict_vocab=0, search="ann")
+    assert sorted(vectors.ann_indexes) == [1000, ROWS]
 
 
 @pytest.mark.parametrize("rows", [10, 100, 6000, 400_000, 3_000_000])

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
 from wordlens.core.context import ModelInfo
-from wordlens.core.ann import ANN_MIN_CANDIDATES
+from wordlens.core.ann import ANN_MIN_WORK
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
     group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
                        help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
-                       f"cached in ~/.cache/wordlens; auto (default): the index from {ANN_MIN_CANDIDATES:,} candidates on")
+                       f"cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= {ANN_MIN_WORK // 10**6}M "
+                       "(e.g. all 3M words of GoogleNews)")
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
     group.add_argument("--trust-remote-code", action="store_true",
