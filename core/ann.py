@@ -9,9 +9,12 @@ and the index settings. A search probes NPROBE lists, takes the RERANK best cand
 codes, then scores those exactly against the original (memory-mapped) matrix: the words it
 returns carry the cosines exact search gives (to float32 rounding).
 
-faiss was chosen by measurement over hnswlib and annoy (benchmarks/ann_libraries.py): on 300,000
-synthetic 300-d vectors hnswlib built 1.5x slower (and its build grows faster than linearly),
-annoy needed ~0.5 s for 20 words to reach 0.95 recall; an IVF index builds in minutes at 3M.
+faiss was chosen by measurement over hnswlib and annoy (benchmarks/ann_libraries.py, on the first
+300,000 of the synthetic 300-d vectors, two busy cores): hnswlib (M=16, efC=100) recalled 0.995 at
+~33 ms but took 328 s to build, and its build grows faster than linearly (about an hour for 3M);
+annoy (20 trees) reached 0.96 only at ~460 ms for 20 words; faiss IVF built in 225 s (mostly
+k-means, since cut) with 0.99 at nprobe 32. At 3M, 8-bit scalar codes then took ~700 ms for 20
+words: hence the 4-bit fast-scan codes and the larger exact re-ranking.
 """
 
 from __future__ import annotations
@@ -30,12 +33,16 @@ from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 
 # Exact search for a sentence reads candidates x dimensions floats. Below ANN_MIN_WORK (200 MB)
-# it stays exact: the bundled GloVe's whole 400,000 x 50 vocabulary (20M) answers 20 words in
-# ~70 ms on two cores, GoogleNews' default 100,000 x 300 (30M) in ~100 ms. Its whole
-# 3,000,000 x 300 (900M) takes ~3.4 s (benchmarks/ann.py, exact_ms): that goes to the index.
+# it stays exact: the bundled GloVe's 100,000 x 50 default answers 20 words in ~17 ms on two cores
+# (benchmarks/neighbours.py), so its whole 400,000 x 50 (20M) in ~70 ms. GoogleNews' whole
+# 3,000,000 x 300 (900M) takes 2.8-3.9 s (benchmarks/ann.py, exact_ms), so its default
+# 100,000 x 300 (30M) ~0.1 s: still exact. From 50M floats (~0.2 s) on, the index answers.
 ANN_MIN_WORK = 50_000_000
-NPROBE = 64
-RERANK = 100
+# Measured on 3,000,000 x 300 (benchmarks/ann.py's sweep): recall@10 is capped by how many
+# candidates are re-scored (0.86 with 100 even probing 256 lists), then by the lists probed.
+# 256 lists of 4096 and 1,000 candidates: recall 0.97, ~50 ms for 20 words on two busy cores.
+NPROBE = 256
+RERANK = 1000
 MIN_ROWS_FOR_IVF = 1000
 TRAIN_PER_LIST = 40  # k-means training rows per list (faiss warns below 39)
 KMEANS_ITERATIONS = 10
