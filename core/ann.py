@@ -111,7 +111,11 @@ class AnnIndex:
 
         queries = np.ascontiguousarray(query_units, dtype=np.float32)
         fetch = min(self.rows, max(self.settings.rerank, topn + 1))
-        params = None if isinstance(self._index, faiss.IndexFlat) else faiss.SearchParametersIVF(nprobe=self.settings.nprobe)
+        params = None
+        if not isinstance(self._index, faiss.IndexFlat):
+            # Never more lists than there are: faiss's HNSW quantizer pads with -1 and the scan
+            # then returns rubbish.
+            params = faiss.SearchParametersIVF(nprobe=min(self.settings.nprobe, self._index.nlist))
         with self._lock:
             _, candidates = self._index.search(queries, fetch, params=params)
         results = []
