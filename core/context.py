@@ -7,6 +7,7 @@ unless the user asks for it.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,11 +238,35 @@ def _check_hub_id(repo_id: str) -> bool:
     return False
 
 
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def check_device(device: str) -> None:
+    """A LoadError unless `device` names a device torch can use here. Imports torch only for a GPU
+    choice, so `auto` and `cpu` stay instant."""
+    if not DEVICE_PATTERN.fullmatch(device):
+        raise LoadError(f"--device {device}: expected auto, cpu, cuda, cuda:N or mps")
+    if device in ("auto", "cpu"):
+        return
+    import torch
+
+    _pick_device(device, torch)
+
+
 def _pick_device(device: str, torch: Any) -> str:
+    """The torch device for `device`: auto means CUDA when torch sees a GPU, else the CPU."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise LoadError(f"--device {device}: torch sees no CUDA device here")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            why = "this torch is built without CUDA" if torch.version.cuda is None else "torch sees no CUDA device"
+            raise LoadError(f"--device {device}: {why} here; use --device cpu (or auto)")
+        count = torch.cuda.device_count()
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise LoadError(f"--device {device}: torch sees {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise LoadError("--device mps: torch sees no Apple GPU (MPS) here; use --device cpu (or auto)")
     return device
 
 

@@ -8,11 +8,18 @@ from dataclasses import dataclass
 from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.context import ContextModel, load_context_model, resolve_model_source
+from wordlens.core.context import ContextModel, check_device, load_context_model, resolve_model_source
 from wordlens.core.contextual import StaticMap, fit_static_map
-from wordlens.core.errors import Cancelled
+from wordlens.core.errors import Cancelled, LoadError
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.static import StaticVectors, check_vectors_file, load_bundled_glove, load_vectors_file
+from wordlens.core.static import (
+    DEFAULT_RESTRICT_VOCAB,
+    SEARCH_MODES,
+    StaticVectors,
+    check_vectors_file,
+    load_bundled_glove,
+    load_vectors_file,
+)
 from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
 
 VectorsLoader = Callable[[Progress], StaticVectors]
@@ -36,11 +43,23 @@ class Sources:
     device: str = "auto"
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    neighbour_search: str = "auto"  # auto | exact | ann (see static.SEARCH_MODES)
+    restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB  # the candidates neighbour searches will scan
 
     def vectors_loader(self) -> VectorsLoader:
-        if self.vectors is None:
-            return load_bundled_glove
-        return lambda progress: load_vectors_file(self.vectors, allow_pickle=self.allow_pickle, progress=progress)
+        def load(progress: Progress) -> StaticVectors:
+            if self.vectors is None:
+                vectors = load_bundled_glove(progress)
+            else:
+                vectors = load_vectors_file(self.vectors, allow_pickle=self.allow_pickle, progress=progress)
+            vectors.search = self.neighbour_search
+            # Built (or read from the disk cache) while loading, with its progress shown, rather
+            # than on the first query.
+            if vectors.uses_ann(self.restrict_vocab):
+                vectors.ann_index_for(self.restrict_vocab, progress)
+            return vectors
+
+        return load
 
     def model_loader(self) -> ModelLoader:
         return lambda progress: load_context_model(
@@ -181,7 +200,10 @@ def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> Co
 
 def check_sources(sources: Sources) -> None:
     """The cheap checks of a user's --vectors / --model, so a typo fails before the UI opens."""
+    if sources.neighbour_search not in SEARCH_MODES:
+        raise LoadError(f"--neighbour-search {sources.neighbour_search}: choose one of {', '.join(SEARCH_MODES)}")
     if sources.vectors is not None:
         check_vectors_file(sources.vectors, allow_pickle=sources.allow_pickle)
     if sources.model is not None:
         resolve_model_source(sources.model)
+    check_device(sources.device)

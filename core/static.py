@@ -8,9 +8,10 @@ sentence with one matrix product instead of one scan of the vocabulary per word.
 from __future__ import annotations
 
 import gzip
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -28,6 +29,11 @@ DEFAULT_RESTRICT_VOCAB = 100_000
 
 # Cosines computed at once by a neighbour search (float32): 2**24 is 64 MB.
 SCORE_BUDGET = 2**24
+# How neighbours are searched: "exact" scans every candidate; "ann" asks an approximate index
+# (core/ann.py), built once and cached on disk; "auto" uses the index only where a scan gets too
+# slow to follow typing (ann.worth_an_index: candidates x dimensions).
+SEARCH_MODES = ("auto", "exact", "ann")
+NORMS_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -56,20 +62,56 @@ class NeighbourList:
 
 
 class StaticVectors:
-    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "") -> None:
+    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "", search: str = "auto") -> None:
         if len(keyed_vectors.index_to_key) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
         if keyed_vectors.vector_size < 2:  # e.g. a "word count" list read as GloVe text
             raise LoadError(
                 f"{name}: its vectors have {keyed_vectors.vector_size} dimensions; it is not a word embedding"
             )
+        if search not in SEARCH_MODES:
+            raise InputError(f"unknown neighbour search {search!r}: choose one of {', '.join(SEARCH_MODES)}")
         self.kv = keyed_vectors
-        self.kv.fill_norms()
+        if self.kv.norms is None:
+            self.kv.norms = row_norms(self.kv.vectors)
         norms = np.asarray(self.kv.norms)
-        self._inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        self.inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
         self.info = VectorsInfo(
             name=name, size=len(keyed_vectors.index_to_key), dim=keyed_vectors.vector_size, source=source
         )
+        self.search = search
+        self._ann_indexes: dict[int, Any] = {}  # candidates (restrict_vocab) -> core.ann.AnnIndex
+        self._ann_lock = threading.Lock()
+
+    def uses_ann(self, restrict_vocab: int | None, search: str | None = None) -> bool:
+        """Whether a neighbour search over these candidates goes through an approximate index."""
+        from wordlens.core.ann import worth_an_index
+
+        mode = search or self.search
+        if mode == "auto":
+            return worth_an_index(self.effective_restrict_vocab(restrict_vocab), self.info.dim)
+        return mode == "ann"
+
+    def ann_index_for(self, restrict_vocab: int | None, progress: Progress = no_progress) -> Any:
+        """The approximate index over the first `restrict_vocab` words: from the disk cache, or
+        built and saved (once). Each restrict_vocab has its own, so no list is cut by a filter."""
+        from wordlens.core import ann
+
+        candidates = self.effective_restrict_vocab(restrict_vocab)
+        with self._ann_lock:
+            if candidates not in self._ann_indexes:
+                identity = ann.file_identity(self.info.source) if self.info.source else f"unsaved:{id(self)}"
+                self.use_ann_index(ann.load_or_build(
+                    self.kv.vectors[:candidates], self.inverse_norms[:candidates], identity, progress
+                ))
+            return self._ann_indexes[candidates]
+
+    def use_ann_index(self, index: Any) -> None:
+        self._ann_indexes[index.rows] = index
+
+    @property
+    def ann_indexes(self) -> dict[int, Any]:
+        return dict(self._ann_indexes)
 
     def effective_restrict_vocab(self, restrict_vocab: int | None) -> int:
         """The number of candidate words a neighbour search scans (0 or None: all of them)."""
@@ -108,15 +150,40 @@ class StaticVectors:
         return units @ units.T
 
     def neighbours(
-        self, words: Sequence[str], topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+        self,
+        words: Sequence[str],
+        topn: int = 10,
+        restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
+        search: str | None = None,
     ) -> list[NeighbourList]:
-        """Top-`topn` neighbours of each word, as gensim's `most_similar` gives them."""
+        """Top-`topn` neighbours of each word, as gensim's `most_similar` gives them (exactly so
+        with exact search; through the approximate index, the same cosines for the words found)."""
         keys = [self.key_for(word) for word in words]
         known = sorted({key for key in keys if key is not None})
-        found = dict(zip(known, self._most_similar_batch(known, topn, restrict_vocab)))
+        if self.uses_ann(restrict_vocab, search):
+            batch = self._most_similar_ann(known, topn, restrict_vocab)
+        else:
+            batch = self._most_similar_batch(known, topn, restrict_vocab)
+        found = dict(zip(known, batch))
         return [
             NeighbourList(word=word, key=key, items=found[key] if key is not None else ())
             for word, key in zip(words, keys)
+        ]
+
+    def _query_units(self, indices: np.ndarray) -> np.ndarray:
+        # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
+        queries = self.kv.vectors[indices] * self.inverse_norms[indices, None]
+        return (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+
+    def _most_similar_ann(self, keys: list[str], topn: int, restrict_vocab: int | None) -> list[tuple[Neighbour, ...]]:
+        if not keys or topn < 1:
+            return [() for _ in keys]
+        index = self.ann_index_for(restrict_vocab)
+        indices = np.array([self.kv.key_to_index[key] for key in keys])
+        found = index.search(self._query_units(indices), topn, exclude=indices)
+        return [
+            tuple(Neighbour(self.kv.index_to_key[i], float(cosine)) for i, cosine in zip(rows, cosines))
+            for rows, cosines in found
         ]
 
     def _most_similar_batch(
@@ -130,24 +197,32 @@ class StaticVectors:
             return [found for start in range(0, len(keys), batch)
                     for found in self._most_similar_batch(keys[start:start + batch], topn, restrict_vocab)]
         indices = np.array([self.kv.key_to_index[key] for key in keys])
-        # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
-        queries = self.kv.vectors[indices] * self._inverse_norms[indices, None]
-        queries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-        scores = (self.kv.vectors[:clip] @ queries.T.astype(np.float32)) * self._inverse_norms[:clip, None]
+        queries = self._query_units(indices)
+        # (queries, candidates), each row contiguous, so the top-k selection runs once over all rows.
+        scores = (queries @ self.kv.vectors[:clip].T) * self.inverse_norms[None, :clip]
         wanted = min(topn + 1, clip)
+        best = np.argpartition(-scores, wanted - 1, axis=1)[:, :wanted]
         results = []
-        for column, query_index in enumerate(indices):
-            column_scores = scores[:, column]
-            best = np.argpartition(-column_scores, wanted - 1)[:wanted]
-            best = best[np.argsort(-column_scores[best], kind="stable")]
+        for row, query_index in enumerate(indices):
+            row_scores = scores[row]
+            ranked = best[row][np.argsort(-row_scores[best[row]], kind="stable")]
             results.append(
                 tuple(
-                    Neighbour(self.kv.index_to_key[i], float(column_scores[i]))
-                    for i in best
+                    Neighbour(self.kv.index_to_key[i], float(row_scores[i]))
+                    for i in ranked
                     if i != query_index
                 )[:topn]
             )
         return results
+
+
+def row_norms(matrix: np.ndarray) -> np.ndarray:
+    """The length of every row, a chunk at a time: a memory-mapped matrix is never copied whole."""
+    norms = np.empty(matrix.shape[0], dtype=np.float32)
+    for start in range(0, matrix.shape[0], NORMS_CHUNK):
+        block = np.asarray(matrix[start:start + NORMS_CHUNK])
+        norms[start:start + len(block)] = np.linalg.norm(block, axis=1)
+    return norms
 
 
 def not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:

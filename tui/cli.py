@@ -12,7 +12,8 @@ from typing import Any, Sequence
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
 from wordlens.core.context import ModelInfo
-from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
+from wordlens.core.ann import ANN_MIN_WORK
+from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.core.text import clean_text
 from wordlens.core.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.views import AGGREGATES, ViewSpec
@@ -29,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
                        "(default: the bundled all-MiniLM-L6-v2)")
     group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
+    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
+                       help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
+                       f"cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= {ANN_MIN_WORK // 10**6}M "
+                       "(e.g. all 3M words of GoogleNews)")
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
     group.add_argument("--trust-remote-code", action="store_true",
@@ -41,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Without a command, opens the explorer. Keys: press ? inside it.",
     )
     parser.add_argument("--text", default="", help="the sentence to start with")
+    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+                        help=f"neighbours among the N most frequent words (default {DEFAULT_RESTRICT_VOCAB:,}; "
+                        "0 = the whole vocabulary)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     neighbours = commands.add_parser("neighbours", parents=[sources], help="nearest words in the static vectors")
@@ -169,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         device=args.device,
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
+        neighbour_search=args.neighbour_search,
+        restrict_vocab=args.restrict_vocab,
     )
     try:
         check_sources(sources)
@@ -211,7 +221,7 @@ def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.tui.terminal import tolerate_invalid_utf8_input
 
     tolerate_invalid_utf8_input()
-    app = make_app(Engine.from_sources(sources), config, text=text)
+    app = make_app(Engine.from_sources(sources), config, text=text, restrict_vocab=sources.restrict_vocab)
     app.run()
     return app.return_code or 0
 
@@ -237,7 +247,7 @@ def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
 def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
     from wordlens.core.report import neighbours_report
 
-    vectors = sources.vectors_loader()(lambda stage, fraction: None)
+    vectors = sources.vectors_loader()(terminal_progress)
     report = neighbours_report(vectors, args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
     if args.json:
         _print_json(report)
@@ -254,7 +264,7 @@ STATIC_COMMANDS = ("similarity", "analogy", "odd-one-out", "evaluate")
 def _static_query(sources: Sources, args: argparse.Namespace) -> int:
     from wordlens.core import report
 
-    vectors = sources.vectors_loader()(lambda stage, fraction: None)
+    vectors = sources.vectors_loader()(terminal_progress)
     if args.command == "similarity":
         result = report.similarity_report(vectors, args.a, args.b)
     elif args.command == "analogy":
@@ -323,6 +333,16 @@ def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> 
         raise WordlensError(f"--layer {layer} is out of range: {model.name} has layers 0-{model.layers - 1}")
     if head is not None and head >= model.heads:
         raise WordlensError(f"--head {head} is out of range: {model.name} has heads 0-{model.heads - 1}")
+
+
+def terminal_progress(stage: str, fraction: float) -> None:
+    """Loading progress on one rewritten stderr line when stderr is a terminal (building the
+    neighbour index of a huge vocabulary, once, takes minutes); cleared when a stage completes."""
+    if not sys.stderr.isatty():
+        return
+    line = "" if fraction >= 1.0 else f"wordlens: {stage} {fraction:.0%}"
+    sys.stderr.write(f"\r\033[K{line}")
+    sys.stderr.flush()
 
 
 def _print_json(report: dict[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.tui.config import Config, check_for_app
@@ -9,12 +11,17 @@ from wordlens.tui.keys import app_actions
 from wordlens.tui.theme import THEMES
 
 
-def make_app(engine: Engine, config: Config, text: str = ""):
+def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None):
     """A WordLensApp with the wordlens themes registered and the config's theme, top-k,
     key bindings and output folder; raises ConfigError for keys or a theme it does not know."""
     from wordlens.tui.app import WordLensApp
 
-    settings = AnalysisSettings(topn=config.top_k) if config.top_k else None
+    defaults = AnalysisSettings()
+    settings = replace(
+        defaults,
+        topn=config.top_k or defaults.topn,
+        restrict_vocab=defaults.restrict_vocab if restrict_vocab is None else restrict_vocab,
+    )
     app = WordLensApp(engine, text=text, settings=settings)
     for theme in THEMES:
         app.register_theme(theme)
