@@ -42,7 +42,7 @@ from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_input import SentenceInput
 from wordlens.tui.sentence_pane import TokenStrip
 from wordlens.tui.static_pane import StaticNeighbours
-from wordlens.tui.terminal import CONTROL_CHARACTERS
+from wordlens.tui.terminal import CONTROL_CHARACTERS, has_control_characters
 from wordlens.tui.view import (
     Loading, MapState, TokenReading, ViewState, attention_view, read_token, strongest_heads_from,
 )
@@ -160,6 +160,7 @@ class WordLensApp(App[None]):
         self._analyser = LatestOnly("analyse", self._analyze_in_thread)
         self._focus_follows_cursor = True
         self._query_history: list[str] = []
+        self._vocabulary_has_controls = False
         self._reading_asked: tuple | None = None
         self._reader = LatestOnly("read token", self._read_token)
 
@@ -210,11 +211,17 @@ class WordLensApp(App[None]):
 
         try:
             if component == "vectors":
-                info = self.engine.load_vectors(report).info
+                vectors = self.engine.load_vectors(report)
+                info = vectors.info
                 summary = f"{info.name}, {info.size:,} words"
+                vocabulary = vectors.kv.index_to_key
             else:
-                info = self.engine.load_model(report).info
+                model = self.engine.load_model(report)
+                info = model.info
                 summary = f"{info.name}, {info.layers} layers × {info.heads} heads"
+                vocabulary = model.tokenizer.get_vocab().keys()
+            if has_control_characters(vocabulary):  # words a terminal would obey: filter every line drawn
+                self._vocabulary_has_controls = True
         except WordlensError as error:
             self.post_message(LoadFailed(component, str(error)))
         except Exception as error:  # anything a third-party loader raises ends here, readable
@@ -308,7 +315,8 @@ class WordLensApp(App[None]):
 
     # ---- analysing the sentence ----------------------------------------------------------
     def get_line_filters(self):
-        return [*super().get_line_filters(), CONTROL_CHARACTERS]
+        filters = super().get_line_filters()
+        return [*filters, CONTROL_CHARACTERS] if self._vocabulary_has_controls else filters
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "text":

@@ -39,6 +39,12 @@ class ControlCharacters(LineFilter):
 CONTROL_CHARACTERS = ControlCharacters()
 
 
+def has_control_characters(texts) -> bool:
+    """Whether any of `texts` (a vocabulary) holds a control character: one C-level scan.
+    The filter costs every frame a full-screen pass, so it is only switched on when needed."""
+    return _CONTROL.search(" ".join(texts)) is not None
+
+
 def tolerate_invalid_utf8_input() -> None:
     """Make Textual's Linux driver decode its input with errors='replace' instead of failing."""
     try:
