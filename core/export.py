@@ -22,6 +22,7 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.errors import WordlensError
+from wordlens.core.report import view_spec_report
 from wordlens.core.views import ViewSpec, build_view
 
 
@@ -52,14 +53,7 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
             special=context.special.tolist(),
             focus={"token": focus, "text": _token(context.tokens, focus)},
             target={"token": target, "text": _token(context.tokens, target)},
-            view_spec={
-                "aggregate": spec.aggregate,
-                "layer": spec.layer,
-                "head": spec.head if spec.aggregate == "head" else None,
-                "words": spec.words,
-                "hide_special": spec.hide_special,
-                "description": spec.describe(),
-            },
+            view_spec=view_spec_report(spec),
             view_labels=list(view.labels),
             view=view.matrix.tolist(),
         )

@@ -54,14 +54,7 @@ def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(a
         "special": encoding.special.tolist(),
         "truncated": encoding.truncated,
         "attention": output.attentions.tolist(),
-        "view_spec": {
-            "aggregate": spec.aggregate,
-            "layer": spec.layer,
-            "head": spec.head if spec.aggregate == "head" else None,
-            "words": spec.words,
-            "hide_special": spec.hide_special,
-            "description": spec.describe(),
-        },
+        "view_spec": view_spec_report(spec),
         "view": view.matrix.tolist(),
         "view_labels": list(view.labels),
     }
@@ -143,4 +136,16 @@ def compare_report(first: Analysis, second: Analysis, word: str, vectors: Static
         "layers": [float(value) for value in result.layers],
         "attention_difference": None if result.attention_difference is None
         else result.attention_difference.tolist(),
+    }
+
+
+def view_spec_report(spec: ViewSpec) -> dict[str, Any]:
+    """A derived view's settings as JSON (shared by `attention --json` and the TUI's export)."""
+    return {
+        "aggregate": spec.aggregate,
+        "layer": spec.layer,
+        "head": spec.head if spec.aggregate == "head" else None,
+        "words": spec.words,
+        "hide_special": spec.hide_special,
+        "description": spec.describe(),
     }

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import random
 import re
-import shutil
 
 import pytest
 
 from wordlens.core.text import clean_text
 
-from test_e2e_tmux import LOAD_TIMEOUT, EXIT_MARK, Terminal, _wordlens_command, header, models_loaded, screen_width
+from test_e2e_tmux import terminal  # noqa: F401  (the fixture)
+from test_e2e_tmux import LOAD_TIMEOUT, EXIT_MARK, Terminal, header, models_loaded, screen_width
 
 pytestmark = pytest.mark.e2e
 
@@ -33,20 +33,6 @@ OPERATIONS = 60
 # on them (the Pilot tests cover combining marks).
 ALPHABET = list("abcdefghijklmnopqrstuvwxyz    ,.!?'-0123456789") + ["é", "ü", "東", "京", "ש", "ل"]
 PASTE_EXTRAS = ["\t", "\x07", "\x01", "\x7f", "  "]
-
-
-@pytest.fixture
-def terminal():
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    wordlens = _wordlens_command()
-    if wordlens is None:
-        pytest.skip("the wordlens command is not installed")
-    term = Terminal(wordlens)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def random_piece(rng: random.Random, extras: list[str]) -> str:
