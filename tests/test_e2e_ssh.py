@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from test_e2e_tmux import (
-    EXIT_MARK, LOAD_TIMEOUT, SENTENCE, Terminal, _wordlens_command, analysis_shown, header, models_loaded,
-)
+from test_e2e_tmux import terminal  # noqa: F401  (the fixture)
+from test_e2e_tmux import EXIT_MARK, LOAD_TIMEOUT, SENTENCE, analysis_shown, header, models_loaded
 
 pytestmark = pytest.mark.e2e
 
@@ -114,18 +113,6 @@ def ssh_server(tmp_path):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def terminal():
-    wordlens = _wordlens_command()
-    if wordlens is None:
-        pytest.skip("the wordlens command is not installed")
-    term = Terminal(wordlens)
-    try:
-        yield term
-    finally:
-        term.kill()
 
 
 def test_wordlens_over_ssh_types_a_sentence_and_quits(ssh_server, terminal):

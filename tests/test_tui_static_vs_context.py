@@ -50,6 +50,14 @@ async def type_into(pilot, text: str) -> None:
     await pilot.press(*(names.get(character, character) for character in text))
 
 
+async def compare_with(pilot, screen: CompareScreen, second: str) -> str:
+    """Type the second sentence into the compare screen; the result text once it is analysed."""
+    await type_into(pilot, second)
+    await wait_for(pilot, lambda: screen.second is not None and screen.second.text == second)
+    await pilot.pause()
+    return str(screen.query_one("#result", Static).render())
+
+
 def map_of_ones(calls: list[bool]):
     """A fitter that records its calls and returns a fixed map: hidden state -> (1, 0, ..., 0)."""
     weights = np.zeros((TINY_LAYERS + 1, TINY_HIDDEN + 1, TINY_DIM), dtype=np.float32)
@@ -159,10 +167,7 @@ async def test_compare_mode_shows_the_same_static_vector_and_the_contextual_cosi
         await pilot.press("escape", "c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await type_into(pilot, SECOND)
-        await wait_for(pilot, lambda: screen.second is not None and screen.second.text == SECOND)
-        await pilot.pause()
-        result = str(screen.query_one("#result", Static).render())
+        result = await compare_with(pilot, screen, SECOND)
         assert app.view.analysis.text == FIRST  # the second sentence never reaches the first's panes
         expected = compare(app.view.analysis, screen.second, screen.word, tiny_engine.vectors)
         assert "shared words: the bank in" in result
@@ -184,9 +189,7 @@ async def test_compare_with_no_shared_word_says_so(tiny_engine):
         await wait_for(pilot, lambda: shows(app, FIRST))
         await pilot.press("escape", "c")
         screen = app.screen
-        await type_into(pilot, "queen walk")
-        await wait_for(pilot, lambda: screen.second is not None and screen.second.text == "queen walk")
-        assert "share no word" in str(screen.query_one("#result", Static).render())
+        assert "share no word" in await compare_with(pilot, screen, "queen walk")
 
 
 async def test_the_correlation_table_sorts_by_rho_and_opens_the_head(tiny_engine):
@@ -228,8 +231,6 @@ async def test_compare_picks_the_rarest_shared_word_when_the_focused_one_is_not_
         await move_focus_to(pilot, app, app.view.analysis.context.tokens.index("paris"))  # not in the second
         await pilot.press("c")
         screen = app.screen
-        await type_into(pilot, "the river bank in france")
-        await wait_for(pilot, lambda: screen.second is not None and screen.second.text == "the river bank in france")
-        await pilot.pause()
+        await compare_with(pilot, screen, "the river bank in france")
         ranks = {word: tiny_vectors.kv.key_to_index[word] for word in ("the", "bank", "in")}
         assert screen.word == max(ranks, key=ranks.get)
