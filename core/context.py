@@ -1,8 +1,8 @@
-"""Contextual side: a Hugging Face tokenizer and transformer that return their attentions.
+"""Contextual side: a tokenizer and a transformer that return their attentions.
 
-The model is loaded with eager attention (the fused SDPA kernels return no weights), from
-safetensors only unless the user allows pickle-based weights, and never with remote code
-unless the user asks for it.
+A standard BERT folder runs on wordlens's own torch forward pass (`bert.py`: no transformers
+import, seconds faster to start); anything else loads through transformers
+(`transformers_loader.py`). Either way `ContextModel` gives the same encodings and outputs.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from wordlens.core.errors import InputError, LoadError, first_line
+from wordlens.core.errors import InputError, LoadError
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
 from wordlens.core.text import replace_lone_surrogates
+from wordlens.core.tokens import TokenizedText
 from wordlens.core.views import causal_mask
 
 
@@ -40,7 +41,8 @@ class Encoding:
     offsets: np.ndarray  # (T, 2) character span of each token in the text
     special: np.ndarray  # (T,) bool, True for [CLS], [SEP], <s>, padding...
     truncated: bool  # True when the text had more tokens than the model takes
-    model_inputs: dict[str, Any]
+    ids: tuple[int, ...]
+    type_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,35 @@ class ModelOutput:
     hidden_states: np.ndarray  # (layers + 1, T, hidden), index 0 = embedding layer output
 
 
+class Tokenizer(Protocol):
+    model_max_length: int
+
+    def encode(self, text: str, limit: int) -> TokenizedText: ...
+    def token_id(self, token: str) -> int | None: ...
+    def tokens(self, ids: list[int]) -> list[str]: ...
+    def vocabulary(self) -> dict[str, int]: ...
+
+
+class Network(Protocol):
+    name: str
+    device: str
+    max_positions: int
+
+    def input_embeddings(self) -> Any: ...
+
+    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
+        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer)."""
+        ...
+
+
 class ContextModel:
-    def __init__(self, tokenizer: Any, model: Any, name: str, source: str, device: str) -> None:
+    def __init__(self, tokenizer: Tokenizer, network: Network, name: str, source: str) -> None:
         self.tokenizer = tokenizer
-        self.model = model
+        self.network = network
         # Fast tokenizers refuse concurrent calls ("Already borrowed"); analyses run in threads.
         self._lock = threading.Lock()
         self._embedding_units: np.ndarray | None = None
-        config = model.config
-        max_positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 512)
-        max_tokens = min(int(tokenizer.model_max_length or max_positions), int(max_positions))
+        max_tokens = min(tokenizer.model_max_length or network.max_positions, network.max_positions)
         warm = self.run(self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens))
         layers, heads = warm.attentions.shape[:2]
         self.info = ModelInfo(
@@ -68,7 +89,7 @@ class ContextModel:
             hidden_size=warm.hidden_states.shape[-1],
             max_tokens=max_tokens,
             source=source,
-            device=device,
+            device=network.device,
             causal=causal_mask(warm.attentions),
         )
 
@@ -76,48 +97,72 @@ class ContextModel:
         """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length."""
         with self._lock:
             if self._embedding_units is None:
-                table = self.model.get_input_embeddings().weight.detach().float().cpu().numpy()
+                table = self.network.input_embeddings().detach().float().cpu().numpy()
                 norms = np.linalg.norm(table, axis=1, keepdims=True)
                 self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
         return self._embedding_units
+
+    def token_id(self, token: str) -> int | None:
+        """The token's vocabulary index, None when the tokenizer does not know it."""
+        return self.tokenizer.token_id(token)
+
+    def tokens(self, ids: list[int]) -> list[str]:
+        return self.tokenizer.tokens(ids)
+
+    def vocabulary(self) -> dict[str, int]:
+        return self.tokenizer.vocabulary()
 
     def encode(self, text: str, max_tokens: int | None = None) -> Encoding:
         limit = max_tokens or self.info.max_tokens
         text = replace_lone_surrogates(text)  # same length: offsets still point into the caller's text
         prefix = _prefix_at_whitespace(text, limit * PREFIX_CHARS_PER_TOKEN)
         encoded = self._tokenize(prefix, limit) if prefix else None
-        if encoded is None or encoded["input_ids"].shape[1] < limit:
+        if encoded is None or len(encoded.ids) < limit:
             encoded = self._tokenize(text, limit)  # the prefix did not fill the model: the whole text
-        offsets = encoded.pop("offset_mapping")[0].numpy()
-        special = encoded.pop("special_tokens_mask")[0].numpy().astype(bool)
-        ids = encoded["input_ids"][0].tolist()
-        tokens = tuple(self.tokenizer.convert_ids_to_tokens(ids))
-        covered = int(offsets[~special, 1].max()) if (~special).any() else 0
-        truncated = bool(text[covered:].strip()) and len(ids) >= limit
-        return Encoding(tokens, offsets, special, truncated, dict(encoded))
+        special = encoded.special
+        covered = int(encoded.offsets[~special, 1].max()) if (~special).any() else 0
+        truncated = bool(text[covered:].strip()) and len(encoded.ids) >= limit
+        return Encoding(
+            tokens=tuple(encoded.tokens),
+            offsets=encoded.offsets,
+            special=special,
+            truncated=truncated,
+            ids=tuple(encoded.ids),
+            type_ids=tuple(encoded.type_ids),
+        )
 
-    def _tokenize(self, text: str, limit: int) -> Any:
+    def _tokenize(self, text: str, limit: int) -> TokenizedText:
         with self._lock:
-            return self.tokenizer(
-                text,
-                return_offsets_mapping=True,
-                return_special_tokens_mask=True,
-                truncation=True,
-                max_length=limit,
-                return_tensors="pt",
-            )
+            return self.tokenizer.encode(text, limit)
 
     def run(self, encoding: Encoding) -> ModelOutput:
+        attentions, hidden = self._forward([encoding])
+        return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0])
+
+    def hidden_states_batch(self, encodings: Sequence[Encoding]) -> np.ndarray:
+        """(batch, layers + 1, T, hidden) for several encodings at once, padded on the right to
+        the longest; positions past an encoding's own length are padding."""
+        return self._forward(encodings)[1].transpose(1, 0, 2, 3)
+
+    def _forward(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+        """(layers, batch, heads, T, T) attentions and (layers + 1, batch, T, hidden) hidden states."""
         import torch
 
-        inputs = {name: tensor.to(self.model.device) for name, tensor in encoding.model_inputs.items()}
+        length = max(len(encoding.ids) for encoding in encodings)
+        ids = torch.zeros((len(encodings), length), dtype=torch.long)
+        type_ids = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[row, :size] = torch.tensor(encoding.ids)
+            type_ids[row, :size] = torch.tensor(encoding.type_ids)
+            mask[row, :size] = 1
+        device = self.network.device
         with self._lock, torch.inference_mode():
-            output = self.model(**inputs, output_attentions=True, output_hidden_states=True)
-        if not output.attentions or output.attentions[0] is None:
-            raise InputError(f"{self.model.__class__.__name__} returned no attention weights")
-        attentions = torch.stack(output.attentions)[:, 0].float().cpu().numpy()
-        hidden = torch.stack(output.hidden_states)[:, 0].float().cpu().numpy()
-        return ModelOutput(attentions=attentions, hidden_states=hidden)
+            attentions, hidden = self.network(ids.to(device), type_ids.to(device), mask.to(device))
+            attentions = torch.stack(attentions).float().cpu().numpy()
+            hidden = torch.stack(hidden).float().cpu().numpy()
+        return attentions, hidden
 
 
 # A long paste is tokenized from its start only: a prefix this many characters per token of the
@@ -143,61 +188,42 @@ def load_context_model(
     device: str = "auto",
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
+    runtime: str = "auto",
     progress: Progress = no_progress,
 ) -> ContextModel:
-    """Load a tokenizer + transformer from a local folder or a hub id (None: the bundled one)."""
+    """Load a tokenizer + transformer from a local folder or a hub id (None: the bundled one).
+    `runtime`: "auto" runs a standard BERT folder on wordlens's own forward pass and anything
+    else through transformers; "transformers" always uses transformers."""
+    if runtime not in RUNTIMES:
+        raise LoadError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
     if source is None:
-        folder, name, local = bundled_model_folder(), BUNDLED_MODEL_NAME, True
+        folder, name, local = str(bundled_model_folder()), BUNDLED_MODEL_NAME, True
     else:
         folder, name, local = resolve_model_source(str(source))
     progress("importing torch", 0.05)
     import torch
 
-    progress("importing transformers", 0.25)
-    import transformers
-
-    _silence_transformers(transformers)
-    if not local:
-        local = _check_hub_id(str(folder))
     resolved_device = _pick_device(device, torch)
-    common = {"trust_remote_code": trust_remote_code, "local_files_only": local}
-    progress("loading the tokenizer", 0.5)
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder), use_fast=True, **common)
-    except Exception as error:
-        raise LoadError(f"could not load a tokenizer from {folder}: {first_line(error)}") from error
-    if not getattr(tokenizer, "is_fast", False):
-        raise LoadError(f"{name}: wordlens needs a fast (Rust) tokenizer for character offsets; none found")
-    if len(tokenizer) <= len(set(tokenizer.all_special_ids)):
-        # transformers builds an empty tokenizer from a folder without tokenizer files.
-        raise LoadError(f"{folder} has no tokenizer files (tokenizer.json, vocab.txt...): its vocabulary is empty")
-    progress("loading the weights", 0.6)
-    try:
-        model, loading = transformers.AutoModel.from_pretrained(
-            str(folder),
-            attn_implementation="eager",
-            use_safetensors=None if allow_pickle else True,
-            output_loading_info=True,
-            **common,
-        )
-    except Exception as error:
-        raise LoadError(_weights_error(folder, error, allow_pickle)) from error
-    # transformers fills weights missing from the checkpoint with random ones, and says so only
-    # in a log line; the pooler is not used for attention.
-    missing = [key for key in loading.get("missing_keys", ()) if "pooler" not in key]
-    if missing:
-        raise LoadError(
-            f"{name}: {len(missing)} of the model's weights are not in its checkpoint (e.g. {missing[0]}); "
-            "the weights do not fit config.json"
-        )
-    model.eval().to(resolved_device)
+    loaded = None
+    if runtime == "auto" and local and not trust_remote_code:
+        from wordlens.core.bert import load_plain_bert
+
+        loaded = load_plain_bert(Path(folder), resolved_device, progress)
+    if loaded is None:
+        from wordlens.core.transformers_loader import load_with_transformers
+
+        loaded = load_with_transformers(folder, name, local, resolved_device, allow_pickle, trust_remote_code, progress)
+    tokenizer, network = loaded
     progress("warming up", 0.9)
     try:
-        context_model = ContextModel(tokenizer, model, name=name, source=str(folder), device=resolved_device)
+        context_model = ContextModel(tokenizer, network, name=name, source=folder)
     except InputError as error:
         raise LoadError(f"{name}: {error}") from error
     progress("ready", 1.0)
     return context_model
+
+
+RUNTIMES = ("auto", "transformers")
 
 
 def resolve_model_source(source: str) -> tuple[str, str, bool]:
@@ -212,30 +238,6 @@ def resolve_model_source(source: str) -> tuple[str, str, bool]:
     if looks_like_path:
         raise LoadError(f"model folder not found: {path}")
     return source, source, False
-
-
-def _check_hub_id(repo_id: str) -> bool:
-    """Whether a hub id can load from the local cache alone; if it cannot, fail at once when the
-    hub's host does not even resolve (offline), instead of after a minute of retries."""
-    import os
-    import socket
-    from urllib.parse import urlparse
-
-    from huggingface_hub import constants, try_to_load_from_cache
-
-    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-        return True
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False  # transformers itself refuses at once, naming the id
-    host = urlparse(constants.ENDPOINT).hostname or ""
-    try:
-        socket.getaddrinfo(host, 443)
-    except OSError as error:
-        raise LoadError(
-            f"{repo_id} is not a local folder nor in the download cache, and {host} cannot be reached "
-            f"({first_line(error)}): pass a model folder, or connect"
-        ) from error
-    return False
 
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -270,25 +272,3 @@ def _pick_device(device: str, torch: Any) -> str:
     return device
 
 
-def _silence_transformers(transformers: Any) -> None:
-    """Progress bars and warnings written to stderr would tear a full-screen UI."""
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    try:
-        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
-
-        disable_progress_bars()
-        hub_logging.set_verbosity_error()  # "Retrying in 1s" warnings
-    except ImportError:
-        pass
-
-
-def _weights_error(folder: str | Path, error: BaseException, allow_pickle: bool) -> str:
-    message = first_line(error)
-    has_pickle_weights = Path(folder).is_dir() and any(Path(folder).glob("*.bin"))
-    if not allow_pickle and has_pickle_weights and not any(Path(folder).glob("*.safetensors")):
-        return (
-            f"{folder} has only pickle-based weights (.bin), and loading a pickle can run code from it; "
-            "pass --allow-pickle if you trust the files"
-        )
-    return f"could not load the model from {folder}: {message}"

@@ -193,7 +193,7 @@ def _map_cache_path(model: ContextModel, vectors: StaticVectors, words: int) -> 
 
 def shared_single_token_words(model: ContextModel, vectors: StaticVectors, limit: int) -> list[str]:
     """Frequent static-vocabulary words that the tokenizer keeps as one token (alphabetic only)."""
-    vocab = model.tokenizer.get_vocab()
+    vocab = model.vocabulary()
     found = []
     for word in vectors.kv.index_to_key[: limit * 4]:
         if word.isalpha() and word in vocab:
@@ -243,19 +243,13 @@ def fit_static_map(
 
 
 def _isolated_word_states(model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128) -> np.ndarray:
-    import torch
-
     chunks = []
     for start in range(0, len(words), batch):
         progress("running the model on the shared words", 0.6 * start / len(words))
-        encoded = model.tokenizer(list(words[start : start + batch]), return_tensors="pt", padding=True)
+        encodings = [model.encode(word) for word in words[start : start + batch]]
+        hidden = model.hidden_states_batch(encodings)  # (batch, layers + 1, T, hidden)
         # the word's own token: the first non-special position (single-token words by construction)
-        with torch.inference_mode():
-            output = model.model(**{k: v.to(model.model.device) for k, v in encoded.items()}, output_hidden_states=True)
-        hidden = torch.stack(output.hidden_states, dim=1).float().cpu().numpy()  # (batch, layers+1, T, hidden)
-        special = np.array([model.tokenizer.get_special_tokens_mask(ids, already_has_special_tokens=True)
-                            for ids in encoded["input_ids"].tolist()], dtype=bool)
-        positions = (~special).argmax(axis=1)
+        positions = [int((~encoding.special).argmax()) for encoding in encodings]
         chunks.append(hidden[np.arange(len(positions)), :, positions, :])
     return np.concatenate(chunks).astype(np.float64)
 
@@ -281,14 +275,13 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     """Neighbours of a token in the model's own input embedding matrix: the context-free table
     the transformer starts from, before any attention."""
     table = model.input_embedding_units()
-    tokenizer = model.tokenizer
-    index = tokenizer.convert_tokens_to_ids(token)  # get_vocab() would copy the whole vocabulary
-    if index is None or (index == tokenizer.unk_token_id and token != tokenizer.unk_token):
+    index = model.token_id(token)
+    if index is None:
         raise InputError(f"'{token}' is not a token of {model.info.name}'s vocabulary")
     scores = table @ table[index]
     scores[index] = -np.inf
     topn = min(topn, len(scores) - 1)
     best = top_k_rows(scores[None, :], topn)[0]
-    tokens = model.tokenizer.convert_ids_to_tokens(best.tolist())
+    tokens = model.tokens(best.tolist())
     return [(t, float(scores[i])) for t, i in zip(tokens, best)]
 

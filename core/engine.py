@@ -43,6 +43,7 @@ class Sources:
     device: str = "auto"
     allow_pickle: bool = False
     trust_remote_code: bool = False
+    runtime: str = "auto"  # auto | transformers (see context.RUNTIMES)
     neighbour_search: str = "auto"  # auto | exact | ann (see static.SEARCH_MODES)
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB  # the candidates neighbour searches will scan
 
@@ -67,6 +68,7 @@ class Sources:
             device=self.device,
             allow_pickle=self.allow_pickle,
             trust_remote_code=self.trust_remote_code,
+            runtime=self.runtime,
             progress=progress,
         )
 

@@ -88,6 +88,19 @@ def tiny_model(tiny_model_dir):
     return load_context_model(tiny_model_dir, device="cpu")
 
 
+@pytest.fixture(scope="session")
+def tiny_model_through_transformers(tiny_model_dir):
+    """The same folder loaded by transformers rather than wordlens's own BERT forward pass."""
+    from wordlens.core.context import load_context_model
+
+    return load_context_model(tiny_model_dir, device="cpu", runtime="transformers")
+
+
+@pytest.fixture(params=["auto", "transformers"])
+def tiny_model_each_runtime(request, tiny_model, tiny_model_through_transformers):
+    return tiny_model if request.param == "auto" else tiny_model_through_transformers
+
+
 # ---------------------------------------------------------------------------------------------
 # The tiny static vectors
 # ---------------------------------------------------------------------------------------------

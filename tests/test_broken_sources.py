@@ -130,6 +130,28 @@ def test_weights_that_do_not_fit_the_config_are_refused(capsys, tmp_path, tiny_m
     assert_one_line_error(code, out, err, "not in its checkpoint", "do not fit config.json")
 
 
+def test_a_bert_config_the_weights_do_not_fit_is_refused(capsys, tmp_path, tiny_model_dir):
+    """The same refusal from wordlens's own BERT loader as from transformers."""
+    folder = tmp_path / "wider-config"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_size": config["hidden_size"] * 2}))
+    code, out, err = run(capsys, "attention", "the dog", "--model", folder)
+    assert_one_line_error(code, out, err, "embeddings.word_embeddings.weight", "do not fit config.json")
+
+
+def test_bert_weights_with_a_layer_missing_are_refused(capsys, tmp_path, tiny_model_dir):
+    from safetensors.torch import load_file, save_file
+
+    folder = tmp_path / "missing-layer"
+    shutil.copytree(tiny_model_dir, folder)
+    weights = load_file(str(folder / "model.safetensors"))
+    kept = {name: tensor for name, tensor in weights.items() if not name.startswith("encoder.layer.1.")}
+    save_file(kept, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    code, out, err = run(capsys, "attention", "the dog", "--model", folder)
+    assert_one_line_error(code, out, err, "encoder.layer.1.", "not in its checkpoint")
+
+
 @pytest.mark.parametrize("damage", ["empty", "zeros", "half"])
 def test_a_corrupt_safetensors_file_is_one_line(capsys, tmp_path, tiny_model_dir, damage):
     folder = tmp_path / "corrupt"
@@ -169,7 +191,7 @@ def test_a_model_that_returns_no_attentions_is_a_load_error(tiny_model_dir, monk
 
     monkeypatch.setattr(BertModel, "forward", without_attentions)
     with pytest.raises(LoadError, match="returned no attention weights"):
-        load_context_model(tiny_model_dir, device="cpu")
+        load_context_model(tiny_model_dir, device="cpu", runtime="transformers")
 
 
 @pytest.mark.parametrize("options, mention", [

@@ -40,17 +40,16 @@ def test_model_info_matches_the_config(tiny_model, tiny_model_dir):
     assert info.name == tiny_model_dir.name and info.source == str(tiny_model_dir)
 
 
-def test_loaded_weights_are_the_saved_ones(tiny_model):
-    """Nothing was left randomly initialised by the loader."""
-    built = build_tiny_bert().state_dict()
-    loaded = tiny_model.model.state_dict()
-    assert set(built) <= set(loaded)
-    for name, tensor in built.items():
-        assert np.array_equal(tensor.numpy(), loaded[name].cpu().numpy()), name
+def test_a_standard_bert_folder_runs_on_the_own_forward_pass(tiny_model, tiny_model_through_transformers):
+    from wordlens.core.bert import BertNetwork
+
+    assert isinstance(tiny_model.network, BertNetwork)
+    assert not isinstance(tiny_model_through_transformers.network, BertNetwork)
+    assert tiny_model.info == tiny_model_through_transformers.info
 
 
-def test_encode_marks_special_tokens_and_gives_offsets(tiny_model):
-    encoding = tiny_model.encode(SENTENCE)
+def test_encode_marks_special_tokens_and_gives_offsets(tiny_model_each_runtime):
+    encoding = tiny_model_each_runtime.encode(SENTENCE)
     assert encoding.tokens == ("[CLS]", "france", "is", "a", "country", ",", "it", "is", "in", "europe", "[SEP]")
     assert encoding.special.tolist() == [True] + [False] * 9 + [True]
     assert encoding.offsets.shape == (len(encoding.tokens), 2)
@@ -60,16 +59,16 @@ def test_encode_marks_special_tokens_and_gives_offsets(tiny_model):
     assert encoding.truncated is False
 
 
-def test_encode_offsets_of_word_pieces(tiny_model):
+def test_encode_offsets_of_word_pieces(tiny_model_each_runtime):
     text = "Walking dogs"
-    encoding = tiny_model.encode(text)
+    encoding = tiny_model_each_runtime.encode(text)
     assert encoding.tokens == ("[CLS]", "walk", "##ing", "dog", "##s", "[SEP]")
     assert encoding.offsets[1:-1].tolist() == [[0, 4], [4, 7], [8, 11], [11, 12]]
 
 
-def test_attentions_shape_and_rows_sum_to_one(tiny_model):
-    encoding = tiny_model.encode(SENTENCE)
-    output = tiny_model.run(encoding)
+def test_attentions_shape_and_rows_sum_to_one(tiny_model_each_runtime):
+    encoding = tiny_model_each_runtime.encode(SENTENCE)
+    output = tiny_model_each_runtime.run(encoding)
     tokens = len(encoding.tokens)
     assert output.attentions.shape == (TINY_LAYERS, TINY_HEADS, tokens, tokens)
     assert output.hidden_states.shape == (TINY_LAYERS + 1, tokens, TINY_HIDDEN)
@@ -78,9 +77,9 @@ def test_attentions_shape_and_rows_sum_to_one(tiny_model):
     assert (output.attentions >= 0).all()
 
 
-def test_attentions_equal_an_independent_eager_bert(tiny_model, tiny_model_dir):
-    encoding = tiny_model.encode(SENTENCE)
-    output = tiny_model.run(encoding)
+def test_attentions_equal_an_independent_eager_bert(tiny_model_each_runtime, tiny_model_dir):
+    encoding = tiny_model_each_runtime.encode(SENTENCE)
+    output = tiny_model_each_runtime.run(encoding)
     tokens, attentions, hidden = reference_run(tiny_model_dir, SENTENCE)
     assert list(encoding.tokens) == tokens
     assert np.array_equal(output.attentions, attentions)
@@ -93,13 +92,13 @@ def test_runs_are_deterministic(tiny_model):
     assert np.array_equal(first.attentions, second.attentions)  # dropout is off (eval mode)
 
 
-def test_long_text_is_truncated_to_the_model_maximum(tiny_model, tiny_model_dir):
+def test_long_text_is_truncated_to_the_model_maximum(tiny_model_each_runtime, tiny_model_dir):
     text = " ".join(["the dog"] * 50)  # 100 word tokens > 64 positions
-    encoding = tiny_model.encode(text)
+    encoding = tiny_model_each_runtime.encode(text)
     assert len(encoding.tokens) == TINY_MAX_POSITIONS
     assert encoding.truncated is True
     assert encoding.tokens[0] == "[CLS]" and encoding.tokens[-1] == "[SEP]"
-    output = tiny_model.run(encoding)
+    output = tiny_model_each_runtime.run(encoding)
     assert output.attentions.shape == (TINY_LAYERS, TINY_HEADS, TINY_MAX_POSITIONS, TINY_MAX_POSITIONS)
     tokens, attentions, _ = reference_run(tiny_model_dir, text, max_length=TINY_MAX_POSITIONS)
     assert list(encoding.tokens) == tokens and np.array_equal(output.attentions, attentions)
@@ -113,24 +112,24 @@ def test_long_text_is_truncated_to_the_model_maximum(tiny_model, tiny_model_dir)
         (TINY_MAX_POSITIONS - 1, True),  # one token too many
     ],
 )
-def test_truncated_flag_at_the_limit(tiny_model, word_tokens, truncated):
+def test_truncated_flag_at_the_limit(tiny_model_each_runtime, word_tokens, truncated):
     text = " ".join(["dog"] * word_tokens) + "  "
-    encoding = tiny_model.encode(text)
+    encoding = tiny_model_each_runtime.encode(text)
     assert len(encoding.tokens) == min(word_tokens + 2, TINY_MAX_POSITIONS)
     assert encoding.truncated is truncated
 
 
-def test_concurrent_analyses_do_not_collide(tiny_model):
+def test_concurrent_analyses_do_not_collide(tiny_model_each_runtime):
     """Analyses run in worker threads; the fast tokenizer must not be entered twice at once."""
     texts = [f"{SENTENCE} {'dog ' * i}" for i in range(8)]
-    expected = [tiny_model.run(tiny_model.encode(t)).attentions for t in texts]
+    expected = [tiny_model_each_runtime.run(tiny_model_each_runtime.encode(t)).attentions for t in texts]
     results: dict[int, np.ndarray] = {}
     errors: list[BaseException] = []
 
     def work(i):
         try:
             for _ in range(5):
-                results[i] = tiny_model.run(tiny_model.encode(texts[i])).attentions
+                results[i] = tiny_model_each_runtime.run(tiny_model_each_runtime.encode(texts[i])).attentions
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -250,3 +249,13 @@ def test_pickle_weights_accepted_with_allow_pickle(pickle_only_dir, tiny_model):
     reference = tiny_model.run(tiny_model.encode(SENTENCE)).attentions
     assert np.array_equal(ours, reference)
 
+
+
+def test_a_padded_batch_gives_each_text_its_own_hidden_states(tiny_model_each_runtime):
+    """The static map is fitted on words run in padded batches: padding must not leak into a word."""
+    model = tiny_model_each_runtime
+    encodings = [model.encode(text) for text in ("dog", "walking dogs", SENTENCE)]
+    batch = model.hidden_states_batch(encodings)
+    for row, encoding in enumerate(encodings):
+        alone = model.run(encoding).hidden_states
+        np.testing.assert_allclose(batch[row, :, : len(encoding.ids)], alone, atol=1e-5)

@@ -389,7 +389,7 @@ def test_embedding_neighbours_of_an_unknown_token_is_an_input_error(tiny_model):
 def test_embedding_neighbours_can_list_the_whole_vocabulary(tiny_model):
     """Every other token, when topn reaches the size of the vocabulary (before e5a23c1, topn >=
     the vocabulary size raised numpy's "kth out of bounds" ValueError)."""
-    size = len(tiny_model.tokenizer.get_vocab())
+    size = len(tiny_model.vocabulary())
     assert len(embedding_neighbours(tiny_model, "queen", topn=size - 1)) == size - 1
     found = embedding_neighbours(tiny_model, "queen", topn=size)
     assert len(found) == size - 1 and "queen" not in [t for t, _ in found]

@@ -222,7 +222,7 @@ class WordLensApp(App[None]):
                 model = self.engine.load_model(report)
                 info = model.info
                 summary = f"{info.name}, {info.layers} layers × {info.heads} heads"
-                vocabulary = model.tokenizer.get_vocab().keys()
+                vocabulary = model.vocabulary().keys()
             if has_control_characters(vocabulary):  # words a terminal would obey: filter every line drawn
                 self._vocabulary_has_controls = True
         except WordlensError as error:

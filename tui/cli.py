@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
-from wordlens.core.context import ModelInfo
+from wordlens.core.context import RUNTIMES, ModelInfo
 from wordlens.core.ann import ANN_MIN_WORK
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.core.text import clean_text
@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
                        "(default: the bundled all-MiniLM-L6-v2)")
     group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
+    group.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                       help="auto (default): a standard BERT folder runs on wordlens's own torch forward pass, "
+                       "which starts seconds sooner; anything else, or transformers, loads through transformers")
     group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
                        help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
                        f"cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= {ANN_MIN_WORK // 10**6}M "
@@ -177,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         device=args.device,
         allow_pickle=args.allow_pickle,
         trust_remote_code=args.trust_remote_code,
+        runtime=args.runtime,
         neighbour_search=args.neighbour_search,
         restrict_vocab=args.restrict_vocab,
     )
