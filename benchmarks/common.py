@@ -1,4 +1,5 @@
-"""Shared by the benchmarks: the bundled models, loaded offline before anything is timed."""
+"""Shared by the benchmarks: the bundled models, loaded offline before anything is timed, as the
+explorer loads them (tui.setup.interactive: torch leaves a core to the interface)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ def loaded_engine():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from wordlens.core.engine import Engine, Sources
+    from wordlens.tui.setup import interactive
 
-    engine = Engine.from_sources(Sources())
+    engine = Engine.from_sources(interactive(Sources()))
     engine.load_vectors()
     engine.load_model()
     return engine

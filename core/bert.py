@@ -210,13 +210,13 @@ class BertNetwork:
 
     def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
         """(attentions per layer (batch, heads, T, T), hidden states: embeddings then each layer)."""
-        import torch
-
         additive_mask = self._additive_mask(attention_mask)
         hidden = self._embed(input_ids, token_type_ids)
         hidden_states, attentions = [hidden], []
         for layer in range(self.shape.layers):
-            hidden, attention = self._layer(f"encoder.layer.{layer}.", hidden, additive_mask, torch)
+            prefix = f"encoder.layer.{layer}."
+            attended, attention = self._self_attention(prefix, hidden, additive_mask)
+            hidden = self._feed_forward(prefix, attended)
             hidden_states.append(hidden)
             attentions.append(attention)
         return attentions, hidden_states
@@ -241,16 +241,16 @@ class BertNetwork:
         embeddings = embeddings + functional.embedding(positions, w["embeddings.position_embeddings.weight"])
         return self._layer_norm(embeddings, "embeddings.LayerNorm")
 
-    def _layer(self, prefix: str, hidden: Any, additive_mask: Any | None, torch: Any) -> tuple[Any, Any]:
+    def _self_attention(self, prefix: str, hidden: Any, additive_mask: Any | None) -> tuple[Any, Any]:
+        """(the attention block's output, its attention weights)."""
+        import torch
         from torch.nn import functional
 
-        w = self.weights
         batch, length = hidden.shape[:2]
         head_size = self.shape.hidden_size // self.shape.heads
 
         def heads_of(projection: str) -> Any:
-            projected = functional.linear(hidden, w[f"{prefix}attention.self.{projection}.weight"],
-                                          w[f"{prefix}attention.self.{projection}.bias"])
+            projected = self._linear(f"{prefix}attention.self.{projection}", hidden)
             return projected.view(batch, length, -1, head_size).transpose(1, 2)
 
         query, key, value = heads_of("query"), heads_of("key"), heads_of("value")
@@ -259,14 +259,21 @@ class BertNetwork:
             scores = scores + additive_mask
         attention = functional.softmax(scores, dim=-1)
         context = torch.matmul(attention, value).transpose(1, 2).contiguous().reshape(batch, length, -1)
-        attended = functional.linear(context, w[f"{prefix}attention.output.dense.weight"],
-                                     w[f"{prefix}attention.output.dense.bias"])
-        attended = self._layer_norm(attended + hidden, f"{prefix}attention.output.LayerNorm")
-        expanded = functional.linear(attended, w[f"{prefix}intermediate.dense.weight"],
-                                     w[f"{prefix}intermediate.dense.bias"])
+        attended = self._linear(f"{prefix}attention.output.dense", context)
+        return self._layer_norm(attended + hidden, f"{prefix}attention.output.LayerNorm"), attention
+
+    def _feed_forward(self, prefix: str, attended: Any) -> Any:
+        from torch.nn import functional
+
+        expanded = self._linear(f"{prefix}intermediate.dense", attended)
         expanded = functional.gelu(expanded) if self.shape.activation == "gelu" else functional.relu(expanded)
-        output = functional.linear(expanded, w[f"{prefix}output.dense.weight"], w[f"{prefix}output.dense.bias"])
-        return self._layer_norm(output + attended, f"{prefix}output.LayerNorm"), attention
+        output = self._linear(f"{prefix}output.dense", expanded)
+        return self._layer_norm(output + attended, f"{prefix}output.LayerNorm")
+
+    def _linear(self, name: str, values: Any) -> Any:
+        from torch.nn import functional
+
+        return functional.linear(values, self.weights[f"{name}.weight"], self.weights[f"{name}.bias"])
 
     def _layer_norm(self, values: Any, name: str) -> Any:
         from torch.nn import functional

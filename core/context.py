@@ -189,11 +189,14 @@ def load_context_model(
     allow_pickle: bool = False,
     trust_remote_code: bool = False,
     runtime: str = "auto",
+    threads: int | None = None,
     progress: Progress = no_progress,
 ) -> ContextModel:
     """Load a tokenizer + transformer from a local folder or a hub id (None: the bundled one).
     `runtime`: "auto" runs a standard BERT folder on wordlens's own forward pass and anything
-    else through transformers; "transformers" always uses transformers."""
+    else through transformers; "transformers" always uses transformers.
+    `threads`: torch's CPU threads (None: torch's default, one per core); torch's setting is
+    process-wide."""
     if runtime not in RUNTIMES:
         raise LoadError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
     if source is None:
@@ -203,6 +206,8 @@ def load_context_model(
     progress("importing torch", 0.05)
     import torch
 
+    if threads:
+        torch.set_num_threads(threads)
     resolved_device = _pick_device(device, torch)
     loaded = None
     if runtime == "auto" and local and not trust_remote_code:

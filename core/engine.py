@@ -44,6 +44,7 @@ class Sources:
     allow_pickle: bool = False
     trust_remote_code: bool = False
     runtime: str = "auto"  # auto | transformers (see context.RUNTIMES)
+    torch_threads: int | None = None  # None: torch's default, one per core
     neighbour_search: str = "auto"  # auto | exact | ann (see static.SEARCH_MODES)
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB  # the candidates neighbour searches will scan
 
@@ -69,6 +70,7 @@ class Sources:
             allow_pickle=self.allow_pickle,
             trust_remote_code=self.trust_remote_code,
             runtime=self.runtime,
+            threads=self.torch_threads,
             progress=progress,
         )
 

@@ -259,3 +259,19 @@ def test_a_padded_batch_gives_each_text_its_own_hidden_states(tiny_model_each_ru
     for row, encoding in enumerate(encodings):
         alone = model.run(encoding).hidden_states
         np.testing.assert_allclose(batch[row, :, : len(encoding.ids)], alone, atol=1e-5)
+
+
+def test_threads_sets_torch_s_cpu_threads(tiny_model_dir):
+    """The explorer loads with one core left to the interface (tui.setup.interactive)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import torch\n"
+        "from wordlens.core.context import load_context_model\n"
+        f"load_context_model({str(tiny_model_dir)!r}, device='cpu', threads=1)\n"
+        "print(torch.get_num_threads())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"

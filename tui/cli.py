@@ -221,11 +221,11 @@ def _clean_text_arguments(args: argparse.Namespace) -> None:
 
 def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.core.engine import Engine
-    from wordlens.tui.setup import make_app
+    from wordlens.tui.setup import interactive, make_app
     from wordlens.tui.terminal import tolerate_invalid_utf8_input
 
     tolerate_invalid_utf8_input()
-    app = make_app(Engine.from_sources(sources), config, text=text, restrict_vocab=sources.restrict_vocab)
+    app = make_app(Engine.from_sources(interactive(sources)), config, text=text, restrict_vocab=sources.restrict_vocab)
     app.run()
     return app.return_code or 0
 
@@ -234,10 +234,10 @@ def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
     from wordlens.core.engine import Engine
     from wordlens.core.tape import read_tape
     from wordlens.tui.play import play
-    from wordlens.tui.setup import make_app
+    from wordlens.tui.setup import interactive, make_app
 
     tape = read_tape(args.tape)
-    app = make_app(Engine.from_sources(sources), config)
+    app = make_app(Engine.from_sources(interactive(sources)), config)
     player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
     if player.error is not None:
         raise player.error

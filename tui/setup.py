@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from wordlens.core.analysis import AnalysisSettings
-from wordlens.core.engine import Engine
+from wordlens.core.engine import Engine, Sources
 from wordlens.tui.config import Config, check_for_app
 from wordlens.tui.keys import app_actions
 from wordlens.tui.theme import THEMES
+
+
+def interactive(sources: Sources) -> Sources:
+    """The sources as the explorer loads them: torch keeps one core free for the interface.
+    With a thread on every core, a long text's forward pass starves the event loop (and torch's
+    spinning threads lose their core to it in turn), so keys stop echoing while it runs."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return replace(sources, torch_threads=max(1, cores - 1))
 
 
 def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None):
