@@ -20,7 +20,7 @@ def test_glove_has_400k_words_of_dimension_50(bundled_engine, reference_glove):
     info = bundled_engine.vectors.info
     assert (info.size, info.dim) == (400_000, 50)
     assert info.name == "GloVe 6B 50d"
-    assert bundled_engine.vectors.kv.index_to_key == reference_glove.index_to_key
+    assert bundled_engine.vectors.words == reference_glove.index_to_key
 
 
 def test_queen_is_nearer_woman_than_dog(bundled_engine):

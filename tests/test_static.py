@@ -43,7 +43,7 @@ def test_empty_keyed_vectors_are_refused():
     from gensim.models import KeyedVectors
 
     with pytest.raises(LoadError, match="no words"):
-        StaticVectors(KeyedVectors(vector_size=4), name="empty")
+        StaticVectors.from_keyed_vectors(KeyedVectors(vector_size=4), name="empty")
 
 
 # --- neighbours ----------------------------------------------------------------------------
@@ -191,12 +191,12 @@ def test_vector_of_unknown_word_raises_input_error(tiny_vectors):
 
 
 def assert_same_vectors(loaded: StaticVectors, exact: bool = True):
-    assert loaded.kv.index_to_key == TINY_WORDS
+    assert loaded.words == TINY_WORDS
     expected = np.array([TINY_VECTORS[w] for w in TINY_WORDS], dtype=np.float32)
     if exact:
-        np.testing.assert_array_equal(np.asarray(loaded.kv.vectors), expected)
+        np.testing.assert_array_equal(np.asarray(loaded.matrix), expected)
     else:
-        np.testing.assert_allclose(np.asarray(loaded.kv.vectors), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(loaded.matrix), expected, rtol=1e-5, atol=1e-6)
     assert loaded.info.size == 30 and loaded.info.dim == TINY_DIM
     # and it answers like the reference
     reference = make_tiny_keyed_vectors()
@@ -332,7 +332,7 @@ def test_detect_word2vec_text_header_with_unicode_words(tmp_path):
     path.write_text("2 2\n東京 0.1 0.2\ncafé 0.3 0.4\n", encoding="utf-8")
     assert detect_vectors_format(path) == "word2vec text"
     loaded = load_vectors_file(path)
-    assert loaded.kv.index_to_key == ["東京", "café"]
+    assert loaded.words == ["東京", "café"]
 
 
 def test_detect_pickle_marker_without_suffix(tmp_path):
