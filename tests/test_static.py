@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -44,6 +45,11 @@ def test_empty_keyed_vectors_are_refused():
 
     with pytest.raises(LoadError, match="no words"):
         StaticVectors.from_keyed_vectors(KeyedVectors(vector_size=4), name="empty")
+
+
+def test_a_matrix_that_does_not_fit_the_word_list_is_refused():
+    with pytest.raises(LoadError, match="3 vectors but 2 words"):
+        StaticVectors(["a", "b"], np.ones((3, 4), dtype=np.float32), name="odd")
 
 
 # --- neighbours ----------------------------------------------------------------------------
@@ -142,6 +148,47 @@ def test_exact_case_is_preferred_over_lowercase(tiny_vectors):
     assert tiny_vectors.key_for("APPLE") == "apple"
     assert tiny_vectors.key_for("Zebra") is None
     np.testing.assert_array_equal(tiny_vectors.vector("Apple"), np.float32(TINY_VECTORS["Apple"]))
+
+
+VECTOR_QUERIES = {
+    "an axis": np.eye(TINY_DIM)[0],
+    "between two words": np.float32(TINY_VECTORS["river"]) + np.float32(TINY_VECTORS["queen"]),
+    "a word's own vector": np.float32(TINY_VECTORS["lake"]),
+    "a float64 mix": np.linspace(-1.0, 1.0, TINY_DIM),
+}
+
+
+@pytest.mark.parametrize("restrict_vocab", [None, 5, 13])
+@pytest.mark.parametrize("topn", [1, 4, 40])
+@pytest.mark.parametrize("query", VECTOR_QUERIES, ids=list(VECTOR_QUERIES))
+def test_nearest_to_vector_equals_gensim_similar_by_vector(tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab):
+    vector = VECTOR_QUERIES[query]
+    found = tiny_vectors.nearest_to_vector(vector, topn=topn, restrict_vocab=restrict_vocab)
+    expected = tiny_keyed_vectors.similar_by_vector(vector.astype(np.float32), topn=topn, restrict_vocab=restrict_vocab)
+    assert [n.word for n in found] == [w for w, _ in expected]
+    np.testing.assert_allclose([n.cosine for n in found], [c for _, c in expected], atol=1e-6)
+
+
+# --- gensim's KeyedVectors, built on demand ---------------------------------------------------
+
+
+def test_keyed_vectors_are_built_once_over_the_same_arrays():
+    from conftest import tiny_matrix
+
+    vectors = StaticVectors(list(TINY_WORDS), tiny_matrix(), name="tiny")
+    with ThreadPoolExecutor(max_workers=4) as pool:  # analyses and queries run in threads
+        built = list(pool.map(lambda _: vectors.keyed_vectors, range(8)))
+    keyed_vectors = built[0]
+    assert all(other is keyed_vectors for other in built)
+    # nothing copied: gensim reads the very arrays the neighbour search reads
+    assert keyed_vectors.vectors is vectors.matrix and keyed_vectors.norms is vectors.norms
+    assert keyed_vectors.index_to_key is vectors.words and keyed_vectors.key_to_index is vectors.row_of
+
+
+def test_vectors_gensim_read_keep_their_keyed_vectors(vector_files):
+    loaded = load_vectors_file(vector_files["word2vec binary"])
+    keyed_vectors = loaded.keyed_vectors
+    assert keyed_vectors.vectors is loaded.matrix and keyed_vectors.key_to_index is loaded.row_of
 
 
 # --- cosine matrix and similarity ------------------------------------------------------------
