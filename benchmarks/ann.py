@@ -70,16 +70,6 @@ def recall_at(found: list[list[int]], truth: list[list[int]], topn: int = TOPN) 
     return float(np.mean([len(set(f[:topn]) & set(t[:topn])) / topn for f, t in zip(found, truth)]))
 
 
-def keyed_vectors(matrix: np.ndarray):
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(vector_size=matrix.shape[1], count=0)
-    kv.index_to_key = [f"w{i:07d}" for i in range(matrix.shape[0])]
-    kv.key_to_index = {key: i for i, key in enumerate(kv.index_to_key)}
-    kv.vectors = matrix
-    return kv
-
-
 def median_ms(function, runs: int = RUNS) -> tuple[float, object]:
     function()
     times, result = [], None
@@ -110,8 +100,9 @@ def main() -> int:
                                                                   file=sys.stderr, flush=True))
     rows = query_rows(COUNT)
     truth = exact_top(matrix, rows)
-    vectors = StaticVectors(keyed_vectors(matrix), name="synthetic 3M x 300", source=str(matrix.filename))
-    words = [vectors.kv.index_to_key[row] for row in rows]
+    vectors = StaticVectors([f"w{i:07d}" for i in range(matrix.shape[0])], matrix, name="synthetic 3M x 300",
+                            source=str(matrix.filename))
+    words = [vectors.words[row] for row in rows]
 
     with tempfile.TemporaryDirectory(prefix="wordlens-ann-bench-") as folder:
         if args.keep_index:
@@ -129,8 +120,8 @@ def main() -> int:
         sweep = nprobe_sweep(vectors, words, truth)
         exact_ms, exact = median_ms(lambda: vectors.neighbours(words, topn=TOPN, restrict_vocab=0, search="exact"),
                                     runs=3)
-    found_rows = [[vectors.kv.key_to_index[item.word] for item in entry.items] for entry in found]
-    exact_rows = [[vectors.kv.key_to_index[item.word] for item in entry.items] for entry in exact]
+    found_rows = [[vectors.row_of[item.word] for item in entry.items] for entry in found]
+    exact_rows = [[vectors.row_of[item.word] for item in entry.items] for entry in exact]
     print(json.dumps({"ann": {
         "vectors": COUNT,
         "dim": DIM,
@@ -159,7 +150,7 @@ def nprobe_sweep(vectors, words: list[str], truth: list[list[int]]) -> list[dict
         for rerank in (100, 300, 1000):
             index.settings = replace(default, nprobe=nprobe, rerank=rerank)
             ms, found = median_ms(lambda: vectors.neighbours(words, topn=TOPN, restrict_vocab=0, search="ann"), runs=3)
-            rows = [[vectors.kv.key_to_index[item.word] for item in entry.items] for entry in found]
+            rows = [[vectors.row_of[item.word] for item in entry.items] for entry in found]
             sweep.append({"nprobe": nprobe, "rerank": rerank, "query_ms": round(ms, 1),
                           "recall_at_10": round(recall_at(rows, truth), 3)})
     index.settings = default

@@ -1,11 +1,12 @@
 """Neighbours of a whole sentence: wordlens' batched exact search vs a gensim `most_similar` loop.
 
-Both sides run on the same gensim KeyedVectors (the bundled GloVe 6B 50d, memory-mapped as the
-app loads it) with the same restrict_vocab (the app's default) and topn. wordlens answers all the
-words with one matrix product (StaticVectors.neighbours, exact search); gensim is called once per
-word, as a user of gensim would. Every word of SENTENCE is in the vocabulary and none repeats,
-so wordlens does the same 20 searches gensim does. One untimed warm-up of each side (gensim's
-first call computes the norms), then RUNS timed runs of each, alternating; medians in ms.
+Both sides run on the same vectors (the bundled GloVe 6B 50d, memory-mapped as the app loads it;
+gensim through `StaticVectors.keyed_vectors`, a KeyedVectors over the same arrays and norms) with
+the same restrict_vocab (the app's default) and topn. wordlens answers all the words with one
+matrix product (StaticVectors.neighbours, exact search); gensim is called once per word, as a user
+of gensim would. Every word of SENTENCE is in the vocabulary and none repeats, so wordlens does
+the same 20 searches gensim does. One untimed warm-up of each side (paging in the matrix, importing
+gensim), then RUNS timed runs of each, alternating; medians in ms.
 `identical`: the two give the same words in the same order with the same cosines (to 1e-6).
 
 Prints JSON: {"neighbours": {"wordlens_ms", "gensim_ms", "speedup_vs_gensim", "identical", ...}}.
@@ -34,7 +35,7 @@ def wordlens_lists(vectors, words: list[str]) -> list[list[tuple[str, float]]]:
 
 
 def gensim_lists(vectors, words: list[str]) -> list[list[tuple[str, float]]]:
-    kv = vectors.kv
+    kv = vectors.keyed_vectors
     return [kv.most_similar(word, topn=TOPN, restrict_vocab=DEFAULT_RESTRICT_VOCAB) for word in words]
 
 
@@ -60,7 +61,7 @@ def main() -> int:
     if len(words) != 20 or len(set(words)) != 20:
         sys.exit("neighbours: SENTENCE must hold 20 different words")
     vectors = load_bundled_glove()
-    missing = [word for word in words if word not in vectors.kv.key_to_index]
+    missing = [word for word in words if word not in vectors.row_of]
     if missing:
         sys.exit(f"neighbours: not in the vocabulary: {missing}")
     wordlens_lists(vectors, words)  # warm-up: page in the memory-mapped matrix

@@ -195,7 +195,7 @@ def shared_single_token_words(model: ContextModel, vectors: StaticVectors, limit
     """Frequent static-vocabulary words that the tokenizer keeps as one token (alphabetic only)."""
     vocab = model.vocabulary()
     found = []
-    for word in vectors.kv.index_to_key[: limit * 4]:
+    for word in vectors.words[: limit * 4]:
         if word.isalpha() and word in vocab:
             found.append(word)
             if len(found) == limit:
@@ -220,7 +220,7 @@ def fit_static_map(
     if len(shared) < 100:
         raise InputError(f"only {len(shared)} words are shared by the two vocabularies: too few to fit a map")
     states = _isolated_word_states(model, shared, progress)  # (words, layers + 1, hidden)
-    targets = np.stack([np.asarray(vectors.kv.vectors[vectors.kv.key_to_index[w]]) for w in shared]).astype(np.float64)
+    targets = np.stack([np.asarray(vectors.matrix[vectors.row_of[w]]) for w in shared]).astype(np.float64)
     rng = np.random.default_rng(0)
     order = rng.permutation(len(shared))
     held_out, train = order[: len(shared) // 10], order[len(shared) // 10 :]
@@ -256,10 +256,10 @@ def _isolated_word_states(model: ContextModel, words: Sequence[str], progress: P
 
 def _top10_recovery(mapped: np.ndarray, words: list[str], vectors: StaticVectors, candidates: int = 100_000) -> float:
     restrict = vectors.effective_restrict_vocab(candidates)
-    table = np.asarray(vectors.kv.vectors[:restrict], dtype=np.float32)
-    scores = (mapped.astype(np.float32) @ table.T) / np.asarray(vectors.kv.norms[:restrict])
+    table = np.asarray(vectors.matrix[:restrict], dtype=np.float32)
+    scores = (mapped.astype(np.float32) @ table.T) / np.asarray(vectors.norms[:restrict])
     best = top_k_rows(scores, 10)
-    wanted = np.array([vectors.kv.key_to_index[word] for word in words])
+    wanted = np.array([vectors.row_of[word] for word in words])
     return float((best == wanted[:, None]).any(axis=1).mean())
 
 
@@ -268,7 +268,7 @@ def contextual_static_neighbours(
 ) -> list[tuple[str, float]]:
     """The static words nearest to the token's hidden state at `layer`, mapped into static space."""
     mapped = static_map.project(context.hidden_states[layer, token].astype(np.float64), layer).astype(np.float32)
-    return [(w, float(s)) for w, s in vectors.kv.similar_by_vector(mapped, topn=topn, restrict_vocab=100_000)]
+    return [(n.word, n.cosine) for n in vectors.nearest_to_vector(mapped, topn=topn)]
 
 
 def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> list[tuple[str, float]]:

@@ -47,9 +47,9 @@ def analogy(
     """
     key_a, key_b, key_c = _keys(vectors, [a, b, c])
     if method == "add":
-        found = vectors.kv.most_similar(positive=[key_b, key_c], negative=[key_a], topn=topn)
+        found = vectors.keyed_vectors.most_similar(positive=[key_b, key_c], negative=[key_a], topn=topn)
     elif method == "mul":
-        found = vectors.kv.most_similar_cosmul(positive=[key_b, key_c], negative=[key_a], topn=topn)
+        found = vectors.keyed_vectors.most_similar_cosmul(positive=[key_b, key_c], negative=[key_a], topn=topn)
     else:
         raise InputError(f"unknown analogy method {method!r}: use add (3CosAdd) or mul (3CosMul)")
     return [Scored(word, float(score)) for word, score in found]
@@ -60,7 +60,7 @@ def odd_one_out(vectors: StaticVectors, words: Sequence[str]) -> str:
     if len(words) < 3:
         raise InputError("odd-one-out needs at least three words")
     keys = _keys(vectors, words)
-    odd_key = vectors.kv.doesnt_match(keys)
+    odd_key = vectors.keyed_vectors.doesnt_match(keys)
     return words[keys.index(odd_key)]
 
 
@@ -100,7 +100,7 @@ class AnalogyScore:
 
 def _case_insensitive_vocab(vectors: StaticVectors, restrict_vocab: int) -> dict[str, int]:
     """Upper-cased key -> index among the first `restrict_vocab` words; the most frequent wins."""
-    keys = vectors.kv.index_to_key[:restrict_vocab]
+    keys = vectors.words[:restrict_vocab]
     return {key.upper(): index for index, key in reversed(list(enumerate(keys)))}
 
 
@@ -130,9 +130,8 @@ def evaluate_analogies(
         question_words.append(tuple(parts))
 
     table = np.asarray(questions, dtype=np.int64).reshape(-1, 5)
-    kv = vectors.kv
-    matrix = np.asarray(kv.vectors[:restrict])
-    norms = np.asarray(kv.norms[:restrict])
+    matrix = np.asarray(vectors.matrix[:restrict])
+    norms = np.asarray(vectors.norms[:restrict])
     units = matrix / norms[:, None]
     for start in range(0, len(table), batch):
         chunk = table[start : start + batch]
@@ -144,7 +143,7 @@ def evaluate_analogies(
         best = top_k_rows(scores, 8)  # gensim ranks topn + the 3 query words
         for row, question in enumerate(chunk):
             words = question_words[start + row]
-            predicted = _gensim_prediction(scores[row], best[row], question[1:4], words[:3], kv.index_to_key, vocab)
+            predicted = _gensim_prediction(scores[row], best[row], question[1:4], words[:3], vectors.words, vocab)
             section = sections[question[0]]
             if predicted == words[3]:
                 section.correct += 1
@@ -190,7 +189,7 @@ def evaluate_pairs(
     logging.getLogger("gensim").setLevel(logging.ERROR)
     restrict = vectors.effective_restrict_vocab(restrict_vocab)
     try:
-        pearson, spearman, oov_ratio = vectors.kv.evaluate_word_pairs(str(path), restrict_vocab=restrict)
+        pearson, spearman, oov_ratio = vectors.keyed_vectors.evaluate_word_pairs(str(path), restrict_vocab=restrict)
     except ValueError as error:  # gensim/scipy: no (or too few) pairs with both words known
         raise InputError(
             f"{Path(path).name}: too few word pairs are in the {restrict:,} most frequent words of "

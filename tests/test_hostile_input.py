@@ -109,7 +109,7 @@ def test_a_long_text_without_spaces_is_still_cut_at_the_model_maximum(tiny_model
 def test_neighbours_of_many_distinct_words_in_batches_equal_one_batch(tiny_vectors, monkeypatch):
     from wordlens.core import static
 
-    words = list(tiny_vectors.kv.index_to_key)
+    words = list(tiny_vectors.words)
     at_once = tiny_vectors.neighbours(words, topn=5, restrict_vocab=None)
     monkeypatch.setattr(static, "SCORE_BUDGET", 3 * tiny_vectors.info.size)  # 3 words per batch
     in_batches = tiny_vectors.neighbours(words, topn=5, restrict_vocab=None)
@@ -178,7 +178,7 @@ async def test_a_word_of_the_vectors_file_cannot_send_escapes_to_the_terminal(ti
 
     keyed_vectors = KeyedVectors(vector_size=2)
     keyed_vectors.add_vectors(["dog", "\x1b[2Jevil\x07"], np.array([[1.0, 0.0], [1.0, 0.1]], dtype=np.float32))
-    app = WordLensApp(Engine.from_loaded(StaticVectors(keyed_vectors, "hostile"), tiny_model), text="dog")
+    app = WordLensApp(Engine.from_loaded(StaticVectors.from_keyed_vectors(keyed_vectors, "hostile"), tiny_model), text="dog")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "dog")
         await pilot.pause()

@@ -62,6 +62,23 @@ def test_checking_sources_imports_no_heavy_library(tmp_path):
     assert modules_loaded_after(code) == []
 
 
+@pytest.mark.real_models
+def test_the_bundled_glove_loads_and_answers_the_analysis_without_gensim():
+    """Importing gensim takes about a second (scipy.stats): the bundled GloVe and all that an
+    analysis asks of it (neighbours, cosines, vectors) do without it."""
+    code = (
+        "from wordlens.core.engine import Engine, Sources\n"
+        "engine = Engine.from_sources(Sources())\n"
+        "vectors = engine.load_vectors()\n"
+        "assert vectors.info.size == 400_000\n"
+        "static = engine.analyze('The river bank is quiet').static\n"
+        "assert [n.word for n in static.neighbours[1].items][:1] == ['rivers']\n"
+        "assert vectors.similarity('queen', 'woman') > vectors.similarity('queen', 'dog')\n"
+        "assert vectors.nearest_to_vector(vectors.vector('river'))[0].word == 'river'\n"
+    )
+    assert modules_loaded_after(code) == []
+
+
 @pytest.mark.parametrize("path", sorted(CORE_FOLDER.glob("*.py")), ids=lambda p: p.name)
 def test_core_source_never_imports_a_ui_library(path):
     source = path.read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from wordlens.core import queries
 from wordlens.core.analysis import AnalysisSettings, strongest_heads, word_attention_from
 from wordlens.core.sources import bundled_model_folder
 from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
@@ -20,7 +21,14 @@ def test_glove_has_400k_words_of_dimension_50(bundled_engine, reference_glove):
     info = bundled_engine.vectors.info
     assert (info.size, info.dim) == (400_000, 50)
     assert info.name == "GloVe 6B 50d"
-    assert bundled_engine.vectors.kv.index_to_key == reference_glove.index_to_key
+    assert bundled_engine.vectors.words == reference_glove.index_to_key
+
+
+@pytest.mark.parametrize("words", [["breakfast", "lunch", "dinner", "car"], ["france", "germany", "paris", "italy"]])
+def test_the_odd_one_out_equals_gensim_through_the_keyed_vectors_built_on_demand(bundled_engine, reference_glove, words):
+    vectors = bundled_engine.vectors  # loaded without gensim; gensim's queries get a KeyedVectors over its arrays
+    assert queries.odd_one_out(vectors, words) == reference_glove.doesnt_match(words)
+    assert vectors.keyed_vectors.vectors is vectors.matrix  # no second copy of the matrix
 
 
 def test_queen_is_nearer_woman_than_dog(bundled_engine):

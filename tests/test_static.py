@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import math
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -43,7 +44,12 @@ def test_empty_keyed_vectors_are_refused():
     from gensim.models import KeyedVectors
 
     with pytest.raises(LoadError, match="no words"):
-        StaticVectors(KeyedVectors(vector_size=4), name="empty")
+        StaticVectors.from_keyed_vectors(KeyedVectors(vector_size=4), name="empty")
+
+
+def test_a_matrix_that_does_not_fit_the_word_list_is_refused():
+    with pytest.raises(LoadError, match="3 vectors but 2 words"):
+        StaticVectors(["a", "b"], np.ones((3, 4), dtype=np.float32), name="odd")
 
 
 # --- neighbours ----------------------------------------------------------------------------
@@ -144,6 +150,47 @@ def test_exact_case_is_preferred_over_lowercase(tiny_vectors):
     np.testing.assert_array_equal(tiny_vectors.vector("Apple"), np.float32(TINY_VECTORS["Apple"]))
 
 
+VECTOR_QUERIES = {
+    "an axis": np.eye(TINY_DIM)[0],
+    "between two words": np.float32(TINY_VECTORS["river"]) + np.float32(TINY_VECTORS["queen"]),
+    "a word's own vector": np.float32(TINY_VECTORS["lake"]),
+    "a float64 mix": np.linspace(-1.0, 1.0, TINY_DIM),
+}
+
+
+@pytest.mark.parametrize("restrict_vocab", [None, 5, 13])
+@pytest.mark.parametrize("topn", [1, 4, 40])
+@pytest.mark.parametrize("query", VECTOR_QUERIES, ids=list(VECTOR_QUERIES))
+def test_nearest_to_vector_equals_gensim_similar_by_vector(tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab):
+    vector = VECTOR_QUERIES[query]
+    found = tiny_vectors.nearest_to_vector(vector, topn=topn, restrict_vocab=restrict_vocab)
+    expected = tiny_keyed_vectors.similar_by_vector(vector.astype(np.float32), topn=topn, restrict_vocab=restrict_vocab)
+    assert [n.word for n in found] == [w for w, _ in expected]
+    np.testing.assert_allclose([n.cosine for n in found], [c for _, c in expected], atol=1e-6)
+
+
+# --- gensim's KeyedVectors, built on demand ---------------------------------------------------
+
+
+def test_keyed_vectors_are_built_once_over_the_same_arrays():
+    from conftest import tiny_matrix
+
+    vectors = StaticVectors(list(TINY_WORDS), tiny_matrix(), name="tiny")
+    with ThreadPoolExecutor(max_workers=4) as pool:  # analyses and queries run in threads
+        built = list(pool.map(lambda _: vectors.keyed_vectors, range(8)))
+    keyed_vectors = built[0]
+    assert all(other is keyed_vectors for other in built)
+    # nothing copied: gensim reads the very arrays the neighbour search reads
+    assert keyed_vectors.vectors is vectors.matrix and keyed_vectors.norms is vectors.norms
+    assert keyed_vectors.index_to_key is vectors.words and keyed_vectors.key_to_index is vectors.row_of
+
+
+def test_vectors_gensim_read_keep_their_keyed_vectors(vector_files):
+    loaded = load_vectors_file(vector_files["word2vec binary"])
+    keyed_vectors = loaded.keyed_vectors
+    assert keyed_vectors.vectors is loaded.matrix and keyed_vectors.key_to_index is loaded.row_of
+
+
 # --- cosine matrix and similarity ------------------------------------------------------------
 
 
@@ -191,12 +238,12 @@ def test_vector_of_unknown_word_raises_input_error(tiny_vectors):
 
 
 def assert_same_vectors(loaded: StaticVectors, exact: bool = True):
-    assert loaded.kv.index_to_key == TINY_WORDS
+    assert loaded.words == TINY_WORDS
     expected = np.array([TINY_VECTORS[w] for w in TINY_WORDS], dtype=np.float32)
     if exact:
-        np.testing.assert_array_equal(np.asarray(loaded.kv.vectors), expected)
+        np.testing.assert_array_equal(np.asarray(loaded.matrix), expected)
     else:
-        np.testing.assert_allclose(np.asarray(loaded.kv.vectors), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(loaded.matrix), expected, rtol=1e-5, atol=1e-6)
     assert loaded.info.size == 30 and loaded.info.dim == TINY_DIM
     # and it answers like the reference
     reference = make_tiny_keyed_vectors()
@@ -332,7 +379,7 @@ def test_detect_word2vec_text_header_with_unicode_words(tmp_path):
     path.write_text("2 2\n東京 0.1 0.2\ncafé 0.3 0.4\n", encoding="utf-8")
     assert detect_vectors_format(path) == "word2vec text"
     loaded = load_vectors_file(path)
-    assert loaded.kv.index_to_key == ["東京", "café"]
+    assert loaded.words == ["東京", "café"]
 
 
 def test_detect_pickle_marker_without_suffix(tmp_path):

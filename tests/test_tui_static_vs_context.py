@@ -123,7 +123,7 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         assert "press g" in text  # no map fitted yet, and none cached
 
 
-async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(tiny_vectors, tiny_model):
+async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(tiny_vectors, tiny_model, tiny_keyed_vectors):
     calls: list[bool] = []
     engine = Engine.from_loaded(tiny_vectors, tiny_model, map_fitter=map_of_ones(calls))
     app = WordLensApp(engine, text=FIRST)
@@ -138,7 +138,7 @@ async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(
         text = pane_text(app)
         assert f"read as tiny words (map fit {0.9 - 0.4 / TINY_LAYERS:.2f})" in text  # layer 0 -> hidden state 1
         # every token maps onto the first axis: its nearest static word leads
-        first_axis = tiny_vectors.kv.similar_by_vector(np.eye(TINY_DIM, dtype=np.float32)[0], topn=1)[0][0]
+        first_axis = tiny_keyed_vectors.similar_by_vector(np.eye(TINY_DIM, dtype=np.float32)[0], topn=1)[0][0]
         assert first_axis in text.split("read as tiny words")[1]
         await pilot.press("g")
         assert calls == [True, False]  # fitted once
@@ -232,5 +232,5 @@ async def test_compare_picks_the_rarest_shared_word_when_the_focused_one_is_not_
         await pilot.press("c")
         screen = app.screen
         await compare_with(pilot, screen, "the river bank in france")
-        ranks = {word: tiny_vectors.kv.key_to_index[word] for word in ("the", "bank", "in")}
+        ranks = {word: tiny_vectors.row_of[word] for word in ("the", "bank", "in")}
         assert screen.word == max(ranks, key=ranks.get)

@@ -217,7 +217,7 @@ class WordLensApp(App[None]):
                 vectors = self.engine.load_vectors(report)
                 info = vectors.info
                 summary = f"{info.name}, {info.size:,} words"
-                vocabulary = vectors.kv.index_to_key
+                vocabulary = vectors.words
             else:
                 model = self.engine.load_model(report)
                 info = model.info

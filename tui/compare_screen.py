@@ -79,7 +79,7 @@ def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool
 def rarest(words: list[str], vectors) -> str:
     """The least frequent word with a static vector (vocabularies are ordered by frequency):
     "bank" rather than "the" or "i", the word the comparison is about."""
-    ranks = {word: vectors.kv.key_to_index[vectors.key_for(word)] for word in words if vectors.key_for(word)}
+    ranks = {word: vectors.row_of[vectors.key_for(word)] for word in words if vectors.key_for(word)}
     return max(ranks, key=ranks.get) if ranks else words[0]
 
 

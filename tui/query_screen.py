@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from threading import Thread
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -65,6 +67,11 @@ class QueryScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#query", Input).focus()
+        # Analogies and the odd one out are answered by gensim: import it (about a second) while
+        # the query is typed, not after enter.
+        vectors = self.engine.vectors
+        if vectors is not None:
+            Thread(target=lambda: vectors.keyed_vectors, name="gensim for queries", daemon=True).start()
 
     @staticmethod
     def _examples() -> Text:

@@ -38,7 +38,7 @@ def make_app(parent: Path):
         write_tiny_tokenizer(folder)
         build_tiny_bert().save_pretrained(str(folder))
     model = load_context_model(folder, device="cpu")
-    vectors = StaticVectors(make_tiny_keyed_vectors(), name="tiny")
+    vectors = StaticVectors.from_keyed_vectors(make_tiny_keyed_vectors(), name="tiny")
     return WordLensApp(Engine.from_loaded(vectors, model), text=SENTENCE)
 
 
