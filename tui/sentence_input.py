@@ -1,4 +1,5 @@
-"""The sentence line: Textual's Input, with pasted text made one clean line before it goes in."""
+"""The sentence line: Textual's Input, with pasted text made one clean line before it goes in,
+and its editing keys applied in the order they were typed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,31 @@ class SentenceInput(Input):
     # Input grows its virtual width with every character typed, and by default that asks for a
     # layout of the whole screen; a one-line input of fixed size needs only a repaint.
     virtual_size = Reactive(Size(0, 0), layout=False)
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Run Input's own bindings (backspace, arrows, home, delete, enter, ctrl+k...) here, in turn.
+
+        Textual types a printable key in Input's key handler but runs a bound key's action only
+        once the event has bubbled up to the App, through the queue of each container on the
+        way, while the Input goes on typing the keys queued behind it: keys sent back to back
+        ("ab", backspace, "c" from a fast typist, a key macro, or any typist on a loaded machine)
+        were applied out of order: "abc", then the backspace, left "ab" instead of "ac". Textual
+        issue #6605 (open; PR #6631 proposes the same fix in Input itself). App-level priority bindings (tab, ctrl+q...) are
+        checked before the key reaches the Input, so they are unchanged.
+        """
+        if not event.is_printable and await self._run_own_binding(event.key):
+            event.stop()  # handled: the App must not run the binding a second time
+
+    async def _run_own_binding(self, key: str) -> bool:
+        """Run the first of this widget's non-priority bindings of `key` whose action runs, as
+        the App would (with the app's keymap applied); whether one did."""
+        bindings = self._bindings.copy()
+        if self.app._keymap:
+            bindings.apply_keymap(self.app._keymap)
+        for binding in bindings.key_to_bindings.get(key, ()):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                return True
+        return False
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Input's own handler would insert the raw first line as well
