@@ -684,3 +684,19 @@ async def test_editing_keys_sent_back_to_back_apply_in_the_order_typed(tiny_engi
         for key in keys:
             app.post_message(key_event(key))
         await wait_for_text(pilot, app, "the queen")
+
+
+async def test_the_token_strip_grows_to_show_every_token_of_a_long_paste(tiny_engine):
+    from textual import events
+
+    app = WordLensApp(tiny_engine, text="")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "")
+        text = "the queen walks in paris, " * 5 + "europe"  # in one go: the strip's height changes once
+        text_input(app).post_message(events.Paste(text))
+        await wait_for_text(pilot, app, text)
+        await pilot.pause()
+        strip = app.query_one(TokenStrip)
+        shown = "\n".join(screen_lines(app)[strip.region.y:strip.region.bottom])
+        assert strip.region.height == 2
+        assert "europe [SEP]" in shown, shown
