@@ -1,5 +1,5 @@
-"""The sentence line: Textual's Input, with pasted text made one clean line before it goes in,
-and its editing keys applied in the order they were typed."""
+"""The app's text lines: Textual's Input with its editing keys applied in the order they were
+typed (`OrderedInput`), and the sentence line, which also makes pasted text one clean line."""
 
 from __future__ import annotations
 
@@ -11,26 +11,20 @@ from textual.widgets import Input
 from wordlens.core.text import clean_text
 
 
-class SentenceInput(Input):
-    """Pasted tabs, newlines and other control characters become spaces (Input alone keeps only
-    a paste's first line, and keeps its control characters). Cleaning the text as it is inserted,
-    not after the value changed, keeps keys typed during a large paste where they were typed."""
+class OrderedInput(Input):
+    """Input, with its own bindings (backspace, arrows, home, delete, enter, ctrl+k...) run in its
+    key handler, in turn with the typed characters.
 
-    # Input grows its virtual width with every character typed, and by default that asks for a
-    # layout of the whole screen; a one-line input of fixed size needs only a repaint.
-    virtual_size = Reactive(Size(0, 0), layout=False)
+    Textual types a printable key in Input's key handler but runs a bound key's action only once
+    the event has bubbled up to the App, through the queue of each container on the way, while
+    the Input goes on typing the keys queued behind it. Keys sent back to back (a fast typist, a
+    key macro, any typist on a loaded machine) were applied out of order: "ab", backspace, "c"
+    gave "abc" and then the backspace, "ab" instead of "ac". Textual issue #6605 (open; PR #6631
+    proposes the same fix in Input itself). App-level priority bindings (tab, ctrl+q...) are
+    checked before a key reaches the Input, so they are unchanged.
+    """
 
     async def _on_key(self, event: events.Key) -> None:
-        """Run Input's own bindings (backspace, arrows, home, delete, enter, ctrl+k...) here, in turn.
-
-        Textual types a printable key in Input's key handler but runs a bound key's action only
-        once the event has bubbled up to the App, through the queue of each container on the
-        way, while the Input goes on typing the keys queued behind it: keys sent back to back
-        ("ab", backspace, "c" from a fast typist, a key macro, or any typist on a loaded machine)
-        were applied out of order: "abc", then the backspace, left "ab" instead of "ac". Textual
-        issue #6605 (open; PR #6631 proposes the same fix in Input itself). App-level priority bindings (tab, ctrl+q...) are
-        checked before the key reaches the Input, so they are unchanged.
-        """
         if not event.is_printable and await self._run_own_binding(event.key):
             event.stop()  # handled: the App must not run the binding a second time
 
@@ -44,6 +38,16 @@ class SentenceInput(Input):
             if not binding.priority and await self.app.run_action(binding.action, self):
                 return True
         return False
+
+
+class SentenceInput(OrderedInput):
+    """Pasted tabs, newlines and other control characters become spaces (Input alone keeps only
+    a paste's first line, and keeps its control characters). Cleaning the text as it is inserted,
+    not after the value changed, keeps keys typed during a large paste where they were typed."""
+
+    # Input grows its virtual width with every character typed, and by default that asks for a
+    # layout of the whole screen; a one-line input of fixed size needs only a repaint.
+    virtual_size = Reactive(Size(0, 0), layout=False)
 
     def _on_paste(self, event: events.Paste) -> None:
         event.prevent_default()  # Input's own handler would insert the raw first line as well
