@@ -17,7 +17,9 @@ from textual.color import Color
 from wordlens.core.text import MAX_WORDS, clean_text, split_words, split_words_upto
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.sentence_pane import TokenStrip
-from wordlens.tui.terminal import ControlCharacters, tolerate_invalid_utf8_input
+from wordlens.tui.terminal import (
+    PASTE_END, PASTE_START, ControlCharacters, PastedEscapes, TerminalInputDecoder, make_terminal_input_safe,
+)
 
 from cli_support import run
 from conftest import TINY_MAX_POSITIONS
@@ -129,14 +131,69 @@ def test_the_line_filter_drops_control_characters_but_keeps_control_segments():
     assert filtered[-1] is cursor_move
 
 
-def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(monkeypatch):
+@pytest.fixture
+def safe_drivers(monkeypatch):
+    """make_terminal_input_safe() run, and undone after the test."""
+    import importlib
+
+    for name in ("linux_driver", "linux_inline_driver", "web_driver"):
+        monkeypatch.setattr(importlib.import_module(f"textual.drivers.{name}"), "getincrementaldecoder",
+                            codecs.getincrementaldecoder)
+    make_terminal_input_safe()
+
+
+def test_bytes_that_are_not_utf8_are_read_as_replacement_characters(safe_drivers):
     from textual.drivers import linux_driver
 
-    monkeypatch.setattr(linux_driver, "getincrementaldecoder", codecs.getincrementaldecoder)
-    tolerate_invalid_utf8_input()
     decode = linux_driver.getincrementaldecoder("utf-8")().decode
     assert decode(b"ab\xff\xfeA\xc3", final=False) == "ab\ufffd\ufffdA"
     assert decode(b"\xa9", final=True) == "\u00e9"  # a character split across two reads still joins
+
+
+def test_every_terminal_driver_reads_through_the_safe_decoder(safe_drivers):
+    import importlib
+
+    for name in ("linux_driver", "linux_inline_driver", "web_driver"):
+        decoder = importlib.import_module(f"textual.drivers.{name}").getincrementaldecoder("utf-8")()
+        assert isinstance(decoder, TerminalInputDecoder), name
+
+
+PASTED = "ab\x1bcd\tef\x1b[31mred\x1b"
+STREAM = "x\x1b[A" + PASTE_START + PASTED + PASTE_END + "\x1by\x1b"  # up arrow, paste, alt+y, escape
+
+
+def test_an_escape_inside_a_paste_becomes_sub_and_nothing_else_changes():
+    assert PastedEscapes().feed(STREAM) == STREAM.replace(PASTED, PASTED.replace("\x1b", "\x1a"))
+
+
+@pytest.mark.parametrize("cut", range(1, len(STREAM.encode())))
+def test_the_same_whatever_the_reads_are_cut(cut):
+    """Markers and characters split across two reads are joined."""
+    decoder = TerminalInputDecoder()
+    data = STREAM.encode()
+    assert decoder.decode(data[:cut]) + decoder.decode(data[cut:]) == PastedEscapes().feed(STREAM)
+
+
+def test_an_escape_key_outside_a_paste_is_passed_at_once():
+    escapes = PastedEscapes()
+    assert escapes.feed(PASTE_START + "a" + PASTE_END) == PASTE_START + "a" + PASTE_END
+    assert escapes.feed("\x1b") == "\x1b"  # not held back for a marker that will not come
+
+
+def paste_events(stream: str) -> list:
+    """What Textual's own parser makes of `stream` read through the safe decoder."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [event for event in parser.feed(TerminalInputDecoder().decode(stream.encode()))
+            if isinstance(event, (events.Key, events.Paste))]
+
+
+def test_textual_reads_a_paste_holding_escapes_as_one_paste_and_no_keys():
+    got = paste_events(PASTE_START + PASTED + PASTE_END + "z")
+    assert [type(event) for event in got] == [events.Paste, events.Key]
+    assert clean_text(got[0].text) == "ab cd ef [31mred "
+    assert got[1].key == "z"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -662,3 +662,41 @@ async def test_a_sentence_longer_than_the_line_scrolls_to_the_cursor(tiny_engine
         assert line.rstrip().endswith("europe")
         await pilot.press("home")
         assert text_input(app).render_line(0).text.startswith("the queen walks")
+
+
+def key_event(key: str):
+    """A Key event as the terminal driver makes it ("backspace" comes with DEL as its character)."""
+    from textual import events
+
+    characters = {"backspace": "\x7f", "left": None, "home": None, "end": None, "space": " "}
+    return events.Key(key, characters.get(key, key))
+
+
+async def test_editing_keys_sent_back_to_back_apply_in_the_order_typed(tiny_engine):
+    # As a fast typist, a key macro or a loaded machine sends them: all queued before any is handled.
+    # (Textual runs Input's own bindings only once the key bubbled up to the App: without the
+    # SentenceInput fix, "c" went in before the backspace and "ab⌫c" ended as "ac" minus "c".)
+    app = WordLensApp(tiny_engine, text="")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "")
+        keys = [*"the", "backspace", "backspace", *"he qen", "home", "end", "left", "left", *"ue", "end",
+                *"xy", "backspace", "backspace"]
+        for key in keys:
+            app.post_message(key_event(key))
+        await wait_for_text(pilot, app, "the queen")
+
+
+async def test_the_token_strip_grows_to_show_every_token_of_a_long_paste(tiny_engine):
+    from textual import events
+
+    app = WordLensApp(tiny_engine, text="")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, app, "")
+        text = "the queen walks in paris, " * 5 + "europe"  # in one go: the strip's height changes once
+        text_input(app).post_message(events.Paste(text))
+        await wait_for_text(pilot, app, text)
+        await pilot.pause()
+        strip = app.query_one(TokenStrip)
+        shown = "\n".join(screen_lines(app)[strip.region.y:strip.region.bottom])
+        assert strip.region.height == 2
+        assert "europe [SEP]" in shown, shown

@@ -234,3 +234,16 @@ async def test_compare_picks_the_rarest_shared_word_when_the_focused_one_is_not_
         await compare_with(pilot, screen, "the river bank in france")
         ranks = {word: tiny_vectors.row_of[word] for word in ("the", "bank", "in")}
         assert screen.word == max(ranks, key=ranks.get)
+
+
+async def test_the_query_line_applies_keys_sent_back_to_back_in_order(tiny_engine):
+    from textual import events
+
+    app = WordLensApp(tiny_engine, text=FIRST)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: shows(app, FIRST))
+        await pilot.press("escape", "colon")
+        query = app.screen.query_one("#query", Input)
+        for key, character in [*((c, c) for c in "sim qx"), ("backspace", "\x7f"), *((c, c) for c in "ueen")]:
+            app.post_message(events.Key(key if character != " " else "space", character))
+        await wait_for(pilot, lambda: query.value == "sim queen", what="the query line to read 'sim queen'")

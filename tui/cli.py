@@ -222,9 +222,9 @@ def _clean_text_arguments(args: argparse.Namespace) -> None:
 def _explore(sources: Sources, text: str, config: Config) -> int:
     from wordlens.core.engine import Engine
     from wordlens.tui.setup import interactive, make_app
-    from wordlens.tui.terminal import tolerate_invalid_utf8_input
+    from wordlens.tui.terminal import make_terminal_input_safe
 
-    tolerate_invalid_utf8_input()
+    make_terminal_input_safe()
     app = make_app(Engine.from_sources(interactive(sources)), config, text=text, restrict_vocab=sources.restrict_vocab)
     app.run()
     return app.return_code or 0

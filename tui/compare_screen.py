@@ -23,6 +23,7 @@ from wordlens.core.contextual import Comparison, compare, shared_words
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.tui.colors import bar, heat_cells
+from wordlens.tui.sentence_input import OrderedInput
 
 SUGGESTIONS = {  # a second sentence that makes the classic point, when the first has the word
     "bank": "She sat on the bank of the river.",
@@ -115,8 +116,8 @@ class CompareScreen(ModalScreen[None]):
             box.border_title = "compare: the same word in two sentences"
             box.border_subtitle = "↑ ↓ shared word · esc back"
             yield Static(Text.assemble(("A  ", "bold"), self.first.text), id="first")
-            yield Input(value=SUGGESTIONS.get(self.word or "", ""), placeholder="B  type a second sentence",
-                        id="second")
+            yield OrderedInput(value=SUGGESTIONS.get(self.word or "", ""), placeholder="B  type a second sentence",
+                               id="second")
             with VerticalScroll():
                 yield Static(id="result")
 

@@ -15,6 +15,7 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.query_line import USAGE, QueryAnswer, answer_query
 from wordlens.tui.colors import bar
+from wordlens.tui.sentence_input import OrderedInput
 
 EXAMPLES = ("sim queen woman dog", "man:king::woman:?", "odd breakfast lunch dinner cat", "near france")
 
@@ -62,7 +63,7 @@ class QueryScreen(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = "static query"
             box.border_subtitle = "enter: answer · ↑ ↓: earlier queries · esc: back"
-            yield Input(value=self._initial, placeholder=USAGE, id="query")
+            yield OrderedInput(value=self._initial, placeholder=USAGE, id="query")
             yield Static(self._examples(), id="answer")
 
     def on_mount(self) -> None:

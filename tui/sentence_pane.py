@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.visual import visualize
 from textual.widget import Widget
 
 from wordlens.tui.view import ViewState
@@ -31,18 +32,16 @@ class TokenStrip(Widget):
     # layout only when the wrapped height changes: a layout costs the whole screen's arrangement
     view: reactive[ViewState] = reactive(ViewState)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._height_laid_out = -1
-
     def watch_view(self) -> None:
-        if not self.size.width:
+        if not self.size.width or min(self._lines_needed(), MAX_LINES) != self.size.height:
             self.refresh(layout=True)
-            return
-        height = self.get_content_height(self.size, self.screen.size, self.size.width)
-        if height != self._height_laid_out:
-            self._height_laid_out = height
-            self.refresh(layout=True)
+
+    def _lines_needed(self) -> int:
+        """The wrapped height of the new view, measured afresh: get_content_height would answer
+        from Textual's caches, which still hold the previous view (this watcher runs before the
+        reactive's repaint clears them): a strip grown from one line in a single change stayed one
+        line high, hiding the tokens after the first line."""
+        return visualize(self, self.render()).get_height(self.styles, self.size.width)
 
     def render(self) -> Text:
         view = self.view
