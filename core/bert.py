@@ -177,21 +177,21 @@ def expected_weight_shapes(shape: BertShape) -> dict[str, tuple[int, ...]]:
         "embeddings.LayerNorm.weight": (hidden,),
         "embeddings.LayerNorm.bias": (hidden,),
     }
+    per_layer = {
+        **{f"attention.self.{projection}": (hidden, hidden) for projection in ("query", "key", "value")},
+        "attention.output.dense": (hidden, hidden),
+        "intermediate.dense": (intermediate, hidden),
+        "output.dense": (hidden, intermediate),
+    }
+    norms = ("attention.output.LayerNorm", "output.LayerNorm")
     for layer in range(shape.layers):
         prefix = f"encoder.layer.{layer}."
-        for projection in ("query", "key", "value"):
-            expected[f"{prefix}attention.self.{projection}.weight"] = (hidden, hidden)
-            expected[f"{prefix}attention.self.{projection}.bias"] = (hidden,)
-        expected[f"{prefix}attention.output.dense.weight"] = (hidden, hidden)
-        expected[f"{prefix}attention.output.dense.bias"] = (hidden,)
-        expected[f"{prefix}attention.output.LayerNorm.weight"] = (hidden,)
-        expected[f"{prefix}attention.output.LayerNorm.bias"] = (hidden,)
-        expected[f"{prefix}intermediate.dense.weight"] = (intermediate, hidden)
-        expected[f"{prefix}intermediate.dense.bias"] = (intermediate,)
-        expected[f"{prefix}output.dense.weight"] = (hidden, intermediate)
-        expected[f"{prefix}output.dense.bias"] = (hidden,)
-        expected[f"{prefix}output.LayerNorm.weight"] = (hidden,)
-        expected[f"{prefix}output.LayerNorm.bias"] = (hidden,)
+        for name, (outputs, inputs) in per_layer.items():
+            expected[f"{prefix}{name}.weight"] = (outputs, inputs)
+            expected[f"{prefix}{name}.bias"] = (outputs,)
+        for name in norms:
+            expected[f"{prefix}{name}.weight"] = (hidden,)
+            expected[f"{prefix}{name}.bias"] = (hidden,)
     return expected
 
 
