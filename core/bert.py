@@ -45,26 +45,26 @@ class BertShape:
 def load_plain_bert(folder: Path, device: str, progress: Progress) -> tuple[RustTokenizer, BertNetwork] | None:
     """The folder's tokenizer and encoder when it is a standard BERT this module runs exactly as
     transformers would; None otherwise (transformers then loads it)."""
-    shape = plain_bert_shape(folder)
-    if shape is None:
-        return None
-    progress("loading the tokenizer", 0.5)
-    tokenizer = load_bert_tokenizer(folder)
-    if tokenizer is None:
-        return None
-    progress("loading the weights", 0.6)
-    weights = load_bert_weights(folder, shape, device)
-    model_max_length = int((_read_json(folder / "tokenizer_config.json") or {}).get("model_max_length") or 0)
-    return RustTokenizer(tokenizer, model_max_length), BertNetwork(weights, shape, device)
-
-
-def plain_bert_shape(folder: Path) -> BertShape | None:
-    """The model's shape when this module runs the folder exactly as transformers would, else None
-    (transformers then loads it, and gives its own errors for broken files)."""
     config = _read_json(folder / "config.json")
     tokenizer_config = _read_json(folder / "tokenizer_config.json") or {}
     if not config or not (folder / WEIGHTS_FILE).is_file() or not (folder / TOKENIZER_FILE).is_file():
         return None
+    shape = plain_bert_shape(config, tokenizer_config)
+    if shape is None:
+        return None
+    progress("loading the tokenizer", 0.5)
+    tokenizer = load_bert_tokenizer(folder / TOKENIZER_FILE, tokenizer_config)
+    if tokenizer is None:
+        return None
+    progress("loading the weights", 0.6)
+    weights = load_bert_weights(folder, shape, device)
+    model_max_length = int(tokenizer_config.get("model_max_length") or 0)
+    return RustTokenizer(tokenizer, model_max_length), BertNetwork(weights, shape, device)
+
+
+def plain_bert_shape(config: dict[str, Any], tokenizer_config: dict[str, Any]) -> BertShape | None:
+    """The model's shape when this module runs a folder with these configs exactly as transformers
+    would, else None (transformers then loads it, and gives its own errors for broken files)."""
     plain = (
         config.get("model_type") == "bert"
         and config.get("position_embedding_type", "absolute") == "absolute"
@@ -104,18 +104,22 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
-def load_bert_tokenizer(folder: Path) -> Any | None:
+def load_bert_tokenizer(path: Path, tokenizer_config: dict[str, Any]) -> Any | None:
     """The folder's `tokenizers.Tokenizer`, with the file's own padding and truncation switched off
     (wordlens truncates per call); None unless it is the standard BERT pipeline that transformers
     would rebuild identically from tokenizer_config.json."""
     from tokenizers import Tokenizer
 
-    description = _read_json(folder / TOKENIZER_FILE)
-    settings = {**NORMALIZER_DEFAULTS, **(_read_json(folder / "tokenizer_config.json") or {})}
-    if description is None or not _is_standard_bert_pipeline(description, settings):
+    try:
+        text = path.read_text(encoding="utf-8")
+        description = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    settings = {**NORMALIZER_DEFAULTS, **tokenizer_config}
+    if not isinstance(description, dict) or not _is_standard_bert_pipeline(description, settings):
         return None
     try:
-        tokenizer = Tokenizer.from_str(json.dumps(description))
+        tokenizer = Tokenizer.from_str(text)
     except Exception:  # tokenizers raises a bare Exception for a file it cannot read
         return None
     tokenizer.no_padding()
