@@ -56,28 +56,41 @@ class TokenStrip(Widget):
             units = [word.text for word in analysis.words]
             special = [False] * len(units)
             label = "words  "
+        notice = self._cut_notice(analysis)
+        # Only what fits in the strip's lines is built: a 512-token input would cost milliseconds
+        # of the UI thread per edit to build, wrap and measure, for lines the strip never shows.
+        room = max(20, self.size.width * MAX_LINES - len(label) - 60)
+        first = _first_visible(units, view.focus, room=room)
+        budget = max(20, self.size.width * MAX_LINES - len(label) - len(notice) - 12)
         text = Text(label, style="dim")
-        first = _first_visible(units, view.focus, room=max(20, self.size.width * MAX_LINES - len(label) - 60))
         if first > 0:
             text.append(f"…{first} more ", style="dim italic")
         target_word = view.target_word
-        for index, (unit, is_special) in enumerate(zip(units, special)):
-            if index < first:
-                continue
+        used = 0
+        for index in range(first, len(units)):
+            if used + len(units[index]) + 1 > budget and index > view.focus:
+                text.append(f"…{len(units) - index} more ", style="dim italic")
+                break
             if index == view.focus:
                 style = "bold reverse"
-            elif is_special:
+            elif special[index]:
                 style = "dim italic"
             elif analysis.context is not None and index == view.target and target_word is not None:
                 style = "underline"
             else:
                 style = ""
-            text.append(unit, style=style)
+            text.append(units[index], style=style)
             text.append(" ")
-        if analysis.context is not None and analysis.context.truncated:
-            text.append(f" … cut at {analysis.context.model.max_tokens} tokens, the model's maximum",
-                        style="bold yellow")
-        elif analysis.words_cut:
-            text.append(f" … cut at {len(analysis.words)} words", style="bold yellow")
+            used += len(units[index]) + 1
+        if notice:
+            text.append(notice, style="bold yellow")
         return text
+
+    @staticmethod
+    def _cut_notice(analysis) -> str:
+        if analysis.context is not None and analysis.context.truncated:
+            return f" … cut at {analysis.context.model.max_tokens} tokens, the model's maximum"
+        if analysis.words_cut:
+            return f" … cut at {len(analysis.words)} words"
+        return ""
 
