@@ -154,7 +154,18 @@ def build_view(
     words: Sequence[str] = (),
 ) -> View:
     """Aggregate, then merge pieces into words, then hide special units: in that order."""
-    matrix = select_matrix(attentions, spec)
+    return view_of_matrix(select_matrix(attentions, spec), spec, tokens, special, token_word, words)
+
+
+def view_of_matrix(
+    matrix: np.ndarray,
+    spec: ViewSpec,
+    tokens: Sequence[str],
+    special: np.ndarray,
+    token_word: np.ndarray | None = None,
+    words: Sequence[str] = (),
+) -> View:
+    """build_view from the (T, T) matrix select_matrix gave for `spec`."""
     if spec.words and token_word is not None:
         units = word_units(tokens, special, token_word, words)
         matrix = merge_to_units(matrix, units.unit_of_token, len(units.labels))

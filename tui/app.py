@@ -8,6 +8,7 @@ token's reading (input-table and in-context neighbours), which a second thread a
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from threading import Thread
 from typing import Literal
@@ -28,7 +29,7 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.export import export_view, free_stem, write_export
 from wordlens.core.text import clean_text
-from wordlens.core.views import AGGREGATES, ViewSpec, head_metrics, is_punctuation, rank_heads, rollout
+from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
 from wordlens.tui.compare_screen import CompareScreen
 from wordlens.tui.comparison_pane import Comparison
@@ -249,6 +250,10 @@ class WordLensApp(App[None]):
     def on_loaded(self, message: Loaded) -> None:
         if self._closing_down():
             return
+        # The loaded models' objects live as long as the app: a full collection walking them took
+        # 100-150 ms of the UI thread every ~10 keystrokes (the slowest 10% of edits). Frozen,
+        # collections look only at what is made afterwards.
+        gc.freeze()
         bar = self.query_one(ModelBar)
         setattr(bar, f"{message.component}_summary", message.summary)
         done = Loading(message.component, "ready", 1.0, done=True)
@@ -345,7 +350,8 @@ class WordLensApp(App[None]):
         work and a pause in typing is answered after one computation."""
         if self._closing_down():
             return
-        self._analyser.submit(self.query_one("#text", Input).value)
+        text_input = self.query_one("#text", Input)
+        self._analyser.submit((text_input.value, text_input.cursor_position))
 
     @property
     def analysing(self) -> bool:
@@ -356,8 +362,9 @@ class WordLensApp(App[None]):
         """An analysis or the focused token's reading is being computed or waits."""
         return self._analyser.busy or self._reader.busy
 
-    def _analyze_in_thread(self, text: str) -> None:
+    def _analyze_in_thread(self, request: tuple[str, int]) -> None:
         """In the analyser thread; an analysis overtaken by newer text stops between stages."""
+        text, cursor = request
         try:
             analysis = self.engine.analyze(text, self.settings, is_cancelled=self._analyser.has_newer)
         except Cancelled:
@@ -367,7 +374,7 @@ class WordLensApp(App[None]):
         except Exception as error:
             self.post_message(AnalysisFailed(f"{type(error).__name__}: {first_line(error)}"))
         else:
-            _prepare_grid(analysis, self.view.spec)
+            _prepare_views(self.view.with_(analysis=analysis), cursor)
             self.post_message(AnalysisReady(analysis))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
@@ -588,12 +595,20 @@ class WordLensApp(App[None]):
         return self.view.analysis.context if self.view.analysis else None
 
 
-def _prepare_grid(analysis: Analysis, spec: ViewSpec) -> None:
-    """Compute (and cache) the grid's matrix in the analyser thread: a rollout or word-level
-    view of 512 tokens takes ~0.1 s, which on the UI thread would freeze the typing."""
+def _prepare_views(view: ViewState, cursor: int) -> None:
+    """Compute (and cache) in the analyser thread what the panes will ask of the new analysis:
+    the grid's matrix (a rollout or word-level view of 512 tokens takes ~0.1 s, which on the UI
+    thread would freeze the typing) and the strongest heads of the word at the text cursor,
+    where the focus goes while typing."""
+    analysis, spec = view.analysis, view.spec
     context = analysis.context
-    if context is not None and context.tokens and spec.layer < context.model.layers and spec.head < context.model.heads:
-        attention_view(analysis, spec)
+    if context is None or not context.tokens or spec.layer >= context.model.layers or spec.head >= context.model.heads:
+        return
+    attention_view(analysis, spec)
+    at_cursor = view.unit_at_char(cursor)
+    word = view.word_of_unit(at_cursor) if at_cursor is not None else None
+    if word is not None:
+        strongest_heads_from(analysis, word)
 
 
 def _same_reading_question(asked: tuple, before: tuple) -> bool:
