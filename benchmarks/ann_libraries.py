@@ -16,11 +16,10 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ann import CACHE, QUERY_COUNT, TOPN, exact_top, query_rows, recall_at
+from ann import CACHE, TOPN, exact_top, query_rows, recall_at
 from synthetic import synthetic_vectors
 
 RERANK = 50  # candidates fetched from the index, re-scored exactly (as core/ann.py does)

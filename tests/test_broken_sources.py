@@ -7,7 +7,6 @@ installed `wordlens` command.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from wordlens.core.engine import Engine
 from wordlens.core.tape import (
     DEFAULT_DELAY, Delay, Press, Quit, Screenshot, Size, Sleep, TapeError, Type, Wait, parse_tape, read_tape,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from wordlens.core.contextual import StaticMap, compare, embedding_neighbours, static_attention_correlation
 from wordlens.core.engine import Engine
