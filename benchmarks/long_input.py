@@ -12,7 +12,8 @@ text past its 512-token cut), and one character at a time is typed there, EDITS 
   a loop and records its wake-ups; per edit, the largest gap between consecutive wake-ups from the
   keystroke to the painted frame. A loop that is never blocked shows ~5 ms (the sleep itself).
 
-Medians over the EDITS edits (every sample is printed too). The same is then measured with the
+edit_to_grid_ms is the median over the EDITS edits; max_stall_ms is the worst stall of any edit
+(the target is that no stall exceeds 50 ms), median_stall_ms beside it; every sample is printed too. The same is then measured with the
 attention pane on rollout (`a` three times), where the view costs a 512 x 512 matrix product chain.
 Prints JSON: {"long_input": {"tokens", "edit_to_grid_ms", "max_stall_ms", ...}}.
 """
@@ -36,8 +37,8 @@ SENTENCES = (
 )
 TARGET_CHARS = 2500
 SIZE = (120, 36)
-EDITS = 5
-TYPED = " also"  # typed one character at a time after "Europe" in the first sentence
+TYPED = " and also"  # typed one character at a time after "Europe" in the first sentence
+EDITS = len(TYPED)
 TICK_SECONDS = 0.005
 POLL_SECONDS = 0.002
 TIMEOUT_SECONDS = 120.0
@@ -144,9 +145,11 @@ def main() -> int:
         "long_input": {
             "tokens": head["tokens"],
             "edit_to_grid_ms": _median(head["edit_ms"]),
-            "max_stall_ms": _median(head["stall_ms"]),
+            "max_stall_ms": round(max(head["stall_ms"]), 1),
+            "median_stall_ms": _median(head["stall_ms"]),
             "rollout_edit_to_grid_ms": _median(rollout["edit_ms"]),
-            "rollout_max_stall_ms": _median(rollout["stall_ms"]),
+            "rollout_max_stall_ms": round(max(rollout["stall_ms"]), 1),
+            "rollout_median_stall_ms": _median(rollout["stall_ms"]),
             "samples": {
                 "edit_to_grid_ms": [round(value, 1) for value in head["edit_ms"]],
                 "max_stall_ms": [round(value, 1) for value in head["stall_ms"]],
@@ -158,8 +161,8 @@ def main() -> int:
             "edits": EDITS,
             "tick_ms": TICK_SECONDS * 1000,
             "terminal": f"headless {SIZE[0]}x{SIZE[1]}",
-            "note": "median over the edits; stall = largest gap between wake-ups of a 5 ms sleeper "
-            "(~5 ms when never blocked); rollout_* with the attention pane on rollout",
+            "note": "edit_to_grid: median over the edits; max_stall: the worst edit's largest gap between "
+            "wake-ups of a 5 ms sleeper (~5 ms when never blocked); rollout_* with the attention pane on rollout",
         }
     }
     print(json.dumps(report))
