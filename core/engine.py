@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
@@ -87,7 +87,9 @@ class Engine:
         model_loader: ModelLoader,
         cache_bytes: int = 256 * 2**20,
         map_fitter: MapFitter = fit_or_load_static_map,
+        sources: Sources | None = None,
     ) -> None:
+        self.sources = sources or Sources()  # where the current models came from, and the options
         self._vectors_loader = vectors_loader
         self._model_loader = model_loader
         self._map_fitter = map_fitter
@@ -100,16 +102,21 @@ class Engine:
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._cache_bytes = cache_bytes
+        self._generation = 0  # counts model replacements: analyses cached before one are not reused
 
     @classmethod
     def from_sources(cls, sources: Sources) -> Engine:
-        return cls(sources.vectors_loader(), sources.model_loader())
+        return cls(sources.vectors_loader(), sources.model_loader(), sources=sources)
 
     @classmethod
     def from_loaded(
-        cls, vectors: StaticVectors | None, model: ContextModel | None, map_fitter: MapFitter = fit_or_load_static_map
+        cls,
+        vectors: StaticVectors | None,
+        model: ContextModel | None,
+        map_fitter: MapFitter = fit_or_load_static_map,
+        sources: Sources | None = None,
     ) -> Engine:
-        engine = cls(lambda progress: vectors, lambda progress: model, map_fitter=map_fitter)
+        engine = cls(lambda progress: vectors, lambda progress: model, map_fitter=map_fitter, sources=sources)
         engine._vectors, engine._model = vectors, model
         return engine
 
@@ -133,6 +140,39 @@ class Engine:
                 self._model = self._model_loader(progress)
         return self._model
 
+    def open_vectors(self, path: str | None, progress: Progress = no_progress) -> StaticVectors:
+        """Load other static vectors (None: the bundled ones) with the options the engine was
+        given. They replace the current vectors only once loaded: on any error the engine keeps
+        what it had. Analyses and the map into the static space made with the old ones go."""
+        sources = replace(self.sources, vectors=path)
+        if path is not None:
+            check_vectors_file(path, allow_pickle=sources.allow_pickle)
+        vectors = sources.vectors_loader()(progress)
+        with self._vectors_lock:
+            self._vectors, self._vectors_loader = vectors, sources.vectors_loader()
+            self.sources = replace(self.sources, vectors=path)
+        self._forget_analyses()
+        return vectors
+
+    def open_model(self, source: str | None, progress: Progress = no_progress) -> ContextModel:
+        """Load another transformer (None: the bundled one), as open_vectors does."""
+        sources = replace(self.sources, model=source)
+        if source is not None:
+            resolve_model_source(source)
+        model = sources.model_loader()(progress)
+        with self._model_lock:
+            self._model, self._model_loader = model, sources.model_loader()
+            self.sources = replace(self.sources, model=source)
+        self._forget_analyses()
+        return model
+
+    def _forget_analyses(self) -> None:
+        with self._map_lock:
+            self._static_map = None
+        with self._cache_lock:
+            self._generation += 1
+            self._cache.clear()
+
     def static_map(self, progress: Progress = no_progress, cached_only: bool = False) -> StaticMap | None:
         """The per-layer map from the model's hidden states into the static space: loaded from
         the disk cache, or fitted (tens of seconds, once) unless `cached_only`."""
@@ -148,8 +188,8 @@ class Engine:
         is_cancelled: Callable[[], bool] = lambda: False,
     ) -> Analysis:
         """Everything the loaded models can say about `text`; raises Cancelled if asked to stop."""
-        vectors, model = self._vectors, self._model
-        key = (text, settings, vectors is not None, model is not None)
+        vectors, model, generation = self._vectors, self._model, self._generation
+        key = (text, settings, vectors is not None, model is not None, generation)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

@@ -13,7 +13,7 @@ from wordlens.core.views import ViewSpec, build_view
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.attention_pane import AttentionGrid
 
-from tui_support import shows, text_input, wait_for
+from tui_support import notifications, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 SENTENCE = "france is a country, it is in europe"
@@ -22,11 +22,6 @@ SENTENCE = "france is a country, it is in europe"
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
-
-
-def notifications(app) -> str:
-    """The text of the notifications (toasts) on screen now."""
-    return "\n".join(notice.message for notice in app._notifications._notifications.values())
 
 
 @pytest.fixture

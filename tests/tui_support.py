@@ -17,6 +17,11 @@ async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> Non
         await pilot.pause(0.05)
 
 
+def notifications(app) -> str:
+    """The titles and texts of the notifications (toasts) on screen now."""
+    return "\n".join(f"{notice.title}: {notice.message}" for notice in app._notifications._notifications.values())
+
+
 def text_input(app) -> Input:
     return app.query_one("#text", Input)
 

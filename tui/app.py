@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 from threading import Thread
-from typing import Literal
 
 import numpy as np
 from rich.markup import escape
@@ -38,6 +37,7 @@ from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
 from wordlens.tui.keys import ActionCommands, with_binding_ids
 from wordlens.tui.latest_only import LatestOnly
+from wordlens.tui.open_screen import Component, OpenRequest, OpenScreen
 from wordlens.tui.overview import OverviewScreen
 from wordlens.tui.query_screen import QueryScreen
 from wordlens.tui.sentence_input import SentenceInput
@@ -50,7 +50,6 @@ from wordlens.tui.view import (
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015
-Component = Literal["vectors", "model"]
 
 
 class LoadProgress(Message):
@@ -69,6 +68,18 @@ class LoadFailed(Message):
     def __init__(self, component: Component, error: str) -> None:
         super().__init__()
         self.component, self.error = component, error
+
+
+class OpenProgress(LoadProgress):
+    """Progress of opening another model while the current one stays in use."""
+
+
+class Opened(Loaded):
+    pass
+
+
+class OpenFailed(LoadFailed):
+    pass
 
 
 class MapChanged(Message):
@@ -135,6 +146,7 @@ class WordLensApp(App[None]):
         Binding("c", "compare", "compare"),
         Binding("t", "correlation", "static~attn", show=False),
         Binding("g", "fit_map", "in GloVe terms", show=False),
+        Binding("ctrl+o", "open_models", "open models", show=False),
         Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
         Binding("x", "export", "export", show=False),
         Binding("question_mark", "help", "help", key_display="?", show=False),
@@ -166,6 +178,7 @@ class WordLensApp(App[None]):
         self._needed_widgets: tuple[Widget, ...] = ()  # what handlers touch: gone when quitting
         self._reading_asked: tuple | None = None
         self._reader = LatestOnly("read token", self._read_token)
+        self._opening: dict[Component, str | None] = {}  # models being opened to replace the current ones
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -215,23 +228,30 @@ class WordLensApp(App[None]):
 
         try:
             if component == "vectors":
-                vectors = self.engine.load_vectors(report)
-                info = vectors.info
-                summary = f"{info.name}, {info.size:,} words"
-                vocabulary = vectors.words
+                self.engine.load_vectors(report)
             else:
-                model = self.engine.load_model(report)
-                info = model.info
-                summary = f"{info.name}, {info.layers} layers × {info.heads} heads"
-                vocabulary = model.vocabulary().keys()
-            if has_control_characters(vocabulary):  # words a terminal would obey: filter every line drawn
-                self._vocabulary_has_controls = True
+                self.engine.load_model(report)
+            summary = self._summary_of_loaded(component)
         except WordlensError as error:
             self.post_message(LoadFailed(component, str(error)))
         except Exception as error:  # anything a third-party loader raises ends here, readable
             self.post_message(LoadFailed(component, f"{type(error).__name__}: {first_line(error)}"))
         else:
             self.post_message(Loaded(component, summary))
+
+    def _summary_of_loaded(self, component: Component) -> str:
+        """The header's words for the loaded model; notes a vocabulary holding control characters."""
+        if component == "vectors":
+            info = self.engine.vectors.info
+            summary = f"{info.name}, {info.size:,} words"
+            vocabulary = self.engine.vectors.words
+        else:
+            info = self.engine.model.info
+            summary = f"{info.name}, {info.layers} layers × {info.heads} heads"
+            vocabulary = self.engine.model.vocabulary().keys()
+        if has_control_characters(vocabulary):  # words a terminal would obey: filter every line drawn
+            self._vocabulary_has_controls = True
+        return summary
 
     def exit(self, result: None = None, return_code: int = 0, message: str | None = None) -> None:
         self._exiting = True
@@ -326,6 +346,72 @@ class WordLensApp(App[None]):
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.exit(return_code=2, message=f"wordlens: error: {message.error}")
+
+    # ---- opening other models while exploring ----------------------------------------------
+    def action_open_models(self) -> None:
+        self.push_screen(OpenScreen(self.engine.sources, dict(self._opening)), self._open)
+
+    def _open(self, request: OpenRequest | None) -> None:
+        if request is None:
+            return
+        component, source = request
+        if not (self.view.vectors.done and self.view.model.done):
+            self.notify("Wait until both models have loaded, then open another.", severity="warning")
+            return
+        if component in self._opening:
+            self.notify(f"Already opening {self._opening[component] or 'the bundled one'}.", severity="warning")
+            return
+        self._opening[component] = source
+        bar = self.query_one(ModelBar)
+        bar.opening = {**bar.opening, component: "opening…"}
+        Thread(target=self._open_in_thread, args=(component, source), name=f"open {component}", daemon=True).start()
+
+    def _open_in_thread(self, component: Component, source: str | None) -> None:
+        """The engine swaps the new model in only once it has loaded; a failure leaves the old one."""
+        def report(stage: str, fraction: float) -> None:
+            self.post_message(OpenProgress(component, stage, fraction))
+
+        try:
+            if component == "vectors":
+                self.engine.open_vectors(source, report)
+            else:
+                self.engine.open_model(source, report)
+            summary = self._summary_of_loaded(component)
+        except WordlensError as error:
+            self.post_message(OpenFailed(component, str(error)))
+        except Exception as error:
+            self.post_message(OpenFailed(component, f"{type(error).__name__}: {first_line(error)}"))
+        else:
+            self.post_message(Opened(component, summary))
+
+    def on_open_progress(self, message: OpenProgress) -> None:
+        if message.component in self._opening and not self._closing_down():
+            bar = self.query_one(ModelBar)
+            bar.opening = {**bar.opening, message.component: f"opening… {message.fraction:.0%} {message.stage}"}
+
+    def on_opened(self, message: Opened) -> None:
+        if self._closing_down():
+            return
+        self._opening.pop(message.component, None)
+        bar = self.query_one(ModelBar)
+        setattr(bar, f"{message.component}_summary", message.summary)
+        bar.opening = {name: text for name, text in bar.opening.items() if name != message.component}
+        self.notify(message.summary, title="opened")
+        # The map into the static space and the focused token's reading belong to the old pair.
+        self.glove_map = MapState()
+        self.reading = None
+        self._reading_asked = None
+        self._analyze_now()
+        self._start_map(cached_only=True)
+
+    def on_open_failed(self, message: OpenFailed) -> None:
+        if self._closing_down():
+            return
+        self._opening.pop(message.component, None)
+        bar = self.query_one(ModelBar)
+        bar.opening = {name: text for name, text in bar.opening.items() if name != message.component}
+        kept = getattr(bar, f"{message.component}_summary")
+        self.notify(message.error, title=f"could not open; still using {kept}", severity="error", timeout=10)
 
     # ---- analysing the sentence ----------------------------------------------------------
     def get_line_filters(self):
@@ -542,6 +628,12 @@ class WordLensApp(App[None]):
         self._focus_now(self.query_one("#text", Input))
 
     def action_cycle_focus(self, step: int) -> None:
+        if self.screen is not self.screen_stack[0]:  # a dialog on top: tab moves between its fields
+            if step > 0:
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
         order = [self.query_one("#text", Input), self.query_one(AttentionGrid),
                  self.query_one("#static"), self.query_one("#comparison")]
         order = [widget for widget in order if widget.display]

@@ -41,6 +41,7 @@ KEYS = (
     ("App", (
         ("?  or  f1", "this help"),
         ("ctrl+p", "command palette: every action, with its key"),
+        ("ctrl+o", "open other static vectors or another transformer (the current ones stay if it fails)"),
         ("ctrl+s", "save an SVG screenshot of the screen"),
         ("x", "export the view (tokens, matrix, neighbours) to JSON, CSV and NPZ"),
         ("q  or  ctrl+q", "quit (q only outside the sentence)"),
