@@ -149,9 +149,9 @@ class Engine:
             check_vectors_file(path, allow_pickle=sources.allow_pickle)
         vectors = sources.vectors_loader()(progress)
         with self._vectors_lock:
-            self._vectors, self._vectors_loader = vectors, sources.vectors_loader()
+            self._vectors_loader = sources.vectors_loader()
+            self._replace(vectors=vectors)
             self.sources = replace(self.sources, vectors=path)
-        self._forget_analyses()
         return vectors
 
     def open_model(self, source: str | None, progress: Progress = no_progress) -> ContextModel:
@@ -161,15 +161,19 @@ class Engine:
             resolve_model_source(source)
         model = sources.model_loader()(progress)
         with self._model_lock:
-            self._model, self._model_loader = model, sources.model_loader()
+            self._model_loader = sources.model_loader()
+            self._replace(model=model)
             self.sources = replace(self.sources, model=source)
-        self._forget_analyses()
         return model
 
-    def _forget_analyses(self) -> None:
+    def _replace(self, **loaded) -> None:
+        """Swap in a loaded model, and forget what was made with the old one. Under the cache's
+        lock, so an analysis never pairs the models of one generation with the key of another."""
         with self._map_lock:
             self._static_map = None
         with self._cache_lock:
+            for name, value in loaded.items():
+                setattr(self, f"_{name}", value)
             self._generation += 1
             self._cache.clear()
 
@@ -188,9 +192,9 @@ class Engine:
         is_cancelled: Callable[[], bool] = lambda: False,
     ) -> Analysis:
         """Everything the loaded models can say about `text`; raises Cancelled if asked to stop."""
-        vectors, model, generation = self._vectors, self._model, self._generation
-        key = (text, settings, vectors is not None, model is not None, generation)
         with self._cache_lock:
+            vectors, model, generation = self._vectors, self._model, self._generation
+            key = (text, settings, vectors is not None, model is not None, generation)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
@@ -205,6 +209,8 @@ class Engine:
             text=text, settings=settings, words=words, static=static, context=context, words_cut=words_cut
         )
         with self._cache_lock:
+            if generation != self._generation:
+                return analysis  # made with models replaced meanwhile: not worth keeping
             self._cache[key] = analysis
             while len(self._cache) > 1 and sum(map(_size_in_bytes, self._cache.values())) > self._cache_bytes:
                 self._cache.popitem(last=False)
