@@ -3,10 +3,12 @@
 Whatever the text (controls, surrogates, combining marks, emoji, scripts the tiny vocabulary
 does not know, thousands of words), the analysis is consistent: words point back into the text,
 the static and contextual parts have matching shapes, attention rows are distributions.
-A few hundred examples in all, so the suite stays quick on CI.
+A few hundred examples in all, so the suite stays quick on CI (WORDLENS_PROPERTY_EXAMPLES sets more).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -16,8 +18,10 @@ from wordlens.core.text import MAX_WORDS, clean_text, split_words, split_words_u
 
 from conftest import TINY_MAX_POSITIONS
 
+# WORDLENS_PROPERTY_EXAMPLES=5000 for a longer hunt than CI's
 PROPERTY_SETTINGS = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("WORDLENS_PROPERTY_EXAMPLES", 120)), deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 # Every code point, unpaired surrogates included (they come from command-line bytes that are not UTF-8).
