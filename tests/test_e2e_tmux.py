@@ -208,6 +208,19 @@ def test_ctrl_s_and_x_reach_the_app_and_save_files(terminal, tmp_path):
     assert next(name for name in names if name.endswith(".json")) in screen
 
 
+def test_ctrl_o_names_a_vectors_file_that_does_not_load_and_keeps_the_vectors(terminal, tmp_path):
+    terminal.start(120, 36, "--text", SENTENCE)
+    terminal.wait_for(analysis_shown, "the analysis of the sentence", timeout=LOAD_TIMEOUT)
+    terminal.press("C-o")
+    terminal.wait_for(lambda screen: "open models" in screen, "the open dialog")
+    terminal.type(str(tmp_path / "missing.bin"))
+    terminal.press("Enter")
+    screen = terminal.wait_for(lambda screen: "vectors file not found" in screen, "the error notification")
+    assert "still using GloVe 6B 50d" in screen and "GloVe 6B 50d, 400,000 words" in header(screen)
+    terminal.type(" again")
+    terminal.wait_for(lambda screen: f"{TOKENS[:-6]} again [SEP]" in screen, "the sentence still analysed")
+
+
 def test_a_tape_plays_visibly_in_the_terminal(terminal, tmp_path):
     tape = tmp_path / "demo.tape"
     tape.write_text(f"delay 5ms\ntype {SENTENCE}\npress tab right_square_bracket\n", encoding="utf-8")
