@@ -144,38 +144,27 @@ class Engine:
         """Load other static vectors (None: the bundled ones) with the options the engine was
         given. They replace the current vectors only once loaded: on any error the engine keeps
         what it had. Analyses and the map into the static space made with the old ones go."""
-        sources = replace(self.sources, vectors=path)
         if path is not None:
-            check_vectors_file(path, allow_pickle=sources.allow_pickle)
-        vectors = sources.vectors_loader()(progress)
-        with self._vectors_lock:
-            self._vectors_loader = sources.vectors_loader()
-            self._replace(vectors=vectors)
-            self.sources = replace(self.sources, vectors=path)
-        return vectors
+            check_vectors_file(path, allow_pickle=self.sources.allow_pickle)
+        return self._replace("vectors", path, replace(self.sources, vectors=path).vectors_loader()(progress))
 
     def open_model(self, source: str | None, progress: Progress = no_progress) -> ContextModel:
         """Load another transformer (None: the bundled one), as open_vectors does."""
-        sources = replace(self.sources, model=source)
         if source is not None:
             resolve_model_source(source)
-        model = sources.model_loader()(progress)
-        with self._model_lock:
-            self._model_loader = sources.model_loader()
-            self._replace(model=model)
-            self.sources = replace(self.sources, model=source)
-        return model
+        return self._replace("model", source, replace(self.sources, model=source).model_loader()(progress))
 
-    def _replace(self, **loaded) -> None:
+    def _replace(self, component: str, source: str | None, loaded):
         """Swap in a loaded model, and forget what was made with the old one. Under the cache's
         lock, so an analysis never pairs the models of one generation with the key of another."""
         with self._map_lock:
             self._static_map = None
         with self._cache_lock:
-            for name, value in loaded.items():
-                setattr(self, f"_{name}", value)
+            setattr(self, f"_{component}", loaded)
+            self.sources = replace(self.sources, **{component: source})
             self._generation += 1
             self._cache.clear()
+        return loaded
 
     def static_map(self, progress: Progress = no_progress, cached_only: bool = False) -> StaticMap | None:
         """The per-layer map from the model's hidden states into the static space: loaded from
