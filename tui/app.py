@@ -35,6 +35,7 @@ from wordlens.tui.comparison_pane import Comparison
 from wordlens.tui.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.header import ModelBar
 from wordlens.tui.help import HelpScreen
+from wordlens.tui.idle_collector import IdleCollector
 from wordlens.tui.keys import ActionCommands, with_binding_ids
 from wordlens.tui.latest_only import LatestOnly
 from wordlens.tui.open_screen import Component, OpenRequest, OpenScreen
@@ -179,6 +180,7 @@ class WordLensApp(App[None]):
         self._reading_asked: tuple | None = None
         self._reader = LatestOnly("read token", self._read_token)
         self._opening: dict[Component, str | None] = {}  # models being opened to replace the current ones
+        self._collector = IdleCollector(self)
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -201,6 +203,7 @@ class WordLensApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._collector.start()
         self._needed_widgets = (self.query_one(ModelBar), self.query_one("#text", Input))
         self.query_one("#sentence").border_title = "sentence"
         self.query_one("#static").border_title = "static neighbours"
@@ -252,6 +255,9 @@ class WordLensApp(App[None]):
         if has_control_characters(vocabulary):  # words a terminal would obey: filter every line drawn
             self._vocabulary_has_controls = True
         return summary
+
+    def on_unmount(self) -> None:
+        self._collector.stop()
 
     def exit(self, result: None = None, return_code: int = 0, message: str | None = None) -> None:
         self._exiting = True
@@ -425,6 +431,7 @@ class WordLensApp(App[None]):
             self._debounce.stop()
         self._focus_follows_cursor = True
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._analyze_now)
+        self._collector.activity()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "text":
@@ -471,6 +478,7 @@ class WordLensApp(App[None]):
             return  # the sentence changed while this was computed
         if current is not None and current.text == analysis.text and _parts(current) > _parts(analysis):
             return  # an older, less complete result of the same text
+        self._collector.activity()
         view = self.view.with_(analysis=analysis)
         if current is None or current.text != analysis.text:
             view = view.with_(selected=frozenset())

@@ -7,6 +7,7 @@ put while the cells scroll under them.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -65,7 +66,7 @@ class AttentionGrid(ScrollView, can_focus=True):
     # ---- geometry ---------------------------------------------------------------------
     def _geometry(self, grid: View) -> tuple[int, int, int]:
         """(label width, cell width, matrix rows per text line) for the current size."""
-        label_width = min(MAX_LABEL, max((len(text) for text in grid.labels), default=1)) + 2
+        label_width = _label_width(grid.labels)
         if self.view.dense:
             return label_width, 1, 2
         room = max(0, self.size.width - label_width)
@@ -137,7 +138,9 @@ class AttentionGrid(ScrollView, can_focus=True):
             rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
             segments = [self._row_label(grid, rows, label_width)]
             segments += self._cells(grid, rows, columns, cell)
-        return Strip(segments).crop(0, width).extend_cell_length(width, PLAIN)
+        # Neighbouring cells mostly share a colour step: one segment for each run of them keeps
+        # the cost of drawing the line down (~30 cells a line at 512 tokens, redrawn every edit).
+        return Strip(Segment.simplify(segments)).crop(0, width).extend_cell_length(width, PLAIN)
 
     def _header(self, grid: View, columns: range, cell: int) -> list[Segment]:
         target_row = self.view.row_of_token(self.view.target)
@@ -199,6 +202,11 @@ class AttentionGrid(ScrollView, can_focus=True):
                 text = " " * cell
             segments.append(Segment(text, style))
         return segments
+
+
+@lru_cache(maxsize=8)  # asked for every line drawn
+def _label_width(labels: tuple[str, ...]) -> int:
+    return min(MAX_LABEL, max((len(text) for text in labels), default=1)) + 2
 
 
 def _cell_style(value: float, masked: bool) -> Style:

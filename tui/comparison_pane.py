@@ -13,7 +13,7 @@ from wordlens.core.analysis import Analysis, attention_from_word, special_mass_f
 from wordlens.core.contextual import drift
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, ViewState, strongest_heads_from, token_matrix, window_around
+from wordlens.tui.view import ViewState, rows_for, strongest_heads_from, token_matrix, window_around
 from wordlens.tui.view_text import ViewText
 
 
@@ -52,7 +52,7 @@ class Comparison(ViewText):
         # column for the scrollbar the pane shows when the list is longer than it
         bar_width = max(0, min(12, (width - word_column - 13 - (14 if show_strongest else 0)) // 2))
         others = [w for w in range(len(analysis.words)) if w != focused]
-        shown = window_around(others, focused, MAX_ROWS)
+        shown = window_around(others, focused, rows_for(self.room))
 
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(analysis.words[focused].text, style="bold reverse")

@@ -8,7 +8,7 @@ from textual.reactive import reactive
 from wordlens.core.static import NeighbourList
 from wordlens.tui.colors import bar
 from wordlens.tui.loading import loading_text, waiting_for_text
-from wordlens.tui.view import MAX_ROWS, MapState, TokenReading, ViewState, window_around
+from wordlens.tui.view import MapState, TokenReading, ViewState, rows_for, window_around
 from wordlens.tui.view_text import ViewText
 
 WORD_COLUMN = 12
@@ -52,7 +52,7 @@ class StaticNeighbours(ViewText):
         self._append_transformer_views(text, view, width)
         text.append("\nevery word", style="bold")
         text.append(f"  (nearest of the {static.restrict_vocab:,} most frequent)\n", style="dim")
-        indices = window_around(list(range(len(static.neighbours))), focused or 0, MAX_ROWS)
+        indices = window_around(list(range(len(static.neighbours))), focused or 0, rows_for(self.room))
         if indices and indices[0] > 0:
             text.append(f" … {indices[0]} words before\n", style="dim italic")
         for index in indices:

@@ -25,11 +25,15 @@ class ViewText(Widget):
         self._lines_laid_out = -1
 
     def watch_view(self) -> None:
-        self.content_changed()
+        # In this pane's own message queue, not in the App's handler that set the view: the
+        # event loop runs between the panes' builds (a 512-token analysis costs each ~3-5 ms),
+        # so keys are read and echoed in between.
+        self.call_later(self.content_changed)
 
     def content_changed(self) -> None:
         """Call when an input of build() changed: re-lay out only if the line count did."""
-        lines = len(self.render().split())  # lines never wrap (text-wrap: nowrap)
+        plain = self.render().plain  # lines never wrap (text-wrap: nowrap)
+        lines = plain.count("\n") + 1 - plain.endswith("\n")
         if lines != self._lines_laid_out:
             self._lines_laid_out = lines
             self.refresh(layout=True)

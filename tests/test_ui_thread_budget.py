@@ -1,0 +1,65 @@
+"""What keeps the UI thread free while typing into a long text (benchmarks/long_input.py measures it):
+full garbage collections wait for a pause in typing, and the long lists build a page, not all rows."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from wordlens.tui.app import WordLensApp
+from wordlens.tui.comparison_pane import Comparison
+from wordlens.tui.idle_collector import NEVER
+from wordlens.tui.static_pane import StaticNeighbours
+
+from tui_support import shows, text_input, wait_for
+
+pytestmark = pytest.mark.anyio
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+async def test_full_collections_wait_for_a_pause_and_the_thresholds_come_back(tiny_engine):
+    before = gc.get_threshold()
+    full_collections: list[float] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full_collections.append(info["generation"])
+
+    app = WordLensApp(tiny_engine, text="the queen")
+    app._collector._pause = 0.2
+    gc.callbacks.append(record)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: shows(app, "the queen"), what="the first analysis")
+            assert gc.get_threshold()[2] == NEVER  # no full collection starts by itself
+            full_collections.clear()
+            await pilot.press(*"walks")
+            await wait_for(pilot, lambda: shows(app, "the queenwalks"), what="the typed text")
+            await wait_for(pilot, lambda: full_collections, timeout=5, what="a full collection in the pause")
+    finally:
+        gc.callbacks.remove(record)
+    assert gc.get_threshold() == before
+
+
+async def test_a_long_sentence_lists_a_page_of_words_around_the_focus(tiny_engine):
+    words = ["the", "queen", "dog", "river", "bank", "money"]
+    text = " ".join(words[i % len(words)] for i in range(200))
+    app = WordLensApp(tiny_engine, text=text)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: shows(app, text), what="the long analysis")
+        await pilot.pause()
+        for pane in (app.query_one(Comparison), app.query_one(StaticNeighbours)):
+            lines = pane.render().plain.splitlines()
+            room = pane.parent.size.height
+            assert len(lines) <= room + 25, f"{type(pane).__name__} built {len(lines)} lines for {room} visible"
+            assert any("words before" in line for line in lines), lines[:5]
+        text_input(app).cursor_position = 3  # the first word: the list starts at the top
+        await wait_for(pilot, lambda: app.view.focus == 1, what="the focus on the first word")
+        lines = app.query_one(Comparison).render().plain.splitlines()
+        assert not any("words before" in line for line in lines) and any("words after" in line for line in lines)
