@@ -226,21 +226,21 @@ class WordLensApp(App[None]):
         Thread(target=self._load_in_thread, args=(component,), name=f"load {component}", daemon=True).start()
 
     def _load_in_thread(self, component: Component) -> None:
-        def report(stage: str, fraction: float) -> None:
-            self.post_message(LoadProgress(component, stage, fraction))
+        load = self.engine.load_vectors if component == "vectors" else self.engine.load_model
+        self._load_and_report(component, load, LoadProgress, Loaded, LoadFailed)
 
+    def _load_and_report(self, component: Component, load, progress: type[LoadProgress], done: type[Loaded],
+                         failed: type[LoadFailed]) -> None:
+        """In a loader thread: run `load(report)` and post its progress, then done or failed."""
         try:
-            if component == "vectors":
-                self.engine.load_vectors(report)
-            else:
-                self.engine.load_model(report)
+            load(lambda stage, fraction: self.post_message(progress(component, stage, fraction)))
             summary = self._summary_of_loaded(component)
         except WordlensError as error:
-            self.post_message(LoadFailed(component, str(error)))
+            self.post_message(failed(component, str(error)))
         except Exception as error:  # anything a third-party loader raises ends here, readable
-            self.post_message(LoadFailed(component, f"{type(error).__name__}: {first_line(error)}"))
+            self.post_message(failed(component, f"{type(error).__name__}: {first_line(error)}"))
         else:
-            self.post_message(Loaded(component, summary))
+            self.post_message(done(component, summary))
 
     def _summary_of_loaded(self, component: Component) -> str:
         """The header's words for the loaded model; notes a vocabulary holding control characters."""
@@ -374,21 +374,8 @@ class WordLensApp(App[None]):
 
     def _open_in_thread(self, component: Component, source: str | None) -> None:
         """The engine swaps the new model in only once it has loaded; a failure leaves the old one."""
-        def report(stage: str, fraction: float) -> None:
-            self.post_message(OpenProgress(component, stage, fraction))
-
-        try:
-            if component == "vectors":
-                self.engine.open_vectors(source, report)
-            else:
-                self.engine.open_model(source, report)
-            summary = self._summary_of_loaded(component)
-        except WordlensError as error:
-            self.post_message(OpenFailed(component, str(error)))
-        except Exception as error:
-            self.post_message(OpenFailed(component, f"{type(error).__name__}: {first_line(error)}"))
-        else:
-            self.post_message(Opened(component, summary))
+        open_model = self.engine.open_vectors if component == "vectors" else self.engine.open_model
+        self._load_and_report(component, lambda report: open_model(source, report), OpenProgress, Opened, OpenFailed)
 
     def on_open_progress(self, message: OpenProgress) -> None:
         if message.component in self._opening and not self._closing_down():
@@ -398,10 +385,8 @@ class WordLensApp(App[None]):
     def on_opened(self, message: Opened) -> None:
         if self._closing_down():
             return
-        self._opening.pop(message.component, None)
-        bar = self.query_one(ModelBar)
+        bar = self._opening_ended(message.component)
         setattr(bar, f"{message.component}_summary", message.summary)
-        bar.opening = {name: text for name, text in bar.opening.items() if name != message.component}
         self.notify(message.summary, title="opened")
         # The map into the static space and the focused token's reading belong to the old pair.
         self.glove_map = MapState()
@@ -413,11 +398,14 @@ class WordLensApp(App[None]):
     def on_open_failed(self, message: OpenFailed) -> None:
         if self._closing_down():
             return
-        self._opening.pop(message.component, None)
-        bar = self.query_one(ModelBar)
-        bar.opening = {name: text for name, text in bar.opening.items() if name != message.component}
-        kept = getattr(bar, f"{message.component}_summary")
+        kept = getattr(self._opening_ended(message.component), f"{message.component}_summary")
         self.notify(message.error, title=f"could not open; still using {kept}", severity="error", timeout=10)
+
+    def _opening_ended(self, component: Component) -> ModelBar:
+        self._opening.pop(component, None)
+        bar = self.query_one(ModelBar)
+        bar.opening = {name: text for name, text in bar.opening.items() if name != component}
+        return bar
 
     # ---- analysing the sentence ----------------------------------------------------------
     def get_line_filters(self):
