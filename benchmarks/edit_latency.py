@@ -3,9 +3,11 @@
 In-process, with the real bundled models loaded before any timing, the app runs headless
 (`run_test`, 120x36) and the demo sentences are typed one character at a time. For each keystroke
 the clock runs from the moment the key event is handed to the app's driver (as a terminal's key
-would be) until the first frame is painted whose view holds an analysis of the new text with both
-parts (static and contextual): frames are timed by wrapping the app's `_display`, the call that
-writes a finished frame to the terminal. The debounce (DEBOUNCE_SECONDS in tui/app.py) is included.
+would be) until the first frame is painted in which every pane shows the new text: an analysis of
+it with both parts (static and contextual), and the static pane's reading of the focused token
+(its input-table neighbours, computed by a second thread, which may arrive a frame later). Frames
+are timed by wrapping the app's `_display`, the call that writes a finished frame to the terminal.
+The debounce (DEBOUNCE_SECONDS in tui/app.py) is included.
 Pilot's `press` is not used for timing: it waits for the app to go idle and for animations,
 which added ~100 ms that a user never sees.
 Typing forward makes every keystroke's text new, so no analysis comes from the engine's cache
@@ -37,14 +39,17 @@ TIMEOUT_SECONDS = 60.0
 WARMUP_TEXT = "a warm-up sentence for the first forward pass"  # never a prefix of SENTENCES
 
 
-def _complete(app, text: str) -> bool:
-    analysis = app.view.analysis
-    return (
-        analysis is not None
-        and analysis.text == text
-        and analysis.static is not None
-        and analysis.context is not None
-    )
+def every_pane_current(app) -> str | None:
+    """The text every pane shows now, or None while any pane still waits for its part."""
+    view = app.view
+    analysis = view.analysis
+    if analysis is None or not analysis.complete:
+        return None
+    context = analysis.context
+    reads_focus = 0 <= view.focus < len(context.tokens) and not context.special[view.focus]
+    if reads_focus and (app.reading is None or not app.reading.is_for(view)):
+        return None
+    return analysis.text
 
 
 async def _wait_until(condition, what: str) -> None:
@@ -70,9 +75,7 @@ async def measure(engine) -> list[float]:
 
     def timed_display(screen, renderable):
         display(screen, renderable)
-        analysis = app.view.analysis
-        complete = analysis is not None and analysis.static is not None and analysis.context is not None
-        painted.append((time.perf_counter(), analysis.text if complete else None))
+        painted.append((time.perf_counter(), every_pane_current(app)))
 
     app._display = timed_display
     async with app.run_test(size=SIZE) as pilot:

@@ -4,6 +4,7 @@ full garbage collections wait for a pause in typing, and the long lists build a 
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 
@@ -63,3 +64,36 @@ async def test_a_long_sentence_lists_a_page_of_words_around_the_focus(tiny_engin
         await wait_for(pilot, lambda: app.view.focus == 1, what="the focus on the first word")
         lines = app.query_one(Comparison).render().plain.splitlines()
         assert not any("words before" in line for line in lines) and any("words after" in line for line in lines)
+
+
+async def test_while_typing_the_frame_that_shows_an_analysis_shows_the_focused_token_s_reading(
+        tiny_engine, monkeypatch):
+    """The reading (input-table neighbours) is foreseen in the analyser thread for the token at the
+    text cursor, so the static pane does not show '…' for a frame after every keystroke."""
+    from wordlens.tui import app as app_module
+
+    def slow_read_token(*args):  # as long as a real model's can take on a busy machine
+        time.sleep(0.05)
+        return read_token(*args)
+
+    read_token = app_module.read_token
+    monkeypatch.setattr(app_module, "read_token", slow_read_token)
+    app = WordLensApp(tiny_engine, text="")
+    frames: list[tuple[str, bool]] = []  # (text of the analysis shown, its reading shown too)
+    display = app._display
+
+    def recording_display(screen, renderable):
+        display(screen, renderable)
+        view = app.view
+        if view.analysis is not None and view.analysis.complete and view.analysis.words:
+            frames.append((view.analysis.text, app.reading is not None and app.reading.is_for(view)))
+
+    app._display = recording_display
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: shows(app, ""), what="the empty line")
+        for text in ("the", "the queen", "the queen walks"):
+            text_input(app).insert_text_at_cursor(text[len(text_input(app).value):])
+            await wait_for(pilot, lambda: shows(app, text) and any(shown == text for shown, _ in frames),
+                           what=f"a frame of {text!r}")
+            first = next(with_reading for shown, with_reading in frames if shown == text)
+            assert first, f"the first frame showing {text!r} had no reading of its focused token"

@@ -24,9 +24,11 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from wordlens.core.analysis import Analysis, AnalysisSettings
+from wordlens.core.context import ContextModel
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.export import export_view, free_stem, write_export
+from wordlens.core.progress import Progress
 from wordlens.core.text import clean_text
 from wordlens.core.views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
 from wordlens.tui.attention_pane import AttentionGrid, AttentionPane
@@ -98,9 +100,10 @@ class TokenRead(Message):
 
 
 class AnalysisReady(Message):
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, reading: tuple[tuple, TokenReading] | None = None) -> None:
         super().__init__()
         self.analysis = analysis
+        self.reading = reading  # (question, answer): the focused token's reading, if it was foreseen
 
 
 class AnalysisFailed(Message):
@@ -226,7 +229,12 @@ class WordLensApp(App[None]):
         Thread(target=self._load_in_thread, args=(component,), name=f"load {component}", daemon=True).start()
 
     def _load_in_thread(self, component: Component) -> None:
-        load = self.engine.load_vectors if component == "vectors" else self.engine.load_model
+        def load(report: Progress) -> None:
+            if component == "vectors":
+                self.engine.load_vectors(report)
+            else:
+                _ready_for_reading(self.engine.load_model(report))
+
         self._load_and_report(component, load, LoadProgress, Loaded, LoadFailed)
 
     def _load_and_report(self, component: Component, load, progress: type[LoadProgress], done: type[Loaded],
@@ -290,25 +298,31 @@ class WordLensApp(App[None]):
 
     # ---- what the transformer makes of the focused token (off the UI thread) --------------
     def watch_view(self, view: ViewState) -> None:
-        context = view.analysis.context if view.analysis else None
-        if context is None or self.engine.model is None or not 0 <= view.focus < len(context.tokens):
-            return
-        if context.special[view.focus]:
-            return
-        static_map = self.glove_map.static_map if self.glove_map.status == "ready" else None
-        asked = (view.analysis, view.focus, view.layer, static_map)
-        if self._reading_asked is None or not _same_reading_question(asked, self._reading_asked):
+        asked = self._reading_question(view)
+        if asked is not None and (self._reading_asked is None or not _same_reading_question(asked, self._reading_asked)):
             self._reading_asked = asked
             self._reader.submit(asked)
 
-    def _read_token(self, asked: tuple) -> None:
-        """In the reader thread: only the newest question is answered."""
+    def _reading_question(self, view: ViewState) -> tuple | None:
+        """What the reading of the view's focused token depends on; None when it has none."""
+        context = view.analysis.context if view.analysis else None
+        if context is None or self.engine.model is None or not 0 <= view.focus < len(context.tokens):
+            return None
+        if context.special[view.focus]:
+            return None
+        static_map = self.glove_map.static_map if self.glove_map.status == "ready" else None
+        return (view.analysis, view.focus, view.layer, static_map)
+
+    def _answer_reading(self, asked: tuple) -> TokenReading:
         analysis, token, layer, static_map = asked
         try:
-            reading = read_token(self.engine.model, self.engine.vectors, static_map, analysis, token, layer)
+            return read_token(self.engine.model, self.engine.vectors, static_map, analysis, token, layer)
         except Exception as error:  # a reading is an extra: say why it is missing, keep going
-            reading = TokenReading(analysis, token, layer, f"{type(error).__name__}: {first_line(error)}", None)
-        self.post_message(TokenRead(reading))
+            return TokenReading(analysis, token, layer, f"{type(error).__name__}: {first_line(error)}", None)
+
+    def _read_token(self, asked: tuple) -> None:
+        """In the reader thread: only the newest question is answered."""
+        self.post_message(TokenRead(self._answer_reading(asked)))
 
     def on_token_read(self, message: TokenRead) -> None:
         if message.reading.is_for(self.view):
@@ -374,8 +388,13 @@ class WordLensApp(App[None]):
 
     def _open_in_thread(self, component: Component, source: str | None) -> None:
         """The engine swaps the new model in only once it has loaded; a failure leaves the old one."""
-        open_model = self.engine.open_vectors if component == "vectors" else self.engine.open_model
-        self._load_and_report(component, lambda report: open_model(source, report), OpenProgress, Opened, OpenFailed)
+        def load(report: Progress) -> None:
+            if component == "vectors":
+                self.engine.open_vectors(source, report)
+            else:
+                _ready_for_reading(self.engine.open_model(source, report))
+
+        self._load_and_report(component, load, OpenProgress, Opened, OpenFailed)
 
     def on_open_progress(self, message: OpenProgress) -> None:
         if message.component in self._opening and not self._closing_down():
@@ -455,8 +474,16 @@ class WordLensApp(App[None]):
         except Exception as error:
             self.post_message(AnalysisFailed(f"{type(error).__name__}: {first_line(error)}"))
         else:
-            _prepare_views(self.view.with_(analysis=analysis), cursor)
-            self.post_message(AnalysisReady(analysis))
+            # While typing, the focus goes to the token at the text cursor: what the panes will
+            # ask of it is computed here, so the frame that shows the analysis shows all of it.
+            view = self.view.with_(analysis=analysis)
+            at_cursor = view.unit_at_char(cursor)
+            if at_cursor is not None:
+                view = view.with_(focus=at_cursor)
+            _prepare_views(view)
+            question = self._reading_question(view)
+            foreseen = (question, self._answer_reading(question)) if question is not None else None
+            self.post_message(AnalysisReady(analysis, foreseen))
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         if self._closing_down():
@@ -472,7 +499,14 @@ class WordLensApp(App[None]):
             view = view.with_(selected=frozenset())
         if current is None or (current.context is None) != (analysis.context is None):
             self._focus_follows_cursor = True
-        self.view = self._settle(view)
+        view = self._settle(view)
+        if message.reading is not None:
+            asked, reading = message.reading
+            expected = self._reading_question(view)
+            if expected is not None and _same_reading_question(asked, expected):
+                self._reading_asked = asked  # watch_view then asks the reader thread nothing
+                self.reading = reading
+        self.view = view
 
     def on_analysis_failed(self, message: AnalysisFailed) -> None:
         self.notify(message.error, title="could not analyse the sentence", severity="error")
@@ -683,18 +717,22 @@ class WordLensApp(App[None]):
         return self.view.analysis.context if self.view.analysis else None
 
 
-def _prepare_views(view: ViewState, cursor: int) -> None:
+def _ready_for_reading(model: ContextModel) -> None:
+    """The focused token's reading needs the model's input table scaled to unit rows: ~0.1 s,
+    paid once while the model loads rather than at the first keystroke."""
+    model.input_embedding_units()
+
+
+def _prepare_views(view: ViewState) -> None:
     """Compute (and cache) in the analyser thread what the panes will ask of the new analysis:
     the grid's matrix (a rollout or word-level view of 512 tokens takes ~0.1 s, which on the UI
-    thread would freeze the typing) and the strongest heads of the word at the text cursor,
-    where the focus goes while typing."""
+    thread would freeze the typing) and the strongest heads of the focused word."""
     analysis, spec = view.analysis, view.spec
     context = analysis.context
     if context is None or not context.tokens or spec.layer >= context.model.layers or spec.head >= context.model.heads:
         return
     attention_view(analysis, spec)
-    at_cursor = view.unit_at_char(cursor)
-    word = view.word_of_unit(at_cursor) if at_cursor is not None else None
+    word = view.focused_word
     if word is not None:
         strongest_heads_from(analysis, word)
 
