@@ -8,6 +8,7 @@ put while the cells scroll under them.
 from __future__ import annotations
 
 from functools import lru_cache
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
