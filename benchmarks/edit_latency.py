@@ -45,8 +45,7 @@ def every_pane_current(app) -> str | None:
     analysis = view.analysis
     if analysis is None or not analysis.complete:
         return None
-    context = analysis.context
-    reads_focus = 0 <= view.focus < len(context.tokens) and not context.special[view.focus]
+    reads_focus = app._reading_question(view) is not None  # the app's own rule: no reading of a special token
     if reads_focus and (app.reading is None or not app.reading.is_for(view)):
         return None
     return analysis.text

@@ -152,20 +152,11 @@ def build_view(
     special: np.ndarray,
     token_word: np.ndarray | None = None,
     words: Sequence[str] = (),
+    selected: np.ndarray | None = None,
 ) -> View:
-    """Aggregate, then merge pieces into words, then hide special units: in that order."""
-    return view_of_matrix(select_matrix(attentions, spec), spec, tokens, special, token_word, words)
-
-
-def view_of_matrix(
-    matrix: np.ndarray,
-    spec: ViewSpec,
-    tokens: Sequence[str],
-    special: np.ndarray,
-    token_word: np.ndarray | None = None,
-    words: Sequence[str] = (),
-) -> View:
-    """build_view from the (T, T) matrix select_matrix gave for `spec`."""
+    """Aggregate, then merge pieces into words, then hide special units: in that order.
+    `selected`: select_matrix(attentions, spec), when the caller already has it."""
+    matrix = select_matrix(attentions, spec) if selected is None else selected
     if spec.words and token_word is not None:
         units = word_units(tokens, special, token_word, words)
         matrix = merge_to_units(matrix, units.unit_of_token, len(units.labels))

@@ -10,7 +10,7 @@ import numpy as np
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
 from wordlens.core.contextual import StaticMap, contextual_static_neighbours, embedding_neighbours
 from wordlens.core.errors import WordlensError
-from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, select_matrix, view_of_matrix
+from wordlens.core.views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
 
 
 @lru_cache(maxsize=4)  # holds analyses alive: keep it small
@@ -66,9 +66,9 @@ def token_matrix(analysis: Analysis, aggregate: Aggregate, layer: int, head: int
 @lru_cache(maxsize=8)  # rollout of a 512-token input costs ~0.1 s: compute it once per view
 def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
     context = analysis.context
-    return view_of_matrix(
-        token_matrix(analysis, spec.aggregate, spec.layer, spec.head), spec, context.tokens, context.special,
-        context.token_word, [word.text for word in analysis.words],
+    return build_view(
+        context.attentions, spec, context.tokens, context.special, context.token_word,
+        [word.text for word in analysis.words], selected=token_matrix(analysis, spec.aggregate, spec.layer, spec.head),
     )
 
 
