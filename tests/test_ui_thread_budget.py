@@ -97,3 +97,14 @@ async def test_while_typing_the_frame_that_shows_an_analysis_shows_the_focused_t
                            what=f"a frame of {text!r}")
             first = next(with_reading for shown, with_reading in frames if shown == text)
             assert first, f"the first frame showing {text!r} had no reading of its focused token"
+
+
+async def test_on_a_small_terminal_a_sentence_of_24_words_is_compared_word_by_word_whole(tiny_engine):
+    words = ["the", "queen", "dog", "river", "bank", "money"]
+    text = " ".join(words[i % len(words)] for i in range(24))
+    app = WordLensApp(tiny_engine, text=text)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: shows(app, text), what="the analysis")
+        await pilot.pause()
+        lines = app.query_one(Comparison).render().plain.splitlines()
+        assert not any("words before" in line or "words after" in line for line in lines), lines

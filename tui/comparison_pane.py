@@ -16,6 +16,9 @@ from wordlens.tui.loading import loading_text, waiting_for_text
 from wordlens.tui.view import ViewState, rows_for, strongest_heads_from, token_matrix, window_around
 from wordlens.tui.view_text import ViewText
 
+# The point of the pane is the focused word against every other: a sentence of up to this many
+# words is listed whole, however small the pane; longer ones as a window around the focus.
+WHOLE_SENTENCE = 24
 
 
 class Comparison(ViewText):
@@ -52,7 +55,7 @@ class Comparison(ViewText):
         # column for the scrollbar the pane shows when the list is longer than it
         bar_width = max(0, min(12, (width - word_column - 13 - (14 if show_strongest else 0)) // 2))
         others = [w for w in range(len(analysis.words)) if w != focused]
-        shown = window_around(others, focused, rows_for(self.room))
+        shown = window_around(others, focused, rows_for(self.room, minimum=WHOLE_SENTENCE))
 
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(analysis.words[focused].text, style="bold reverse")

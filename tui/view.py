@@ -201,10 +201,11 @@ MAX_ROWS = 40  # long inputs: list the rows around the focused word; rendering t
 MIN_ROWS = 10
 
 
-def rows_for(room: int) -> int:
+def rows_for(room: int, minimum: int = MIN_ROWS) -> int:
     """How many rows of a long list a pane builds: a page of its height (every line built is
-    rendered, seen or not: 40 rows of a 512-token analysis cost ~5 ms of UI thread per edit)."""
-    return max(MIN_ROWS, min(MAX_ROWS, room))
+    rendered, seen or not: 40 rows of a 512-token analysis cost ~5 ms of UI thread per edit),
+    and at least `minimum`."""
+    return max(minimum, min(MAX_ROWS, room))
 
 
 def window_around(items: list[int], center: int, size: int) -> list[int]:
