@@ -22,8 +22,8 @@ from wordlens.core.engine import Engine, Sources
 from wordlens.core.tape import read_tape
 from wordlens.core.errors import WordlensError
 from wordlens.tui.config import Config
-from wordlens.tui.play import play
-from wordlens.tui.setup import make_app
+from wordlens.tui.demo.play import play
+from wordlens.tui.launch import make_app
 
 HERE = Path(__file__).resolve().parent
 FAST = 50.0  # typing delays and sleeps are for viewers: screenshots do not need them

@@ -92,8 +92,8 @@ def main() -> int:
     parser.add_argument("--keep-index", metavar="DIR", type=Path,
                         help="for tuning only: build the index into DIR once and reuse it (build_s is then null)")
     args = parser.parse_args()
-    from wordlens.core import ann
-    from wordlens.core.static import StaticVectors
+    from wordlens.core.vectors import ann_index as ann
+    from wordlens.core.vectors.static_vectors import StaticVectors
 
     matrix = synthetic_vectors(CACHE / f"synthetic-{COUNT}x{DIM}.npy", COUNT, DIM,
                                progress=lambda done, total: print(f"ann: writing vectors {done:,}/{total:,}",

@@ -10,7 +10,7 @@ def loaded_engine():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from wordlens.core.engine import Engine, Sources
-    from wordlens.tui.setup import interactive
+    from wordlens.tui.launch import interactive
 
     engine = Engine.from_sources(interactive(Sources()))
     engine.load_vectors()

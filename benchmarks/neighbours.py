@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from wordlens.core.static import DEFAULT_RESTRICT_VOCAB, load_bundled_glove
+from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, load_bundled_glove
 
 SENTENCE = (
     "the old fisherman walked slowly along a quiet river bank while children played "

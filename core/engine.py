@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.context import ContextModel, check_device, load_context_model, resolve_model_source
-from wordlens.core.contextual import StaticMap, fit_static_map
+from wordlens.core.transformer.context_model import ContextModel, check_device, load_context_model, resolve_model_source
+from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
 from wordlens.core.errors import Cancelled, LoadError
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.static import (
+from wordlens.core.vectors.static_vectors import (
     DEFAULT_RESTRICT_VOCAB,
     SEARCH_MODES,
     StaticVectors,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wordlens.tui.cli import main
+from wordlens.tui.cli.main import main
 
 
 @pytest.fixture(autouse=True)

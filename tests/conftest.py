@@ -84,7 +84,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from wordlens.core.context import load_context_model
+    from wordlens.core.transformer.context_model import load_context_model
 
     return load_context_model(tiny_model_dir, device="cpu")
 
@@ -92,7 +92,7 @@ def tiny_model(tiny_model_dir):
 @pytest.fixture(scope="session")
 def tiny_model_through_transformers(tiny_model_dir):
     """The same folder loaded by transformers rather than wordlens's own BERT forward pass."""
-    from wordlens.core.context import load_context_model
+    from wordlens.core.transformer.context_model import load_context_model
 
     return load_context_model(tiny_model_dir, device="cpu", runtime="transformers")
 
@@ -171,7 +171,7 @@ def tiny_keyed_vectors():
 def tiny_vectors():
     """The hand-made vectors as the app holds the bundled GloVe: words and a matrix, gensim's
     KeyedVectors built only when a query needs gensim (every comparison with gensim goes through it)."""
-    from wordlens.core.static import StaticVectors
+    from wordlens.core.vectors.static_vectors import StaticVectors
 
     return StaticVectors(list(TINY_WORDS), tiny_matrix(), name="tiny")
 

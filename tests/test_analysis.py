@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from wordlens.core.analysis import ContextPart, special_mass_from, strongest_heads, word_attention_from
-from wordlens.core.context import ModelInfo
+from wordlens.core.transformer.context_model import ModelInfo
 
 LAYERS, HEADS = 2, 3
 # "the walking dogs ." as [CLS] the walk ##ing dog ##s . [SEP]: words 1 and 2 have two pieces each.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wordlens.core import ann
-from wordlens.core.static import StaticVectors
+from wordlens.core.vectors import ann_index as ann
+from wordlens.core.vectors.static_vectors import StaticVectors
 
 ROWS, DIM = 6000, 32
 
@@ -202,7 +202,7 @@ def test_cli_rejects_an_unknown_search(capsys, vectors_file):
 
 def test_the_explorer_takes_restrict_vocab_and_the_search_mode(capsys, monkeypatch, vectors_file):
     from wordlens.tui.app import WordLensApp
-    from wordlens.tui.cli import main
+    from wordlens.tui.cli.main import main
 
     opened = {}
 

@@ -2,7 +2,7 @@
 computation from the raw "attention" of the same JSON.
 
 The reference computations here are written out with loops and the tokenizer's own word ids,
-independently of `wordlens.core.views`. Tiny 2-layer, 4-head BERT.
+independently of `wordlens.core.measures.attention_views`. Tiny 2-layer, 4-head BERT.
 """
 
 from __future__ import annotations

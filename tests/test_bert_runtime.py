@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from wordlens.core.bert import BertNetwork
-from wordlens.core.context import load_context_model
-from wordlens.core.transformers_loader import TransformersNetwork
+from wordlens.core.transformer.bert_runtime import BertNetwork
+from wordlens.core.transformer.context_model import load_context_model
+from wordlens.core.transformer.hf_runtime import TransformersNetwork
 
 HOSTILE_TEXTS = [
     "France is a country, it is in Europe",
@@ -75,7 +75,7 @@ def test_loading_the_bundled_model_does_not_import_transformers():
     """The point of the own pass: transformers' import is most of a second launch's wait."""
     code = (
         "import sys\n"
-        "from wordlens.core.context import load_context_model\n"
+        "from wordlens.core.transformer.context_model import load_context_model\n"
         "model = load_context_model(device='cpu')\n"
         "model.run(model.encode('it is in Europe'))\n"
         "print('transformers' in sys.modules)\n"

@@ -41,7 +41,7 @@ GENSIM_FILES = [
 def test_gensim_s_own_test_files_load_with_vectors(name, fmt, gensim_options):
     from gensim.models import KeyedVectors
 
-    from wordlens.core.static import detect_vectors_format
+    from wordlens.core.vectors.static_vectors import detect_vectors_format
 
     path = _gensim_test_file(name)
     assert detect_vectors_format(path) == fmt
@@ -179,7 +179,7 @@ def test_an_empty_model_folder_is_one_line(capsys, tmp_path):
 def test_a_model_that_returns_no_attentions_is_a_load_error(tiny_model_dir, monkeypatch):
     from transformers import BertModel
 
-    from wordlens.core.context import load_context_model
+    from wordlens.core.transformer.context_model import load_context_model
 
     forward = BertModel.forward
 

@@ -15,11 +15,11 @@ from rich.color import Color
 from rich.style import Style
 from textual.strip import Strip
 
-from wordlens.core.context import load_context_model
+from wordlens.core.transformer.context_model import load_context_model
 from wordlens.core.engine import Engine
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.attention_pane import MASKED_STYLE, AttentionGrid, AttentionStatus, HEADER_ROWS
-from wordlens.tui.colors import HEAT_RAMP
+from wordlens.tui.panes.attention import MASKED_STYLE, AttentionGrid, AttentionStatus, HEADER_ROWS
+from wordlens.tui.style.colors import HEAT_RAMP
 from tui_support import wait_for
 
 GPT2_LAYERS, GPT2_HEADS = 2, 2

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_WORDS, make_tiny_keyed_vectors
-from wordlens.core.static import DEFAULT_RESTRICT_VOCAB
-from wordlens.tui import cli
+from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB
+from wordlens.tui.cli import main as cli
 from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 
 SENTENCE = "France is a country, it is in Europe"
@@ -367,7 +367,7 @@ def test_main_is_the_console_entry_point():
     from importlib.metadata import entry_points
 
     [script] = [ep for ep in entry_points(group="console_scripts") if ep.name == "wordlens"]
-    assert script.value == "wordlens.tui.cli:entry"
+    assert script.value == "wordlens.tui.cli.main:entry"
     assert script.load() is cli.entry
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import TINY_HEADS, TINY_LAYERS
 from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
-from wordlens.tui.cli import main
+from wordlens.tui.cli.main import main
 
 # gensim's own most_similar_cosmul calls its deprecated init_sims: not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")
@@ -197,7 +197,7 @@ COMPARE_TEXTS = ("I sat by the river bank", "the money is in the bank")
 
 
 def test_compare_json_has_the_shape_and_the_core_figures(capsys, vectors_file, tiny_model_dir, tiny_engine):
-    from wordlens.core.contextual import compare
+    from wordlens.core.measures.static_vs_context import compare
 
     report = run_json(capsys, "compare", *COMPARE_TEXTS, "--word", "bank",
                       "--model", tiny_model_dir, "--vectors", vectors_file)

@@ -11,7 +11,7 @@ from textual.command import CommandPalette
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.config import Config, ConfigError, config_path, load_config
 from wordlens.tui.keys import app_actions, binding_id
-from wordlens.tui.setup import make_app
+from wordlens.tui.launch import make_app
 
 from cli_support import assert_one_line_error, run
 from tui_support import shows, wait_for

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import TINY_HEADS, TINY_HIDDEN, TINY_LAYERS, TINY_MAX_POSITIONS, build_tiny_bert
-from wordlens.core.context import load_context_model
+from wordlens.core.transformer.context_model import load_context_model
 from wordlens.core.errors import LoadError
 
 SENTENCE = "France is a country, it is in Europe"
@@ -41,7 +41,7 @@ def test_model_info_matches_the_config(tiny_model, tiny_model_dir):
 
 
 def test_a_standard_bert_folder_runs_on_the_own_forward_pass(tiny_model, tiny_model_through_transformers):
-    from wordlens.core.bert import BertNetwork
+    from wordlens.core.transformer.bert_runtime import BertNetwork
 
     assert isinstance(tiny_model.network, BertNetwork)
     assert not isinstance(tiny_model_through_transformers.network, BertNetwork)
@@ -268,7 +268,7 @@ def test_threads_sets_torch_s_cpu_threads(tiny_model_dir):
 
     code = (
         "import torch\n"
-        "from wordlens.core.context import load_context_model\n"
+        "from wordlens.core.transformer.context_model import load_context_model\n"
         f"load_context_model({str(tiny_model_dir)!r}, device='cpu', threads=1)\n"
         "print(torch.get_num_threads())\n"
     )

@@ -16,8 +16,8 @@ import pytest
 import scipy.stats
 
 from conftest import TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_MAX_POSITIONS, TINY_VECTORS
-from wordlens.core import contextual
-from wordlens.core.contextual import (
+from wordlens.core.measures import static_vs_context as contextual
+from wordlens.core.measures.static_vs_context import (
     compare,
     contextual_static_neighbours,
     drift,
@@ -44,7 +44,7 @@ ALL_VECTORS = {**TINY_VECTORS, **{w: np.asarray(v) for w, v in EXTRA_WORDS.items
 def wide_vectors():
     from gensim.models import KeyedVectors
 
-    from wordlens.core.static import StaticVectors
+    from wordlens.core.vectors.static_vectors import StaticVectors
 
     words = list(ALL_VECTORS)
     kv = KeyedVectors(vector_size=TINY_DIM)
@@ -410,7 +410,7 @@ def map_model(tmp_path_factory):
     import transformers
 
     from conftest import tiny_bert_config
-    from wordlens.core.context import load_context_model
+    from wordlens.core.transformer.context_model import load_context_model
 
     folder = tmp_path_factory.mktemp("map-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ","] + SHARED + ["only", "here", "##s"]
@@ -427,7 +427,7 @@ def map_model(tmp_path_factory):
 def map_vectors():
     from gensim.models import KeyedVectors
 
-    from wordlens.core.static import StaticVectors
+    from wordlens.core.vectors.static_vectors import StaticVectors
 
     rng = np.random.default_rng(11)
     # frequency order: some words the tokenizer does not have, and non-alphabetic ones, come first

@@ -11,8 +11,8 @@ import pytest
 
 from wordlens.core.tape import read_tape
 from wordlens.tui.config import Config
-from wordlens.tui.play import check_keys, play
-from wordlens.tui.setup import make_app
+from wordlens.tui.demo.play import check_keys, play
+from wordlens.tui.launch import make_app
 
 DEMOS = Path(__file__).resolve().parent.parent / "assets" / "demos"
 TAPES = sorted(DEMOS.glob("*.tape"))

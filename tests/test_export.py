@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from wordlens.core.export import export_view, free_stem, write_export
-from wordlens.core.views import ViewSpec, build_view
+from wordlens.core.reports.export import export_view, free_stem, write_export
+from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.attention_pane import AttentionGrid
+from wordlens.tui.panes.attention import AttentionGrid
 
 from tui_support import notifications, shows, text_input, wait_for
 

@@ -16,7 +16,7 @@ from textual.color import Color
 
 from wordlens.core.text import MAX_WORDS, clean_text, split_words, split_words_upto
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.sentence_pane import TokenStrip
+from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.terminal import (
     PASTE_END, PASTE_START, ControlCharacters, PastedEscapes, TerminalInputDecoder, make_terminal_input_safe,
 )
@@ -109,7 +109,7 @@ def test_a_long_text_without_spaces_is_still_cut_at_the_model_maximum(tiny_model
 
 
 def test_neighbours_of_many_distinct_words_in_batches_equal_one_batch(tiny_vectors, monkeypatch):
-    from wordlens.core import static
+    from wordlens.core.vectors import static_vectors as static
 
     words = list(tiny_vectors.words)
     at_once = tiny_vectors.neighbours(words, topn=5, restrict_vocab=None)
@@ -235,7 +235,7 @@ async def test_a_word_of_the_vectors_file_cannot_send_escapes_to_the_terminal(ti
     from gensim.models import KeyedVectors
 
     from wordlens.core.engine import Engine
-    from wordlens.core.static import StaticVectors
+    from wordlens.core.vectors.static_vectors import StaticVectors
 
     keyed_vectors = KeyedVectors(vector_size=2)
     keyed_vectors.add_vectors(["dog", "\x1b[2Jevil\x07"], np.array([[1.0, 0.0], [1.0, 0.1]], dtype=np.float32))

@@ -15,7 +15,9 @@ import wordlens.core
 HEAVY = ("torch", "transformers", "gensim", "textual", "rich")
 CORE_FOLDER = Path(wordlens.core.__file__).parent
 CORE_MODULES = sorted(
-    f"wordlens.core.{path.stem}" for path in CORE_FOLDER.glob("*.py") if path.stem != "__init__"
+    "wordlens.core." + ".".join(path.relative_to(CORE_FOLDER).with_suffix("").parts).removesuffix(".__init__")
+    for path in CORE_FOLDER.rglob("*.py")
+    if path != CORE_FOLDER / "__init__.py"
 )
 
 
@@ -27,7 +29,7 @@ def modules_loaded_after(code: str) -> list[str]:
 
 
 def test_core_modules_are_found():
-    assert {"wordlens.core.engine", "wordlens.core.static", "wordlens.core.context"} <= set(CORE_MODULES)
+    assert {"wordlens.core.engine", "wordlens.core.vectors.static_vectors", "wordlens.core.transformer.context_model"} <= set(CORE_MODULES)
 
 
 @pytest.mark.parametrize("module", ["wordlens.core", "wordlens.core.engine"])
@@ -79,7 +81,7 @@ def test_the_bundled_glove_loads_and_answers_the_analysis_without_gensim():
     assert modules_loaded_after(code) == []
 
 
-@pytest.mark.parametrize("path", sorted(CORE_FOLDER.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(CORE_FOLDER.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE_FOLDER)))
 def test_core_source_never_imports_a_ui_library(path):
     source = path.read_text(encoding="utf-8")
     pattern = re.compile(r"^\s*(import|from)\s+(textual|rich)\b", re.MULTILINE)

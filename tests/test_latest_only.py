@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from wordlens.tui.latest_only import LatestOnly
+from wordlens.tui.services.latest_only import LatestOnly
 
 
 def test_requests_that_arrive_while_busy_collapse_into_the_newest():

@@ -16,8 +16,8 @@ import pytest
 from wordlens.core.engine import Engine, Sources
 from wordlens.core.errors import LoadError
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.header import ModelBar
-from wordlens.tui.open_screen import OpenScreen
+from wordlens.tui.panes.model_bar import ModelBar
+from wordlens.tui.screens.open_models import OpenScreen
 
 from conftest import TINY_DIM, tiny_bert_config, write_tiny_tokenizer
 from tui_support import notifications, shows, text_input, wait_for

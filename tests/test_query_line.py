@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from wordlens.core.errors import InputError
-from wordlens.core.query_line import answer_query
+from wordlens.core.vectors.query_line import answer_query
 
 
 def test_sim_lists_the_first_words_cosine_to_each_other_word_nearest_first(tiny_vectors, tiny_keyed_vectors):

@@ -121,10 +121,10 @@ def test_trust_remote_code_is_what_lets_it_run(capsys, tmp_path, tiny_model_dir,
 def test_the_loaders_default_to_no_pickle_and_no_remote_code():
     import inspect
 
-    from wordlens.core.context import load_context_model
+    from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.engine import Sources
-    from wordlens.core.static import load_vectors_file
-    from wordlens.tui.cli import build_parser
+    from wordlens.core.vectors.static_vectors import load_vectors_file
+    from wordlens.tui.cli.main import build_parser
 
     defaults = inspect.signature(load_context_model).parameters
     assert defaults["allow_pickle"].default is False and defaults["trust_remote_code"].default is False

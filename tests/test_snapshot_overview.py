@@ -12,7 +12,7 @@ import time
 import pytest
 
 from snapshot_apps.overview_app import MODEL_NAME, SENTENCE, make_app
-from wordlens.tui.overview import OverviewScreen, Thumbnails
+from wordlens.tui.screens.overview import OverviewScreen, Thumbnails
 
 SIZE = (120, 36)
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_VECTORS, TINY_WORDS, make_tiny_keyed_vectors
 from wordlens.core.errors import InputError, LoadError
-from wordlens.core.static import StaticVectors, detect_vectors_format, load_vectors_file
+from wordlens.core.vectors.static_vectors import StaticVectors, detect_vectors_format, load_vectors_file
 
 
 def unit(vector):

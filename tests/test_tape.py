@@ -11,7 +11,7 @@ from wordlens.core.tape import (
     DEFAULT_DELAY, Delay, Press, Quit, Screenshot, Size, Sleep, TapeError, Type, Wait, parse_tape, read_tape,
 )
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.play import check_keys, is_key_name, play
+from wordlens.tui.demo.play import check_keys, is_key_name, play
 
 from cli_support import assert_one_line_error, run
 

@@ -20,12 +20,12 @@ from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import LoadError
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.attention_pane import AttentionGrid, AttentionPane, AttentionPlaceholder, AttentionStatus
-from wordlens.tui.comparison_pane import Comparison
-from wordlens.tui.header import ModelBar
-from wordlens.tui.help import HelpScreen
-from wordlens.tui.sentence_pane import TokenStrip
-from wordlens.tui.static_pane import StaticNeighbours
+from wordlens.tui.panes.attention import AttentionGrid, AttentionPane, AttentionPlaceholder, AttentionStatus
+from wordlens.tui.panes.word_comparison import WordComparison
+from wordlens.tui.panes.model_bar import ModelBar
+from wordlens.tui.screens.help import HelpScreen
+from wordlens.tui.panes.token_strip import TokenStrip
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
 from tui_support import wait_for, text_input, shows, move_focus_to, move_target_to
 
@@ -117,7 +117,7 @@ async def test_typing_updates_every_pane(tiny_vectors, tiny_model, tiny_keyed_ve
         assert "the" in static_text.split("every word")[1]  # the line for every word of the sentence
 
         # the comparison pane puts the static cosine of queen and "the" beside its attention
-        comparison = plain(app, Comparison)
+        comparison = plain(app, WordComparison)
         assert comparison.splitlines()[0].startswith("queen")
         cosine = tiny_keyed_vectors.similarity("queen", "the")
         assert any(line.split()[:2] == ["the", f"{cosine:.2f}"] for line in comparison.splitlines())
@@ -362,7 +362,7 @@ async def test_layer_and_head_keys_wrap_and_the_title_follows(tiny_engine, tiny_
         focus, target = app.view.focus, app.view.target
         expected = context.attentions[1, 2, focus, target]
         assert f"{context.tokens[focus]} → {context.tokens[target]} {expected:.3f}" in plain(app, AttentionStatus)
-        assert "L1 H2" in plain(app, Comparison)
+        assert "L1 H2" in plain(app, WordComparison)
         assert app.view.analysis.context is context  # moves never recompute
 
 
@@ -513,7 +513,7 @@ async def test_first_frame_shows_loading_then_the_panes_fill(tiny_vectors, tiny_
             assert app.view.analysis is None or app.view.analysis.static is None
             assert "Loading" in plain(app, StaticNeighbours)
             assert "Loading" in plain(app, AttentionPlaceholder)
-            assert "Loading" in plain(app, Comparison)
+            assert "Loading" in plain(app, WordComparison)
             assert "loading" in plain(app, ModelBar)
             assert app.query_one(AttentionPlaceholder).display
             # the loaders' progress reaches the panes
@@ -542,8 +542,8 @@ async def test_first_frame_shows_loading_then_the_panes_fill(tiny_vectors, tiny_
             await pilot.pause()
             assert "[CLS] the queen [SEP]" in plain(app, TokenStrip)
             assert app.query_one(AttentionGrid).display and not app.query_one(AttentionPlaceholder).display
-            assert "Loading" not in plain(app, Comparison)
-            assert plain(app, Comparison).startswith("queen")
+            assert "Loading" not in plain(app, WordComparison)
+            assert plain(app, WordComparison).startswith("queen")
             header = plain(app, ModelBar)
             assert "loading" not in header and tiny_model.info.name in header
             assert app.view.focused_word == 1
@@ -605,7 +605,7 @@ async def test_an_empty_sentence_shows_a_hint(tiny_engine, text):
         await pilot.pause()
         assert app.view.analysis.words == ()
         assert "Type a sentence" in plain(app, StaticNeighbours)
-        assert "Type a sentence" in plain(app, Comparison)
+        assert "Type a sentence" in plain(app, WordComparison)
         assert "appear here as you type" in plain(app, TokenStrip)
         # exploring keys on an empty sentence do nothing harmful
         await pilot.press("tab", "down", "right", "right_square_bracket", "full_stop", "b", "e")
@@ -622,7 +622,7 @@ async def test_deleting_the_whole_sentence_goes_back_to_the_hint(tiny_engine):
         await wait_for_text(pilot, app, "")
         await pilot.pause()
         assert "Type a sentence" in plain(app, StaticNeighbours)
-        assert "Type a sentence" in plain(app, Comparison)
+        assert "Type a sentence" in plain(app, WordComparison)
         assert "appear here as you type" in plain(app, TokenStrip)
         assert app.return_code is None
 
@@ -648,7 +648,7 @@ async def test_out_of_vocabulary_words_are_marked_in_the_static_pane(tiny_engine
         marks = {line.split()[0].lstrip("▶"): "not in vocabulary" in line for line in every_word}
         assert marks == {"the": False, "zebra": True, "queen": False}
         # the comparison pane has no cosine for it
-        comparison_rows = {line.split()[0]: line for line in plain(app, Comparison).splitlines()[2:]}
+        comparison_rows = {line.split()[0]: line for line in plain(app, WordComparison).splitlines()[2:]}
         assert "oov" in comparison_rows["zebra"] and "oov" not in comparison_rows["the"]
 
 

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from textual.widgets import DataTable, Static
 
-from wordlens.core import views
+from wordlens.core.measures import attention_views as views
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.attention_pane import AttentionGrid, AttentionPane, AttentionStatus
-from wordlens.tui.colors import GLYPH_RAMP
-from wordlens.tui.head_tables import MetricsScreen, ReferentScreen
-from wordlens.tui.overview import OverviewScreen, Thumbnails
+from wordlens.tui.panes.attention import AttentionGrid, AttentionPane, AttentionStatus
+from wordlens.tui.style.colors import GLYPH_RAMP
+from wordlens.tui.screens.head_tables import MetricsScreen, ReferentScreen
+from wordlens.tui.screens.overview import OverviewScreen, Thumbnails
 
 from tui_support import wait_for, shows, move_focus_to, move_target_to
 

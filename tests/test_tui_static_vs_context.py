@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Static
 
-from wordlens.core.contextual import StaticMap, compare, embedding_neighbours, static_attention_correlation
+from wordlens.core.measures.static_vs_context import StaticMap, compare, embedding_neighbours, static_attention_correlation
 from wordlens.core.engine import Engine
 from wordlens.core.errors import InputError
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.compare_screen import CompareScreen
-from wordlens.tui.head_tables import CorrelationScreen
-from wordlens.tui.query_screen import QueryScreen
-from wordlens.tui.static_pane import StaticNeighbours
+from wordlens.tui.screens.compare import CompareScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen
+from wordlens.tui.screens.query import QueryScreen
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
 from conftest import TINY_DIM, TINY_HIDDEN, TINY_LAYERS
 from tui_support import move_focus_to, shows, wait_for
@@ -214,7 +214,7 @@ async def test_the_correlation_table_sorts_by_rho_and_opens_the_head(tiny_engine
 
 
 def test_the_help_screen_names_every_key_the_app_binds():
-    from wordlens.tui.help import KEYS
+    from wordlens.tui.screens.help import KEYS
 
     described = {key for _, rows in KEYS for keys, _ in rows for key in keys.split()}
     for binding in WordLensApp.BINDINGS:

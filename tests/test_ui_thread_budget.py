@@ -9,9 +9,9 @@ import time
 import pytest
 
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.comparison_pane import Comparison
-from wordlens.tui.idle_collector import NEVER
-from wordlens.tui.static_pane import StaticNeighbours
+from wordlens.tui.panes.word_comparison import WordComparison
+from wordlens.tui.services.idle_collector import NEVER
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
 from tui_support import shows, text_input, wait_for
 
@@ -55,14 +55,14 @@ async def test_a_long_sentence_lists_a_page_of_words_around_the_focus(tiny_engin
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, text), what="the long analysis")
         await pilot.pause()
-        for pane in (app.query_one(Comparison), app.query_one(StaticNeighbours)):
+        for pane in (app.query_one(WordComparison), app.query_one(StaticNeighbours)):
             lines = pane.render().plain.splitlines()
             room = pane.parent.size.height
             assert len(lines) <= room + 25, f"{type(pane).__name__} built {len(lines)} lines for {room} visible"
             assert any("words before" in line for line in lines), lines[:5]
         text_input(app).cursor_position = 3  # the first word: the list starts at the top
         await wait_for(pilot, lambda: app.view.focus == 1, what="the focus on the first word")
-        lines = app.query_one(Comparison).render().plain.splitlines()
+        lines = app.query_one(WordComparison).render().plain.splitlines()
         assert not any("words before" in line for line in lines) and any("words after" in line for line in lines)
 
 
@@ -106,5 +106,5 @@ async def test_on_a_small_terminal_a_sentence_of_24_words_is_compared_word_by_wo
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: shows(app, text), what="the analysis")
         await pilot.pause()
-        lines = app.query_one(Comparison).render().plain.splitlines()
+        lines = app.query_one(WordComparison).render().plain.splitlines()
         assert not any("words before" in line or "words after" in line for line in lines), lines

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from wordlens.core import views
+from wordlens.core.measures import attention_views as views
 
 
 def random_attention(layers=3, heads=4, size=6, seed=0, causal=False) -> np.ndarray:

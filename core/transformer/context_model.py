@@ -1,0 +1,279 @@
+"""Contextual side: a tokenizer and a transformer that return their attentions.
+
+A standard BERT folder runs on wordlens's own torch forward pass (`bert.py`: no transformers
+import, seconds faster to start); anything else loads through transformers
+(`transformers_loader.py`). Either way `ContextModel` gives the same encodings and outputs.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from wordlens.core.errors import InputError, LoadError
+from wordlens.core.progress import Progress, no_progress
+from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.text import replace_lone_surrogates
+from wordlens.core.transformer.tokens import TokenizedText
+from wordlens.core.measures.attention_views import causal_mask
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    layers: int
+    heads: int
+    hidden_size: int
+    max_tokens: int
+    source: str
+    device: str
+    causal: bool = False  # a decoder: each token attends only to itself and earlier tokens
+
+
+@dataclass(frozen=True)
+class Encoding:
+    tokens: tuple[str, ...]
+    offsets: np.ndarray  # (T, 2) character span of each token in the text
+    special: np.ndarray  # (T,) bool, True for [CLS], [SEP], <s>, padding...
+    truncated: bool  # True when the text had more tokens than the model takes
+    ids: tuple[int, ...]
+    type_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    attentions: np.ndarray  # (layers, heads, T, T), rows sum to 1
+    hidden_states: np.ndarray  # (layers + 1, T, hidden), index 0 = embedding layer output
+
+
+class Tokenizer(Protocol):
+    model_max_length: int
+
+    def encode(self, text: str, limit: int) -> TokenizedText: ...
+    def token_id(self, token: str) -> int | None: ...
+    def tokens(self, ids: list[int]) -> list[str]: ...
+    def vocabulary(self) -> dict[str, int]: ...
+
+
+class Network(Protocol):
+    name: str
+    device: str
+    max_positions: int
+
+    def input_embeddings(self) -> Any: ...
+
+    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
+        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer)."""
+        ...
+
+
+class ContextModel:
+    def __init__(self, tokenizer: Tokenizer, network: Network, name: str, source: str) -> None:
+        self.tokenizer = tokenizer
+        self.network = network
+        # Fast tokenizers refuse concurrent calls ("Already borrowed"); analyses run in threads.
+        self._lock = threading.Lock()
+        self._embedding_units: np.ndarray | None = None
+        max_tokens = min(tokenizer.model_max_length or network.max_positions, network.max_positions)
+        warm = self.run(self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens))
+        layers, heads = warm.attentions.shape[:2]
+        self.info = ModelInfo(
+            name=name,
+            layers=layers,
+            heads=heads,
+            hidden_size=warm.hidden_states.shape[-1],
+            max_tokens=max_tokens,
+            source=source,
+            device=network.device,
+            causal=causal_mask(warm.attentions),
+        )
+
+    def input_embedding_units(self) -> np.ndarray:
+        """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length."""
+        with self._lock:
+            if self._embedding_units is None:
+                table = self.network.input_embeddings().detach().float().cpu().numpy()
+                norms = np.linalg.norm(table, axis=1, keepdims=True)
+                self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
+        return self._embedding_units
+
+    def token_id(self, token: str) -> int | None:
+        """The token's vocabulary index, None when the tokenizer does not know it."""
+        return self.tokenizer.token_id(token)
+
+    def tokens(self, ids: list[int]) -> list[str]:
+        return self.tokenizer.tokens(ids)
+
+    def vocabulary(self) -> dict[str, int]:
+        return self.tokenizer.vocabulary()
+
+    def encode(self, text: str, max_tokens: int | None = None) -> Encoding:
+        limit = max_tokens or self.info.max_tokens
+        text = replace_lone_surrogates(text)  # same length: offsets still point into the caller's text
+        prefix = _prefix_at_whitespace(text, limit * PREFIX_CHARS_PER_TOKEN)
+        encoded = self._tokenize(prefix, limit) if prefix else None
+        if encoded is None or len(encoded.ids) < limit:
+            encoded = self._tokenize(text, limit)  # the prefix did not fill the model: the whole text
+        special = encoded.special
+        covered = int(encoded.offsets[~special, 1].max()) if (~special).any() else 0
+        truncated = bool(text[covered:].strip()) and len(encoded.ids) >= limit
+        return Encoding(
+            tokens=tuple(encoded.tokens),
+            offsets=encoded.offsets,
+            special=special,
+            truncated=truncated,
+            ids=tuple(encoded.ids),
+            type_ids=tuple(encoded.type_ids),
+        )
+
+    def _tokenize(self, text: str, limit: int) -> TokenizedText:
+        with self._lock:
+            return self.tokenizer.encode(text, limit)
+
+    def run(self, encoding: Encoding) -> ModelOutput:
+        attentions, hidden = self._forward([encoding])
+        return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0])
+
+    def hidden_states_batch(self, encodings: Sequence[Encoding]) -> np.ndarray:
+        """(batch, layers + 1, T, hidden) for several encodings at once, padded on the right to
+        the longest; positions past an encoding's own length are padding."""
+        return self._forward(encodings)[1].transpose(1, 0, 2, 3)
+
+    def _forward(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+        """(layers, batch, heads, T, T) attentions and (layers + 1, batch, T, hidden) hidden states."""
+        import torch
+
+        length = max(len(encoding.ids) for encoding in encodings)
+        ids = torch.zeros((len(encodings), length), dtype=torch.long)
+        type_ids = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            size = len(encoding.ids)
+            ids[row, :size] = torch.tensor(encoding.ids)
+            type_ids[row, :size] = torch.tensor(encoding.type_ids)
+            mask[row, :size] = 1
+        device = self.network.device
+        with self._lock, torch.inference_mode():
+            attentions, hidden = self.network(ids.to(device), type_ids.to(device), mask.to(device))
+            attentions = torch.stack(attentions).float().cpu().numpy()
+            hidden = torch.stack(hidden).float().cpu().numpy()
+        return attentions, hidden
+
+
+# A long paste is tokenized from its start only: a prefix this many characters per token of the
+# model's maximum, cut at a space, almost always fills it (a megabyte costs a second otherwise).
+PREFIX_CHARS_PER_TOKEN = 32
+
+
+def _prefix_at_whitespace(text: str, length: int) -> str:
+    """The start of `text` up to its last whitespace within `length` characters; '' when the
+    text is that short anyway or has no whitespace there (a word cut in two would tokenize
+    differently)."""
+    if len(text) <= length:
+        return ""
+    for end in range(length, 0, -1):
+        if text[end].isspace():
+            return text[:end]
+    return ""
+
+
+def load_context_model(
+    source: str | Path | None = None,
+    *,
+    device: str = "auto",
+    allow_pickle: bool = False,
+    trust_remote_code: bool = False,
+    runtime: str = "auto",
+    threads: int | None = None,
+    progress: Progress = no_progress,
+) -> ContextModel:
+    """Load a tokenizer + transformer from a local folder or a hub id (None: the bundled one).
+    `runtime`: "auto" runs a standard BERT folder on wordlens's own forward pass and anything
+    else through transformers; "transformers" always uses transformers.
+    `threads`: torch's CPU threads (None: torch's default, one per core); torch's setting is
+    process-wide."""
+    if runtime not in RUNTIMES:
+        raise LoadError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
+    if source is None:
+        folder, name, local = str(bundled_model_folder()), BUNDLED_MODEL_NAME, True
+    else:
+        folder, name, local = resolve_model_source(str(source))
+    progress("importing torch", 0.05)
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    resolved_device = _pick_device(device, torch)
+    loaded = None
+    if runtime == "auto" and local and not trust_remote_code:
+        from wordlens.core.transformer.bert_runtime import load_plain_bert
+
+        loaded = load_plain_bert(Path(folder), resolved_device, progress)
+    if loaded is None:
+        from wordlens.core.transformer.hf_runtime import load_with_transformers
+
+        loaded = load_with_transformers(folder, name, local, resolved_device, allow_pickle, trust_remote_code, progress)
+    tokenizer, network = loaded
+    progress("warming up", 0.9)
+    try:
+        context_model = ContextModel(tokenizer, network, name=name, source=folder)
+    except InputError as error:
+        raise LoadError(f"{name}: {error}") from error
+    progress("ready", 1.0)
+    return context_model
+
+
+RUNTIMES = ("auto", "transformers")
+
+
+def resolve_model_source(source: str) -> tuple[str, str, bool]:
+    path = Path(source).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise LoadError(f"{path} is a file; --model expects a model folder (with config.json) or a hub id")
+        if not (path / "config.json").is_file():
+            raise LoadError(f"{path} has no config.json; it is not a Hugging Face model folder")
+        return str(path), path.resolve().name, True
+    looks_like_path = source.startswith((".", "/", "~")) or source.count("/") > 1
+    if looks_like_path:
+        raise LoadError(f"model folder not found: {path}")
+    return source, source, False
+
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def check_device(device: str) -> None:
+    """A LoadError unless `device` names a device torch can use here. Imports torch only for a GPU
+    choice, so `auto` and `cpu` stay instant."""
+    if not DEVICE_PATTERN.fullmatch(device):
+        raise LoadError(f"--device {device}: expected auto, cpu, cuda, cuda:N or mps")
+    if device in ("auto", "cpu"):
+        return
+    import torch
+
+    _pick_device(device, torch)
+
+
+def _pick_device(device: str, torch: Any) -> str:
+    """The torch device for `device`: auto means CUDA when torch sees a GPU, else the CPU."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            why = "this torch is built without CUDA" if torch.version.cuda is None else "torch sees no CUDA device"
+            raise LoadError(f"--device {device}: {why} here; use --device cpu (or auto)")
+        count = torch.cuda.device_count()
+        index = int(device.partition(":")[2] or 0)
+        if index >= count:
+            raise LoadError(f"--device {device}: torch sees {count} CUDA device(s), cuda:0 to cuda:{count - 1}")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise LoadError("--device mps: torch sees no Apple GPU (MPS) here; use --device cpu (or auto)")
+    return device
+
+

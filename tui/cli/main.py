@@ -1,0 +1,370 @@
+"""The `wordlens` command: the explorer (no subcommand) and headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from wordlens.core.engine import Sources, check_sources
+from wordlens.core.errors import WordlensError
+from wordlens.core.transformer.context_model import RUNTIMES, ModelInfo
+from wordlens.core.vectors.ann_index import ANN_MIN_WORK
+from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
+from wordlens.core.text import clean_text
+from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
+from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
+from wordlens.tui.config import Config, load_config
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    sources = argparse.ArgumentParser(add_help=False)
+    group = sources.add_argument_group("models")
+    group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
+                       "(default: the bundled GloVe 6B 50d)")
+    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
+                       "(default: the bundled all-MiniLM-L6-v2)")
+    group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
+    group.add_argument("--runtime", choices=RUNTIMES, default="auto",
+                       help="auto (default): a standard BERT folder runs on wordlens's own torch forward pass, "
+                       "which starts seconds sooner; anything else, or transformers, loads through transformers")
+    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
+                       help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
+                       f"cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= {ANN_MIN_WORK // 10**6}M "
+                       "(e.g. all 3M words of GoogleNews)")
+    group.add_argument("--allow-pickle", action="store_true",
+                       help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
+    group.add_argument("--trust-remote-code", action="store_true",
+                       help="allow a model folder's own Python code to run")
+
+    parser = argparse.ArgumentParser(
+        prog="wordlens",
+        parents=[sources],
+        description="Explore how a static word embedding and self-attention relate the words of a sentence.",
+        epilog="Without a command, opens the explorer. Keys: press ? inside it.",
+    )
+    parser.add_argument("--text", default="", help="the sentence to start with")
+    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+                        help=f"neighbours among the N most frequent words (default {DEFAULT_RESTRICT_VOCAB:,}; "
+                        "0 = the whole vocabulary)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    neighbours = commands.add_parser("neighbours", parents=[sources], help="nearest words in the static vectors")
+    neighbours.add_argument("words", nargs="+", metavar="WORD")
+    neighbours.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word (default 10)")
+    neighbours.add_argument(
+        "--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+        help=f"search only the N most frequent words, as gensim's restrict_vocab (default {DEFAULT_RESTRICT_VOCAB:,}; "
+        "0 = the whole vocabulary)",
+    )
+    neighbours.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    similarity = commands.add_parser("similarity", parents=[sources], help="static cosine of two words")
+    similarity.add_argument("a", metavar="A")
+    similarity.add_argument("b", metavar="B")
+    similarity.add_argument("--json", action="store_true", help="print JSON")
+
+    analogy = commands.add_parser("analogy", parents=[sources], help="A is to B as C is to ? (man king woman)")
+    analogy.add_argument("a", metavar="A")
+    analogy.add_argument("b", metavar="B")
+    analogy.add_argument("c", metavar="C")
+    analogy.add_argument("--method", choices=("add", "mul"), default="add",
+                         help="add: 3CosAdd (default); mul: 3CosMul (Levy & Goldberg 2014)")
+    analogy.add_argument("--topn", type=_positive_int, default=10, help="answers to list (default 10)")
+    analogy.add_argument("--json", action="store_true", help="print JSON")
+
+    odd = commands.add_parser("odd-one-out", parents=[sources], help="the word that fits least (gensim doesnt_match)")
+    odd.add_argument("words", nargs="+", metavar="WORD")
+    odd.add_argument("--json", action="store_true", help="print JSON")
+
+    evaluate = commands.add_parser("evaluate", parents=[sources],
+                                   help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
+    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
+                          help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
+                          "0 = the whole vocabulary)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+
+    compare = commands.add_parser("compare", parents=[sources],
+                                  help="the same word in two sentences: static vs contextual cosine per layer")
+    compare.add_argument("text_a", metavar="TEXT_A")
+    compare.add_argument("text_b", metavar="TEXT_B")
+    compare.add_argument("--word", required=True, metavar="W", help="a word that both sentences contain")
+    compare.add_argument("--json", action="store_true", help="print JSON")
+
+    attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
+    attention.add_argument("text", metavar="TEXT")
+    attention.add_argument("--layer", type=_non_negative_int,
+                           help="the layer (0-based) to show; for rollout, the last layer multiplied in (default: all)")
+    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head (0-based)")
+    attention.add_argument("--aggregate", choices=AGGREGATES,
+                           help="head: one head; mean / max: over the layer's heads; rollout: Abnar & Zuidema 2020 "
+                           "(default: head with --head, else mean)")
+    attention.add_argument("--words", action="store_true",
+                           help="merge subword tokens into words (to a word: sum over pieces; from a word: mean)")
+    attention.add_argument("--hide-special", action="store_true",
+                           help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
+    attention.add_argument("--json", action="store_true",
+                           help="print JSON: raw weights of every layer and head, plus the selected view")
+
+    play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
+                               description="Replay a tape in the explorer. Tape commands: size, delay, type, "
+                               "press, wait, sleep, screenshot, quit (see assets/demos/README.md).")
+    play.add_argument("tape", metavar="TAPE", help="the tape file, e.g. assets/demos/it-france.tape")
+    play.add_argument("--screenshots", metavar="DIR", type=Path,
+                      help="run headless, save each `screenshot NAME` as DIR/NAME.svg, then exit")
+    play.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
+                      help="play X times faster: typing delays and sleeps are divided by X (default 1)")
+
+    serve = commands.add_parser("serve", parents=[sources], help="the explorer in a web browser (textual-serve)")
+    serve.add_argument("--host", default="localhost",
+                       help="address to listen on (default localhost: only this machine; 0.0.0.0: every network)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT", help="the sentence each new page starts with")
+    return parser
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be 1-65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
+# Arguments that are sentences or words (not paths): cleaned as the explorer's sentence line is.
+TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _clean_text_arguments(args)
+    try:
+        config = load_config()
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    sources = Sources(
+        vectors=args.vectors or config.vectors,
+        model=args.model or config.model,
+        device=args.device,
+        allow_pickle=args.allow_pickle,
+        trust_remote_code=args.trust_remote_code,
+        runtime=args.runtime,
+        neighbour_search=args.neighbour_search,
+        restrict_vocab=args.restrict_vocab,
+    )
+    try:
+        check_sources(sources)
+        if args.command == "neighbours":
+            return _neighbours(sources, args)
+        if args.command == "attention":
+            return _attention(sources, args)
+        if args.command == "compare":
+            return _compare(sources, args)
+        if args.command in STATIC_COMMANDS:
+            return _static_query(sources, args)
+        if args.command == "play":
+            return _play(sources, args, config)
+        if args.command == "serve":
+            from wordlens.tui.cli.serve import serve
+
+            serve(sources, args.host, args.port, text=args.serve_text or args.text)
+            return 0
+        return _explore(sources, args.text, config)
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _clean_text_arguments(args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 become U+FFFD, control characters spaces (see clean_text)."""
+    for name in TEXT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, clean_text(value))
+        elif isinstance(value, list):
+            setattr(args, name, [clean_text(item) for item in value])
+
+
+def _explore(sources: Sources, text: str, config: Config) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.tui.launch import interactive, make_app
+    from wordlens.tui.terminal import make_terminal_input_safe
+
+    make_terminal_input_safe()
+    app = make_app(Engine.from_sources(interactive(sources)), config, text=text, restrict_vocab=sources.restrict_vocab)
+    app.run()
+    return app.return_code or 0
+
+
+def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.tape import read_tape
+    from wordlens.tui.demo.play import play
+    from wordlens.tui.launch import interactive, make_app
+
+    tape = read_tape(args.tape)
+    app = make_app(Engine.from_sources(interactive(sources)), config)
+    player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
+    if player.error is not None:
+        raise player.error
+    if app.return_code:
+        return app.return_code
+    for path in player.saved:
+        print(path)
+    return 0
+
+
+def _neighbours(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports.json_shapes import neighbours_report
+
+    vectors = sources.vectors_loader()(terminal_progress)
+    report = neighbours_report(vectors, args.words, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_neighbours
+
+        print_neighbours(report)
+    return 0
+
+
+STATIC_COMMANDS = ("similarity", "analogy", "odd-one-out", "evaluate")
+
+
+def _static_query(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports import json_shapes as report
+
+    vectors = sources.vectors_loader()(terminal_progress)
+    if args.command == "similarity":
+        result = report.similarity_report(vectors, args.a, args.b)
+    elif args.command == "analogy":
+        result = report.analogy_report(vectors, args.a, args.b, args.c, method=args.method, topn=args.topn)
+    elif args.command == "odd-one-out":
+        result = report.odd_one_out_report(vectors, args.words)
+    else:
+        result = report.evaluate_report(vectors, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        _print_json(result)
+    else:
+        from wordlens.tui.cli.tables import print_static_query
+
+        print_static_query(args.command, result)
+    return 0
+
+
+def _compare(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.reports.json_shapes import compare_report
+
+    engine = Engine.from_sources(sources)
+    vectors = engine.load_vectors()
+    engine.load_model()
+    result = compare_report(engine.analyze(args.text_a), engine.analyze(args.text_b), args.word, vectors)
+    if args.json:
+        _print_json(result)
+    else:
+        from wordlens.tui.cli.tables import print_comparison
+
+        print_comparison(result)
+    return 0
+
+
+def _attention(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports.json_shapes import attention_report
+
+    if args.head is not None and args.layer is None:
+        raise WordlensError("--head needs --layer")
+    aggregate = args.aggregate or ("head" if args.head is not None else "mean")
+    if args.head is not None and aggregate != "head":
+        raise WordlensError(f"--head selects one head; it does not combine with --aggregate {aggregate}")
+    model = sources.model_loader()(lambda stage, fraction: None)
+    _check_layer_head(model.info, args.layer, args.head)
+    default_layer = model.info.layers - 1 if aggregate == "rollout" else 0
+    spec = ViewSpec(
+        aggregate=aggregate,
+        layer=default_layer if args.layer is None else args.layer,
+        head=args.head or 0,
+        words=args.words,
+        hide_special=args.hide_special,
+    )
+    report = attention_report(model, args.text, spec)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_attention
+
+        chosen = any([args.layer is not None, args.aggregate, args.words, args.hide_special])
+        print_attention(report, show_view=chosen)
+    return 0
+
+
+def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> None:
+    if layer is not None and layer >= model.layers:
+        raise WordlensError(f"--layer {layer} is out of range: {model.name} has layers 0-{model.layers - 1}")
+    if head is not None and head >= model.heads:
+        raise WordlensError(f"--head {head} is out of range: {model.name} has heads 0-{model.heads - 1}")
+
+
+def terminal_progress(stage: str, fraction: float) -> None:
+    """Loading progress on one rewritten stderr line when stderr is a terminal (building the
+    neighbour index of a huge vocabulary, once, takes minutes); cleared when a stage completes."""
+    if not sys.stderr.isatty():
+        return
+    line = "" if fraction >= 1.0 else f"wordlens: {stage} {fraction:.0%}"
+    sys.stderr.write(f"\r\033[K{line}")
+    sys.stderr.flush()
+
+
+def _print_json(report: dict[str, Any]) -> None:
+    json.dump(report, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def entry() -> None:
+    """The console script. Once the terminal is restored, skip the interpreter's teardown of
+    torch and gensim (over a second after quitting the explorer): nothing is left to flush."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # `wordlens ... --json | head`: the reader left, nothing to say
+        pass
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,141 @@
+"""Readable Rich tables for the headless commands (their JSON twins live in wordlens.core.reports.json_shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wordlens.tui.style.colors import bar, heat_style
+
+
+def print_neighbours(report: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    vectors = report["vectors"]
+    console.print(
+        f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d · "
+        f"neighbours among the {vectors['restrict_vocab']:,} most frequent words"
+    )
+    for found in report["neighbours"]:
+        if not found["in_vocab"]:
+            console.print(f"[bold]{found['word']}[/]: [red]not in the vocabulary[/]")
+            continue
+        table = Table(title=found["word"], title_justify="left", title_style="bold", show_edge=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("word")
+        table.add_column("cosine", justify="right")
+        for rank, item in enumerate(found["items"], start=1):
+            table.add_row(str(rank), item["word"], f"{item['cosine']:.4f}")
+        console.print(table)
+
+
+def print_attention(report: dict[str, Any], show_view: bool, console: Console | None = None) -> None:
+    """The selected view as a table (row attends to column), or a summary of every layer."""
+    console = console or Console()
+    tokens = report["tokens"]
+    model = report["model"]
+    console.print(f"[bold]{model['name']}[/] · {model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens")
+    if not show_view:
+        console.print(_strongest_target_table(np.asarray(report["attention"], dtype=np.float32), tokens))
+        console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
+                      "--layer L [--head H], --aggregate, --words, --hide-special show a full table; "
+                      "--json gives every weight.[/]")
+        return
+    title = f"{report['view_spec']['description']} · row attends to column"
+    console.print(_matrix_table(np.asarray(report["view"], dtype=np.float32), report["view_labels"], title))
+
+
+def _strongest_target_table(attention: np.ndarray, tokens: list[str]) -> Table:
+    head_mean = attention.mean(axis=1)  # (layers, T, T)
+    table = Table(title="strongest target per layer", title_justify="left", show_edge=False)
+    table.add_column("token")
+    for layer in range(head_mean.shape[0]):
+        table.add_column(f"L{layer}")
+    for row, token in enumerate(tokens):
+        cells = []
+        for layer_matrix in head_mean:
+            target = int(layer_matrix[row].argmax())
+            cells.append(f"{tokens[target]} {layer_matrix[row, target]:.2f}")
+        table.add_row(token, *cells)
+    return table
+
+
+def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("from \\ to")
+    for token in tokens:
+        table.add_column(token, justify="right")
+    for token, row in zip(tokens, matrix):
+        table.add_row(token, *(Text(f"{value:.2f}", style=heat_style(float(value))) for value in row))
+    return table
+
+
+def print_static_query(command: str, result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    vectors = result["vectors"]
+    console.print(f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d")
+    if command == "similarity":
+        console.print(f"cosine({result['a']}, {result['b']}) = [bold]{result['cosine']:.4f}[/]")
+    elif command == "analogy":
+        a, b, c = result["query"]
+        method = {"add": "3CosAdd", "mul": "3CosMul"}[result["method"]]
+        console.print(f"{a} : {b} :: {c} : ?   [dim]({method}; the query words are excluded)[/]")
+        table = Table(show_edge=False)
+        table.add_column("#", justify="right", style="dim")
+        table.add_column("word")
+        table.add_column("score", justify="right")
+        for rank, item in enumerate(result["items"], start=1):
+            table.add_row(str(rank), item["word"], f"{item['score']:.4f}")
+        console.print(table)
+    elif command == "odd-one-out":
+        console.print(f"odd one out of {', '.join(result['words'])}: [bold]{result['odd_one_out']}[/]")
+    else:
+        _print_evaluation(result, console)
+
+
+def _print_evaluation(result: dict[str, Any], console: Console) -> None:
+    analogies = result["analogies"]
+    table = Table(title="gensim's benchmarks", title_justify="left", show_edge=False)
+    table.add_column("benchmark")
+    table.add_column("score", justify="right")
+    table.add_column("notes", style="dim")
+    table.add_row("analogies (questions-words)", f"{analogies['accuracy']:.4f} accuracy",
+                  f"{analogies['correct']:,} of {analogies['correct'] + analogies['incorrect']:,}; "
+                  f"{analogies['skipped_oov']} skipped (OOV); top {analogies['restrict_vocab']:,} words; "
+                  f"{analogies['seconds']:.1f} s")
+    for key, title in (("wordsim353", "WordSim353"), ("simlex999", "SimLex-999")):
+        pairs = result[key]
+        table.add_row(title, f"{pairs['spearman']:.4f} Spearman",
+                      f"Pearson {pairs['pearson']:.4f}; {pairs['oov_percent']:.1f}% pairs OOV")
+    console.print(table)
+    sections = Table(title="analogies by section", title_justify="left", show_edge=False)
+    sections.add_column("section")
+    sections.add_column("accuracy", justify="right")
+    sections.add_column("questions", justify="right", style="dim")
+    for section in analogies["sections"]:
+        sections.add_row(section["section"], f"{section['accuracy']:.3f}", str(section["correct"] + section["incorrect"]))
+    console.print(sections)
+
+
+def print_comparison(result: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console()
+    first, second = result["texts"]
+    console.print(f"[bold]{result['word']}[/] in  A: {first!r}\n{' ' * len(result['word'])}    B: {second!r}")
+    console.print(f"static cosine ({result['vectors']['name']}): [bold]{result['static_cosine']:.3f}[/] "
+                  "[dim](one vector per word, whatever the sentence)[/]")
+    table = Table(title=f"contextual cosine, {result['model']['name']}", title_justify="left", show_edge=False)
+    table.add_column("layer", justify="right")
+    table.add_column("cosine", justify="right")
+    table.add_column("")
+    for layer, value in enumerate(result["layers"]):
+        table.add_row("embeddings" if layer == 0 else str(layer), f"{value:.3f}", bar(max(0.0, value), 30))
+    console.print(table)
+    difference = result["attention_difference"]
+    if difference is not None:
+        values = np.asarray(difference)
+        layer, head = np.unravel_index(values.argmax(), values.shape)
+        console.print(f"attention between the shared words differs most at layer {layer}, head {head} "
+                      f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")

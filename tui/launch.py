@@ -1,0 +1,44 @@
+"""Building the explorer the way every command opens it: with the user's config applied."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from wordlens.core.analysis import AnalysisSettings
+from wordlens.core.engine import Engine, Sources
+from wordlens.tui.config import Config, check_for_app
+from wordlens.tui.keys import app_actions
+from wordlens.tui.style.theme import THEMES
+
+
+def interactive(sources: Sources) -> Sources:
+    """The sources as the explorer loads them: torch keeps one core free for the interface.
+    With a thread on every core, a long text's forward pass starves the event loop (and torch's
+    spinning threads lose their core to it in turn), so keys stop echoing while it runs."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return replace(sources, torch_threads=max(1, cores - 1))
+
+
+def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None):
+    """A WordLensApp with the wordlens themes registered and the config's theme, top-k,
+    key bindings and output folder; raises ConfigError for keys or a theme it does not know."""
+    from wordlens.tui.app import WordLensApp
+
+    defaults = AnalysisSettings()
+    settings = replace(
+        defaults,
+        topn=config.top_k or defaults.topn,
+        restrict_vocab=defaults.restrict_vocab if restrict_vocab is None else restrict_vocab,
+    )
+    app = WordLensApp(engine, text=text, settings=settings)
+    for theme in THEMES:
+        app.register_theme(theme)
+    check_for_app(config, {identity for identity, *_ in app_actions(app)}, set(app.available_themes))
+    if config.theme:
+        app.theme = config.theme
+    if config.keys:
+        app.set_keymap(dict(config.keys))
+    if config.output_folder is not None:
+        app.output_folder = config.output_folder
+    return app

@@ -1,0 +1,289 @@
+"""Self-attention: the heatmap of the current view, and the weights under the cursor.
+
+The grid is a Line-API ScrollView: only visible lines are rendered, each cached as a Strip,
+so a 512 x 512 input scrolls as fast as a short one. Row labels and the column header stay
+put while the cells scroll under them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from wordlens.core.measures.attention_views import View, top_targets
+from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
+from wordlens.tui.panes.loading import loading_text
+from wordlens.tui.state import ViewState
+
+MAX_LABEL = 10
+MIN_CELL, MAX_CELL = 2, 7
+HEADER_ROWS = 1
+
+LABEL_STYLE = Style(color="#bcbcbc")
+SPECIAL_LABEL_STYLE = Style(color="#6c6c6c", italic=True)
+FOCUS_LABEL_STYLE = Style(color="#000000", bgcolor="#5fd7ff", bold=True)
+SELECTED_LABEL_STYLE = Style(color="#000000", bgcolor="#87af87", bold=True)
+TARGET_LABEL_STYLE = Style(color="#000000", bgcolor="#d7d7d7", bold=True)
+MASKED_STYLE = Style(color="#444444", bgcolor="#1c1c1c")
+# Every segment carries a style: Textual's NO_COLOR filter reads the colour of each one.
+PLAIN = Style()
+
+
+def label(token: str, width: int) -> str:
+    return token if len(token) <= width else token[: max(1, width - 1)] + "…"
+
+
+class AttentionGrid(ScrollView, can_focus=True):
+    """Rows attend to columns. In dense mode each character shows two rows (half blocks)."""
+
+    BINDINGS = [
+        Binding("up,k", "app.move_focus(-1)", "token ↑", show=False),
+        Binding("down,j", "app.move_focus(1)", "token ↓", show=False),
+        Binding("left,h", "app.move_target(-1)", "target ←", show=False),
+        Binding("right,l", "app.move_target(1)", "target →", show=False),
+        Binding("pageup", "app.move_focus(-10)", show=False),
+        Binding("pagedown", "app.move_focus(10)", show=False),
+        Binding("home", "app.move_target(-100000)", show=False),
+        Binding("end", "app.move_target(100000)", show=False),
+        Binding("space", "app.toggle_selected", "select row", show=False),
+    ]
+    view: reactive[ViewState] = reactive(ViewState)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._strips: dict[int, Strip] = {}
+        self._strip_key: tuple = ()
+
+    # ---- geometry ---------------------------------------------------------------------
+    def _geometry(self, grid: View) -> tuple[int, int, int]:
+        """(label width, cell width, matrix rows per text line) for the current size."""
+        label_width = _label_width(grid.labels)
+        if self.view.dense:
+            return label_width, 1, 2
+        room = max(0, self.size.width - label_width)
+        cell = max(MIN_CELL, min(MAX_CELL, room // max(1, len(grid.labels))))
+        return label_width, cell, 1
+
+    def watch_view(self) -> None:
+        grid = self.view.grid
+        if grid is None:
+            self.virtual_size = Size(0, 0)
+        else:
+            self._update_virtual_size(grid)
+            self._scroll_to_cursor(grid)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        grid = self.view.grid
+        if grid is not None:
+            self._update_virtual_size(grid)
+
+    def _update_virtual_size(self, grid: View) -> None:
+        label_width, cell, per_line = self._geometry(grid)
+        count = len(grid.labels)
+        self.virtual_size = Size(label_width + count * cell, HEADER_ROWS + -(-count // per_line))
+
+    def _scroll_to_cursor(self, grid: View) -> None:
+        label_width, cell, per_line = self._geometry(grid)
+        row = self.view.nearest_row(self.view.focus) // per_line
+        column = self.view.nearest_row(self.view.target)
+        visible = self.scrollable_content_region.size
+        cells_width = max(cell, visible.width - label_width)
+        x, y = self.scroll_x, self.scroll_y
+        if column * cell < x:
+            x = column * cell
+        elif (column + 1) * cell > x + cells_width:
+            x = (column + 1) * cell - cells_width
+        lines = max(1, visible.height - HEADER_ROWS)
+        if row < y:
+            y = row
+        elif row >= y + lines:
+            y = row - lines + 1
+        self.scroll_to(x=max(0, x), y=max(0, y), animate=False)
+
+    # ---- rendering --------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        grid = self.view.grid
+        width = self.scrollable_content_region.width
+        if grid is None:
+            return Strip.blank(width, PLAIN)
+        key = (id(self.view), self.scroll_x, self.scroll_y, width, self.app.no_color)
+        if key != self._strip_key:
+            self._strips.clear()
+            self._strip_key = key
+        if y not in self._strips:
+            self._strips[y] = self._render_line(y, grid, width)
+        return self._strips[y]
+
+    def _render_line(self, y: int, grid: View, width: int) -> Strip:
+        label_width, cell, per_line = self._geometry(grid)
+        first_column = int(self.scroll_x) // cell
+        last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
+        columns = range(first_column, last_column)
+        if y < HEADER_ROWS:
+            segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, cell)
+        else:
+            first_row = (int(self.scroll_y) + y - HEADER_ROWS) * per_line
+            if first_row >= len(grid.labels):
+                return Strip.blank(width, PLAIN)
+            rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
+            segments = [self._row_label(grid, rows, label_width)]
+            segments += self._cells(grid, rows, columns, cell)
+        # Neighbouring cells mostly share a colour step: one segment for each run of them keeps
+        # the cost of drawing the line down (~30 cells a line at 512 tokens, redrawn every edit).
+        return Strip(Segment.simplify(segments)).crop(0, width).extend_cell_length(width, PLAIN)
+
+    def _header(self, grid: View, columns: range, cell: int) -> list[Segment]:
+        target_row = self.view.row_of_token(self.view.target)
+        if cell == 1:  # dense: no room for labels, mark the target column only
+            return [Segment("▼" if column == target_row else " ", TARGET_LABEL_STYLE if column == target_row
+                            else LABEL_STYLE) for column in columns]
+        segments = []
+        for column in columns:
+            if column == target_row:
+                style = TARGET_LABEL_STYLE
+            else:
+                style = SPECIAL_LABEL_STYLE if grid.special[column] else LABEL_STYLE
+            segments.append(Segment(label(grid.labels[column], cell - 1).ljust(cell), style))
+        return segments
+
+    def _row_label(self, grid: View, rows: list[int], label_width: int) -> Segment:
+        """The label of a line: its row, or in dense mode the first of its two rows (the marker
+        also flags the focus on the second)."""
+        view = self.view
+        selected = view.selected_rows
+        focus_row = view.row_of_token(view.focus)
+        row = focus_row if focus_row in rows else rows[0]
+        if row == focus_row:
+            style, marker = FOCUS_LABEL_STYLE, "▶"
+        elif row in selected:
+            style, marker = SELECTED_LABEL_STYLE, "+"
+        else:
+            style, marker = (SPECIAL_LABEL_STYLE if grid.special[row] else LABEL_STYLE), " "
+        return Segment(f"{marker}{label(grid.labels[row], label_width - 2):<{label_width - 2}} ", style)
+
+    def _cells(self, grid: View, rows: list[int], columns: range, cell: int) -> list[Segment]:
+        view = self.view
+        causal = view.analysis.context.model.causal
+        no_color = self.app.no_color
+        focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
+        segments = []
+        if self.view.dense:  # upper half = first row, lower half = second row (or nothing)
+            top, bottom = rows[0], rows[-1]
+            for column in columns:
+                upper = _cell_style(grid.matrix[top, column], causal and column > top)
+                lower = _cell_style(grid.matrix[bottom, column], causal and column > bottom)
+                lower_color = lower.bgcolor if len(rows) == 2 else None
+                segments.append(Segment("▀", Style(color=upper.bgcolor, bgcolor=lower_color)))
+            return segments
+        (row,) = rows
+        for column in columns:
+            value = float(grid.matrix[row, column])
+            masked = causal and column > row
+            style = _cell_style(value, masked)
+            if masked:
+                text = "╱" * cell
+            elif row == focus_row and column == target_column:
+                text, style = "◆".center(cell), style + Style(bold=True)
+            elif no_color:
+                text = glyph(value) * cell
+            elif row == focus_row:
+                text = "·".center(cell)
+            else:
+                text = " " * cell
+            segments.append(Segment(text, style))
+        return segments
+
+
+@lru_cache(maxsize=8)  # asked for every line drawn
+def _label_width(labels: tuple[str, ...]) -> int:
+    return min(MAX_LABEL, max((len(text) for text in labels), default=1)) + 2
+
+
+def _cell_style(value: float, masked: bool) -> Style:
+    return MASKED_STYLE if masked else level_style(heat_level(value))
+
+
+class AttentionStatus(Widget):
+    """The exact weight under the cursor, the focused rows' strongest targets, the colour key."""
+
+    DEFAULT_CSS = "AttentionStatus { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }"
+    view: reactive[ViewState] = reactive(ViewState)
+
+    def render(self) -> Text:
+        view = self.view
+        grid = view.grid
+        if grid is None:
+            return Text("")
+        focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if focus_row is None or target_column is None:
+            text.append("the focused or target token is hidden in this view", style="dim italic")
+        else:
+            text.append(f"{grid.labels[focus_row]} → {grid.labels[target_column]} ", style="bold")
+            text.append(f"{grid.matrix[focus_row, target_column]:.3f}", style="bold reverse")
+        rows = view.selected_rows
+        if rows:
+            summed = grid.matrix[rows].sum(axis=0)
+            text.append(f"   top of {len(rows)} rows: " if len(rows) > 1 else "   strongest: ", style="dim")
+            text.append("  ".join(f"{grid.labels[i]} {weight:.2f}" for i, weight in top_targets(summed, 3)))
+        text.append("\n")
+        text.append("0 ", style="dim")
+        if self.app.no_color:
+            text.append(GLYPH_RAMP)
+        else:
+            for level in range(LEVELS + 1):
+                text.append(" ", style=level_style(level))
+        text.append(" 1 ", style="dim")
+        if view.analysis.context.model.causal:
+            text.append("╱ masked (causal) ", style="dim")
+        text.append(" a view · w words · s specials · d dense · o overview · m metrics · r referents", style="dim")
+        return text
+
+
+class AttentionPlaceholder(Widget):
+    """Loading progress, or why there is nothing to show yet."""
+
+    DEFAULT_CSS = "AttentionPlaceholder { height: auto; }"
+    view: reactive[ViewState] = reactive(ViewState)
+
+    def render(self) -> Text:
+        if not self.view.model.done:
+            return loading_text(self.view.model, "the transformer", width=max(10, self.size.width - 8))
+        return Text("Type a sentence above.", style="dim italic")
+
+
+class AttentionPane(Vertical):
+    view: reactive[ViewState] = reactive(ViewState)
+
+    def compose(self):
+        yield AttentionPlaceholder().data_bind(AttentionPane.view)
+        yield AttentionGrid().data_bind(AttentionPane.view)
+        yield AttentionStatus().data_bind(AttentionPane.view)
+
+    def watch_view(self, view: ViewState) -> None:
+        grid = view.grid
+        self.query_one(AttentionPlaceholder).display = grid is None
+        self.query_one(AttentionGrid).display = grid is not None
+        self.query_one(AttentionStatus).display = grid is not None
+        context = view.analysis.context if view.analysis else None
+        if context is None:
+            self.border_title = "self-attention"
+            self.border_subtitle = ""
+            return
+        model = context.model
+        self.border_title = f"self-attention · {view.spec.describe()}"
+        self.border_subtitle = (
+            f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
+            + f" · layers 0–{model.layers - 1} · heads 0–{model.heads - 1}"
+        )

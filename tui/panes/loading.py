@@ -1,0 +1,21 @@
+"""What a pane shows while the model it needs is still loading."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from wordlens.tui.style.colors import bar
+from wordlens.tui.state import Loading
+
+
+def loading_text(loading: Loading, what: str, width: int = 30) -> Text:
+    text = Text()
+    text.append(f"Loading {what}…\n", style="bold")
+    text.append(bar(loading.fraction, max(10, width)), style="cyan")
+    text.append(f" {loading.fraction:4.0%}\n", style="dim")
+    text.append(loading.stage, style="italic dim")
+    return text
+
+
+def waiting_for_text() -> Text:
+    return Text("Type a sentence above.", style="dim italic")

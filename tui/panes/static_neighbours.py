@@ -1,0 +1,148 @@
+"""Static neighbours: the focused word's nearest vocabulary words, and a line for every word."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+
+from wordlens.core.vectors.static_vectors import NeighbourList
+from wordlens.tui.style.colors import bar
+from wordlens.tui.panes.loading import loading_text, waiting_for_text
+from wordlens.tui.state import MapState, TokenReading, ViewState, rows_for, window_around
+from wordlens.tui.panes.view_text import ViewText
+
+WORD_COLUMN = 12
+
+
+class StaticNeighbours(ViewText):
+    """Renders from the view state; sits in a scrolling, titled container. Below the static
+    vectors' neighbours come the transformer's own: in its input table (before attention) and,
+    through a fitted map, its hidden state in context read as static words."""
+
+    glove_map: reactive[MapState] = reactive(MapState)
+    reading: reactive[TokenReading | None] = reactive(None)
+
+    def inputs(self) -> tuple:
+        return (self.glove_map, self.reading)
+
+    def watch_glove_map(self) -> None:
+        self.content_changed()
+
+    def watch_reading(self) -> None:
+        self.content_changed()
+
+    def build(self) -> Text:
+        view = self.view
+        static = view.analysis.static if view.analysis else None
+        if static is None:
+            if not view.vectors.done:
+                return loading_text(view.vectors, "static vectors", width=max(10, self.size.width - 8))
+            return waiting_for_text()
+        if not view.analysis.words:
+            return waiting_for_text()
+        width = max(20, self.size.width)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        focused = view.focused_word
+        if focused is None:
+            text.append("The focused token is a special token: it has no static vector.\n", style="dim italic")
+        else:
+            # leave room below for the transformer's own neighbours (two blocks of three lines)
+            shown = max(5, min(view.analysis.settings.topn, self.room - 9)) if view.analysis.context else view.analysis.settings.topn
+            _append_focused(text, static.neighbours[focused], static.vectors.name, width, shown)
+        self._append_transformer_views(text, view, width)
+        text.append("\nevery word", style="bold")
+        text.append(f"  (nearest of the {static.restrict_vocab:,} most frequent)\n", style="dim")
+        indices = window_around(list(range(len(static.neighbours))), focused or 0, rows_for(self.room))
+        if indices and indices[0] > 0:
+            text.append(f" … {indices[0]} words before\n", style="dim italic")
+        for index in indices:
+            _append_compact(text, static.neighbours[index], width, is_focused=index == focused)
+        if indices and indices[-1] < len(static.neighbours) - 1:
+            text.append(f" … {len(static.neighbours) - 1 - indices[-1]} words after\n", style="dim italic")
+        text.rstrip()
+        return text
+
+
+    def _append_transformer_views(self, text: Text, view: ViewState, width: int) -> None:
+        context = view.analysis.context
+        if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
+            return
+        reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
+        text.append(f"\n{context.model.name} input table", style="bold")
+        text.append(f"  '{context.tokens[view.focus]}', before attention\n", style="dim")
+        if reading is None:
+            text.append(" …\n\n", style="dim")
+        elif isinstance(reading.input_table, str):
+            text.append(f" {reading.input_table}\n", style="dim italic")
+        else:
+            _append_word_list(text, reading.input_table, width, "yellow")
+        self._append_in_context(text, view, reading, width)
+
+    def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
+        state = self.glove_map
+        name = view.analysis.static.vectors.name
+        text.append(f"\nin context, after layer {view.layer}", style="bold")
+        if state.status == "ready":
+            quality = float(state.static_map.heldout_top10[view.layer + 1])
+            text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")
+            if reading is None or reading.in_context is None:
+                text.append(" …\n\n", style="dim")
+            else:
+                _append_word_list(text, reading.in_context, width, "magenta")
+        elif state.status == "fitting":
+            text.append(f"  fitting the map into {name}…\n", style="dim")
+            text.append(" " + bar(state.fraction, max(10, min(30, width - 10))), style="magenta")
+            text.append(f" {state.fraction:4.0%} {state.stage}\n", style="dim")
+        elif state.status == "failed":
+            text.append(f"\n {state.error}\n", style="dim italic")
+        else:
+            text.append(f"\n press g to read it as {name} words (fits a map once, ~1 min)\n", style="dim italic")
+
+
+def _append_word_list(text: Text, items: list[tuple[str, float]], width: int, color: str, lines: int = 2) -> None:
+    """Words with their cosine, filled into at most `lines` lines of the pane."""
+    line_length, line_count = 0, 1
+    text.append(" ")
+    for word, score in items:
+        entry = f"{word} {score:.2f}  "
+        if line_length + len(entry) > width - 2:
+            if line_count == lines:
+                break
+            text.append("\n ")
+            line_length, line_count = 0, line_count + 1
+        text.append(word, style=color)
+        text.append(f" {score:.2f}  ", style="dim")
+        line_length += len(entry)
+    text.append("\n")
+
+
+def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: int, shown: int) -> None:
+    text.append(found.word, style="bold reverse")
+    if not found.in_vocab:
+        text.append(f"  not in the vocabulary of {vectors_name}\n", style="red")
+        return
+    if found.key != found.word:
+        text.append(f"  as '{found.key}'", style="dim")
+    text.append("  nearest words, cosine\n", style="dim")
+    bar_width = max(4, min(20, width - WORD_COLUMN - 8))
+    for item in found.items[:shown]:
+        text.append(f" {item.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}")
+        text.append(f"{item.cosine:5.2f} ", style="bold")
+        text.append(bar(item.cosine, bar_width), style="green")
+        text.append("\n")
+
+
+def _append_compact(text: Text, found: NeighbourList, width: int, is_focused: bool) -> None:
+    marker = "▶" if is_focused else " "
+    text.append(f"{marker}{found.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}", style="bold" if is_focused else "")
+    if not found.in_vocab:
+        text.append("not in vocabulary\n", style="red italic")
+        return
+    room = width - WORD_COLUMN - 1
+    line = ""
+    for item in found.items:
+        candidate = f"{line}, {item.word}" if line else item.word
+        if len(candidate) > room:
+            break
+        line = candidate
+    text.append(line + "\n", style="" if is_focused else "dim")

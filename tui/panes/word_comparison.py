@@ -1,0 +1,124 @@
+"""The comparison: for the focused word, static cosine to each word beside the attention it pays.
+
+This is the point of wordlens: "it" is statically close to "this" and "is", yet in
+"France is a country, it is in Europe" some heads send its attention to "France".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+
+from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
+from wordlens.core.measures.static_vs_context import drift
+from wordlens.tui.style.colors import bar
+from wordlens.tui.panes.loading import loading_text, waiting_for_text
+from wordlens.tui.state import ViewState, rows_for, strongest_heads_from, token_matrix, window_around
+from wordlens.tui.panes.view_text import ViewText
+
+# The point of the pane is the focused word against every other: a sentence of up to this many
+# words is listed whole, however small the pane; longer ones as a window around the focus.
+WHOLE_SENTENCE = 24
+
+
+class WordComparison(ViewText):
+    def build(self) -> Text:
+        view = self.view
+        analysis = view.analysis
+        if analysis is None or analysis.static is None or analysis.context is None:
+            waiting = view.model if view.vectors.done else view.vectors
+            if not waiting.done:
+                return loading_text(waiting, "both models", width=max(10, self.size.width - 8))
+            return waiting_for_text()
+        if not analysis.words:
+            return waiting_for_text()
+        focused = view.focused_word
+        if focused is None:
+            return Text("Move the focus onto a word: special tokens have no static vector.", style="dim italic")
+        if analysis.static.neighbours[focused].key is None:
+            return Text(
+                f"'{analysis.words[focused].text}' is not in the vocabulary\n"
+                f"of {analysis.static.vectors.name}: no static vector to compare.\n"
+                "Attention still relates it: see the grid.",
+                style="italic",
+            )
+        context = analysis.context
+        matrix = token_matrix(analysis, view.aggregate, view.layer, view.head)
+        attention = attention_from_word(matrix, context.token_word, focused, len(analysis.words))
+        special_mass = float(special_mass_from(context, focused, matrix))
+        strongest = strongest_heads_from(analysis, focused)
+        cosines = analysis.static.cosine[focused]
+        width = max(20, self.size.width)
+        word_column = max(7, min(11, width // 4))
+        show_strongest = width >= 52
+        # each measure: "0.75 " then its bar then a space; the bars take what is left, less one
+        # column for the scrollbar the pane shows when the list is longer than it
+        bar_width = max(0, min(12, (width - word_column - 13 - (14 if show_strongest else 0)) // 2))
+        others = [w for w in range(len(analysis.words)) if w != focused]
+        shown = window_around(others, focused, rows_for(self.room, minimum=WHOLE_SENTENCE))
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(analysis.words[focused].text, style="bold reverse")
+        _append_summary(text, analysis, others, cosines, attention, view)
+        text.append(f"\n{'word':<{word_column}}", style="dim")
+        text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
+        text.append(f"{'attn' if bar_width < 8 else 'attn ' + view.spec.short():<{bar_width + 6}}", style="dim cyan")
+        if show_strongest:
+            text.append("strongest head", style="dim")
+        if shown and shown[0] != others[0]:
+            text.append(f"\n… {others.index(shown[0])} words before", style="dim italic")
+        for w in shown:
+            text.append(f"\n{analysis.words[w].text[:word_column - 1]:<{word_column}}")
+            if np.isnan(cosines[w]):
+                text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
+            else:
+                text.append(f"{cosines[w]:5.2f}")
+                text.append(" " + bar(max(0.0, float(cosines[w])), bar_width) + " ", style="green")
+            text.append(f"{attention[w]:5.2f}")
+            text.append(bar(float(attention[w]), bar_width).rjust(bar_width + 1), style="cyan")
+            if show_strongest:
+                best = strongest[w]
+                text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
+        if shown and shown[-1] != others[-1]:
+            text.append(f"\n… {len(others) - 1 - others.index(shown[-1])} words after", style="dim italic")
+        text.append(
+            f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
+            style="dim italic",
+        )
+        _append_drift(text, analysis, view)
+        return text
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
+    scaled = np.clip((np.asarray(values) - low) / (high - low), 0.0, 1.0)
+    return "".join(SPARK[min(len(SPARK) - 1, int(value * len(SPARK)))] for value in scaled)
+
+
+def _append_drift(text: Text, analysis: Analysis, view: ViewState) -> None:
+    """How far attention moves the focused token from its context-free (layer 0) vector."""
+    if not 0 <= view.focus < len(analysis.context.tokens):
+        return
+    values = drift(analysis.context, view.focus)
+    text.append("\ncontext drift ", style="dim")
+    text.append(sparkline(values), style="magenta")
+    text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
+                style="dim")
+
+
+def _append_summary(
+    text: Text, analysis: Analysis, others: list[int], cosines: np.ndarray, attention: np.ndarray, view: ViewState
+) -> None:
+    known = [w for w in others if not np.isnan(cosines[w])]
+    if not others:
+        text.append("  is the only word", style="dim")
+        return
+    if known:
+        nearest = max(known, key=lambda w: cosines[w])
+        text.append("  static nearest: ", style="dim")
+        text.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
+    attended = max(others, key=lambda w: attention[w])
+    text.append(f"\n{'':{len(analysis.words[view.focused_word].text)}}  attends most ({view.spec.short()}): ", style="dim")
+    text.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")

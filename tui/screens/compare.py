@@ -1,0 +1,205 @@
+"""Compare mode (`c`): the same word in a second sentence.
+
+Its static vector is the same by construction (one vector per word type); its contextual vector
+moves apart layer by layer, and the heads that read the shared words differently are shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.style import Style
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from wordlens.core.analysis import Analysis, AnalysisSettings
+from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
+from wordlens.core.engine import Engine
+from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.tui.style.colors import bar, heat_cells
+from wordlens.tui.panes.sentence_input import OrderedInput
+
+SUGGESTIONS = {  # a second sentence that makes the classic point, when the first has the word
+    "bank": "She sat on the bank of the river.",
+}
+
+
+class SecondAnalysed(Message):
+    def __init__(self, analysis: Analysis | None, error: str = "") -> None:
+        super().__init__()
+        self.analysis, self.error = analysis, error
+
+
+def comparison_text(comparison: SentenceComparison, layers_label_width: int, width: int, no_color: bool) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(comparison.word, style="bold reverse")
+    text.append("  static cosine ", style="dim")
+    text.append(f"{comparison.static_cosine:.3f}", style="bold green")
+    text.append("  (one vector per word type)\n", style="dim")
+    text.append("contextual cosine of its hidden states, layer by layer:\n", style="dim")
+    bar_width = max(4, min(40, width - layers_label_width - 10))
+    last = len(comparison.layers) - 1
+    for layer, value in enumerate(comparison.layers):
+        label = "embeddings" if layer == 0 else f"after layer {layer - 1}"  # as the grid numbers layers
+        text.append(f"  {label:<{layers_label_width}}")
+        text.append(f"{value:6.3f} ", style="bold" if layer in (0, last) else "")
+        text.append(bar(max(0.0, float(value)), bar_width) + "\n", style="magenta")
+    change = comparison.layers[last] - comparison.layers[0]
+    text.append(f"  embeddings → last layer: {change:+.3f}", style="italic")
+    text.append("  attention pulls the two uses apart\n" if change < 0 else "\n", style="dim italic")
+    _append_difference(text, comparison.attention_difference, no_color)
+    return text
+
+
+def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool) -> None:
+    text.append("\nattention between the shared words, mean |A − B| per head", style="bold")
+    if difference is None:
+        text.append("\n  the sentences share fewer than two words: nothing to compare", style="dim italic")
+        return
+    top = float(difference.max()) or 1.0
+    text.append(f"  (scale 0 – {top:.3f})\n", style="dim")
+    layers, heads = difference.shape
+    text.append("  layer \\ head " + "".join(f"{head:<3}" for head in range(heads)) + "\n", style="dim")
+    for layer in range(layers):
+        text.append(f"  {layer:>7}      ", style="dim")
+        for cell, style in heat_cells(difference[layer] / top, 2, no_color):
+            text.append(cell, style=style)
+            text.append(" ", style=Style())
+        text.append("\n")
+    order = np.argsort(-difference, axis=None)[:3]
+    most = ", ".join(f"L{index // heads} H{index % heads} {difference.flat[index]:.3f}" for index in order)
+    text.append(f"  most different: {most}", style="dim")
+
+
+def rarest(words: list[str], vectors) -> str:
+    """The least frequent word with a static vector (vocabularies are ordered by frequency):
+    "bank" rather than "the" or "i", the word the comparison is about."""
+    ranks = {word: vectors.row_of[vectors.key_for(word)] for word in words if vectors.key_for(word)}
+    return max(ranks, key=ranks.get) if ranks else words[0]
+
+
+class CompareScreen(ModalScreen[None]):
+    """Type a second sentence; ↑ ↓ pick the shared word; esc goes back."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss", "close"),
+        Binding("up", "pick_word(-1)", "previous word"),
+        Binding("down", "pick_word(1)", "next word"),
+    ]
+    DEFAULT_CSS = """
+    CompareScreen { align: center middle; }
+    CompareScreen > Vertical {
+        width: 95%; max-width: 110; height: 95%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    CompareScreen #first { height: auto; color: $text-muted; }
+    CompareScreen #second { margin-bottom: 1; }
+    CompareScreen VerticalScroll { height: 1fr; }
+    CompareScreen #result { height: auto; text-wrap: nowrap; }
+    """
+
+    def __init__(self, engine: Engine, first: Analysis, word: str | None, settings: AnalysisSettings) -> None:
+        super().__init__()
+        self.engine, self.first, self.settings = engine, first, settings
+        self.wanted = word.lower() if word else None  # the focused word, or the one picked with ↑ ↓
+        self.word = self.wanted  # the word compared: the wanted one when both sentences have it
+        self.second: Analysis | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "compare: the same word in two sentences"
+            box.border_subtitle = "↑ ↓ shared word · esc back"
+            yield Static(Text.assemble(("A  ", "bold"), self.first.text), id="first")
+            yield OrderedInput(value=SUGGESTIONS.get(self.word or "", ""), placeholder="B  type a second sentence",
+                               id="second")
+            with VerticalScroll():
+                yield Static(id="result")
+
+    def on_mount(self) -> None:
+        second = self.query_one("#second", Input)
+        second.focus()
+        self._show_hint()
+        if second.value:
+            self._analyze(second.value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._analyze(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+
+    @work(thread=True, exclusive=True, group="compare", exit_on_error=False)
+    def _analyze(self, text: str) -> None:
+        worker = get_current_worker()
+        try:
+            analysis = self.engine.analyze(text, self.settings, is_cancelled=lambda: worker.is_cancelled)
+        except Cancelled:
+            return
+        except WordlensError as error:
+            self.post_message(SecondAnalysed(None, str(error)))
+        except Exception as error:
+            self.post_message(SecondAnalysed(None, f"{type(error).__name__}: {first_line(error)}"))
+        else:
+            self.post_message(SecondAnalysed(analysis))
+
+    def on_second_analysed(self, message: SecondAnalysed) -> None:
+        if message.error:
+            self._show(Text(message.error, style="red"))
+            return
+        if message.analysis.text != self.query_one("#second", Input).value:
+            return  # typed on while it was computed
+        self.second = message.analysis
+        self._refresh_result()
+
+    def action_pick_word(self, step: int) -> None:
+        shared = self._shared()
+        if not shared:
+            return
+        position = shared.index(self.word) if self.word in shared else -1
+        self.wanted = shared[(position + step) % len(shared)]
+        self._refresh_result()
+
+    def _shared(self) -> list[str]:
+        if self.second is None or self.first.context is None or self.second.context is None:
+            return []
+        return shared_words(self.first, self.second)
+
+    def _refresh_result(self) -> None:
+        if self.second is None or not self.second.words:
+            self._show_hint()
+            return
+        if self.engine.vectors is None or self.first.context is None or self.second.context is None:
+            self._show(Text("Both models must be loaded to compare: wait a moment.", style="yellow"))
+            return
+        shared = self._shared()
+        if not shared:
+            self._show(Text("The two sentences share no word yet.", style="dim italic"))
+            return
+        self.word = self.wanted if self.wanted in shared else rarest(shared, self.engine.vectors)
+        try:
+            comparison = compare(self.first, self.second, self.word, self.engine.vectors)
+        except WordlensError as error:
+            self._show(Text(str(error), style="red"))
+            return
+        text = Text("shared words: ", style="dim")
+        for word in shared:
+            text.append(word, style="bold reverse" if word == self.word else "")
+            text.append(" ")
+        text.append("\n\n")
+        width = self.query_one("#result").size.width or 80
+        text.append_text(comparison_text(comparison, 14, width, self.app.no_color))
+        self._show(text)
+
+    def _show_hint(self) -> None:
+        word = f"'{self.word}'" if self.word else "a word of sentence A"
+        self._show(Text(f"Type a second sentence that uses {word} in another sense.", style="dim italic"))
+
+    def _show(self, text: Text) -> None:
+        self.query_one("#result", Static).update(text)

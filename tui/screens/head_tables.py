@@ -1,0 +1,257 @@
+"""Tables over every layer x head: per-head metrics (sortable) and the referent finder.
+
+Both open the chosen head in the attention pane with enter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.markup import escape
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from wordlens.core.analysis import Analysis
+from wordlens.core.measures.static_vs_context import attention_among_words, static_attention_correlation, words_with_both
+from wordlens.core.measures.attention_views import HeadScore
+from wordlens.tui.style.colors import bar, heat_cells
+
+METRIC_COLUMNS = (
+    # key, title, what it means (shown in the screen's description line)
+    ("entropy", "entropy", "spread of a row (nats): low = focused"),
+    ("max", "max", "mean of each row's largest weight"),
+    ("distance", "distance", "mean |from − to|: 0 = self, 1 = neighbour"),
+    ("special", "special", "mass on [CLS]/[SEP]/<s>..."),
+    ("punctuation", "punct.", "mass on punctuation"),
+)
+
+
+class HeadTableScreen(ModalScreen[tuple[int, int] | None]):
+    """A full-screen table whose rows are heads; enter returns (layer, head)."""
+
+    BINDINGS = [
+        Binding("enter", "open", "open head", priority=True),
+        Binding("escape,q", "dismiss(None)", "close"),
+    ]
+    DEFAULT_CSS = """
+    HeadTableScreen { background: $background; }
+    HeadTableScreen > Static { height: auto; padding: 0 1; }
+    HeadTableScreen DataTable { height: 1fr; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text)
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def cursor_head(self) -> tuple[int, int] | None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return None
+        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        layer, head = (int(part) for part in str(row_key.value).split(":"))
+        return layer, head
+
+    def action_open(self) -> None:
+        chosen = self.cursor_head()
+        if chosen is not None:
+            self.dismiss(chosen)
+
+
+class MetricsScreen(HeadTableScreen):
+    """Per-head metrics, averaged over the sentence's tokens; number keys sort by a column."""
+
+    BINDINGS = [
+        Binding("1", "sort('entropy')", "entropy"),
+        Binding("2", "sort('max')", "max"),
+        Binding("3", "sort('distance')", "distance"),
+        Binding("4", "sort('special')", "special"),
+        Binding("5", "sort('punctuation')", "punct."),
+        Binding("0", "sort('position')", "layer/head"),
+    ]
+
+    def __init__(self, metrics: dict[str, np.ndarray], title: str) -> None:
+        legend = escape(" · ".join(f"{name}: {meaning}" for _, name, meaning in METRIC_COLUMNS))
+        super().__init__(f"{title}\n[dim]{legend}. Keys 1-5 sort (again: reverse), 0 by position.[/]")
+        self.metrics = metrics
+        self._sorted_by: tuple[str, bool] = ("position", False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("layer", key="layer")
+        table.add_column("head", key="head")
+        for key, title, _ in METRIC_COLUMNS:
+            table.add_column(title, key=key)
+        layers, heads = self.metrics["entropy"].shape
+        for layer in range(layers):
+            for head in range(heads):
+                cells = [Text(f"{self.metrics[key][layer, head]:.3f}", justify="right") for key, _, _ in METRIC_COLUMNS]
+                table.add_row(Text(str(layer), justify="right"), Text(str(head), justify="right"), *cells,
+                              key=f"{layer}:{head}")
+        super().on_mount()
+
+    def action_sort(self, column: str) -> None:
+        table = self.query_one(DataTable)
+        previous, reverse = self._sorted_by
+        reverse = not reverse if previous == column else column in ("max", "special", "punctuation")
+        self._sorted_by = (column, reverse)
+        if column == "position":
+            table.sort("layer", "head", key=lambda layer, head: (int(layer.plain), int(head.plain)))
+        else:
+            table.sort(column, key=lambda cell: float(cell.plain), reverse=reverse)
+        table.move_cursor(row=0)
+
+
+class ReferentScreen(HeadTableScreen):
+    """Every layer x head ranked by the weight the focused token gives the target token."""
+
+    def __init__(self, scores: list[HeadScore], rollout_score: float, source: str, target: str) -> None:
+        super().__init__(
+            f"[b]{escape(source)} → {escape(target)}[/]: every layer × head by the weight "
+            f"{escape(repr(source))} gives {escape(repr(target))}"
+            f"   ·   rollout (all layers): [b]{rollout_score:.3f}[/]"
+        )
+        self.scores = scores
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("rank", key="rank")
+        table.add_column("layer", key="layer")
+        table.add_column("head", key="head")
+        table.add_column("weight", key="weight")
+        table.add_column("", key="bar")
+        for rank, score in enumerate(self.scores, start=1):
+            table.add_row(
+                Text(str(rank), justify="right"),
+                Text(str(score.layer), justify="right"),
+                Text(str(score.head), justify="right"),
+                Text(f"{score.weight:.3f}", justify="right"),
+                Text(bar(score.weight, 24), style="cyan"),
+                key=f"{score.layer}:{score.head}",
+            )
+        super().on_mount()
+
+
+MATRIX_WORDS = 12  # the side matrices show at most this many words
+
+
+class CorrelationScreen(HeadTableScreen):
+    """Per head, the rank correlation between static cosine and attention over the sentence's
+    word pairs: which heads follow meaning, which follow position or syntax. Beside the table,
+    the two word x word matrices for the head under the cursor."""
+
+    BINDINGS = [
+        Binding("1", "sort('rho')", "ρ high first"),
+        Binding("2", "sort('abs')", "|ρ|"),
+        Binding("0", "sort('position')", "layer/head"),
+    ]
+    DEFAULT_CSS = """
+    CorrelationScreen Horizontal { height: 1fr; }
+    CorrelationScreen DataTable { width: 1fr; min-width: 30; }
+    CorrelationScreen VerticalScroll { width: auto; max-width: 60%; padding: 0 1; }
+    CorrelationScreen #matrices { width: auto; text-wrap: nowrap; }
+    """
+
+    def __init__(self, analysis: Analysis, title: str) -> None:
+        super().__init__(
+            f"{title}\n[dim]ρ: Spearman correlation, over the pairs of words with a static vector, between their "
+            "static cosine and the attention between them (both directions). High: the head relates words by "
+            "meaning; near 0 or negative: by position, syntax or special tokens. 1 sorts by ρ, 2 by |ρ|, "
+            "0 by position, enter opens the head.[/]"
+        )
+        self.analysis = analysis
+        self.rho = static_attention_correlation(analysis)
+        self.words = words_with_both(analysis)[:MATRIX_WORDS]
+        self.attention = attention_among_words(analysis, self.words)
+        self._sorted_by: tuple[str, bool] = ("position", False)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.title_text)
+        with Horizontal():
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+            with VerticalScroll():
+                yield Static(id="matrices")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("layer", key="layer")
+        table.add_column("head", key="head")
+        table.add_column("ρ", key="rho")
+        table.add_column("", key="bar")
+        layers, heads = self.rho.shape
+        for layer in range(layers):
+            for head in range(heads):
+                value = float(self.rho[layer, head])
+                table.add_row(
+                    Text(str(layer), justify="right"),
+                    Text(str(head), justify="right"),
+                    Text("  n/a" if np.isnan(value) else f"{value:+.3f}", justify="right"),
+                    Text(bar(value, 16) if value > 0 else "", style="green"),
+                    key=f"{layer}:{head}",
+                )
+        super().on_mount()
+        self._show_matrices()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_matrices()
+
+    def action_sort(self, column: str) -> None:
+        table = self.query_one(DataTable)
+        previous, reverse = self._sorted_by
+        reverse = not reverse if previous == column else column != "position"
+        self._sorted_by = (column, reverse)
+        if column == "position":
+            table.sort("layer", "head", key=lambda layer, head: (int(layer.plain), int(head.plain)), reverse=reverse)
+        else:
+            table.sort("rho", key=lambda cell: _rho_sort_key(cell.plain, absolute=column == "abs"), reverse=reverse)
+        table.move_cursor(row=0)
+        self._show_matrices()
+
+    def _show_matrices(self) -> None:
+        chosen = self.cursor_head()
+        panel = self.query_one("#matrices", Static)
+        if chosen is None or len(self.words) < 2:
+            panel.update(Text("Fewer than two words have a static vector:\nnothing to correlate.", style="dim italic"))
+            return
+        layer, head = chosen
+        names = [self.analysis.words[index].text for index in self.words]
+        static = self.analysis.static.cosine[np.ix_(self.words, self.words)].copy()
+        np.fill_diagonal(static, np.nan)  # a word's cosine to itself (1.0) would swamp the scale
+        text = Text(no_wrap=True)
+        rho = float(self.rho[layer, head])
+        text.append(f"layer {layer} head {head}   ρ = {rho:+.3f}\n\n", style="bold")
+        _append_word_matrix(text, "static cosine (same in every sentence)", names, np.clip(static, 0, 1),
+                            "green", self.app.no_color)
+        text.append("\n")
+        _append_word_matrix(text, f"attention L{layer} H{head} (rows: from)", names,
+                            self.attention[layer, head], "cyan", self.app.no_color)
+        panel.update(text)
+
+
+def _rho_sort_key(cell: str, absolute: bool) -> float:
+    value = float(cell) if cell.strip() != "n/a" else float("-inf")
+    return abs(value) if absolute and np.isfinite(value) else value
+
+
+def _append_word_matrix(text: Text, title: str, names: list[str], matrix: np.ndarray, color: str, no_color: bool) -> None:
+    text.append(title + "\n", style=f"bold {color}")
+    label_width = min(12, max(len(name) for name in names) + 4)
+    text.append(" " * label_width + "".join(f"{number % 10:<2}" for number in range(1, len(names) + 1)) + "\n",
+                style="dim")
+    for number, (name, row) in enumerate(zip(names, matrix), start=1):
+        text.append(f"{number:>2} ", style="dim")
+        text.append(f"{name[:label_width - 4]:<{label_width - 3}}")
+        for cell, style in heat_cells(np.nan_to_num(row), 2, no_color):
+            text.append(cell, style=style)
+        text.append("\n")
