@@ -70,14 +70,15 @@ async def test_while_typing_the_frame_that_shows_an_analysis_shows_the_focused_t
         tiny_engine, monkeypatch):
     """The reading (input-table neighbours) is foreseen in the analyser thread for the token at the
     text cursor, so the static pane does not show '…' for a frame after every keystroke."""
-    from wordlens.tui import app as app_module
+    from wordlens.tui import reading
+    from wordlens.tui.services import analyser, token_reader
 
     def slow_read_token(*args):  # as long as a real model's can take on a busy machine
         time.sleep(0.05)
-        return read_token(*args)
+        return reading.read_token(*args)
 
-    read_token = app_module.read_token
-    monkeypatch.setattr(app_module, "read_token", slow_read_token)
+    for service in (analyser, token_reader):
+        monkeypatch.setattr(service, "read_token", slow_read_token)
     app = WordLensApp(tiny_engine, text="")
     frames: list[tuple[str, bool]] = []  # (text of the analysis shown, its reading shown too)
     display = app._display

@@ -14,6 +14,45 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
+LAYER_KEYS = Binding.Group("layer")
+HEAD_KEYS = Binding.Group("head")
+
+APP_BINDINGS = [
+    Binding("tab", "cycle_focus(1)", "next pane", priority=True),
+    Binding("ctrl+q", "quit", "quit", priority=True),
+    Binding("f1", "help", "help", priority=True),
+    Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),
+    Binding("escape", "explore", "explore", show=False),
+    Binding("e,slash", "edit", "edit", show=False),
+    Binding("left_square_bracket", "layer(-1)", "layer-", key_display="[", group=LAYER_KEYS),
+    Binding("right_square_bracket", "layer(1)", "layer+", key_display="]", group=LAYER_KEYS),
+    Binding("comma", "head(-1)", "head-", key_display=",", group=HEAD_KEYS),
+    Binding("full_stop", "head(1)", "head+", key_display=".", group=HEAD_KEYS),
+    Binding("b", "best_head", "best head"),
+    Binding("a", "cycle_aggregate", "view"),
+    Binding("w", "toggle('words')", "words", show=False),
+    Binding("s", "toggle('hide_special')", "specials", show=False),
+    Binding("d", "toggle('dense')", "dense", show=False),
+    Binding("o", "overview", "overview", show=False),
+    Binding("m", "metrics", "metrics", show=False),
+    Binding("r", "referents", "referents", show=False),
+    Binding("colon", "query", "query", key_display=":"),
+    Binding("c", "compare", "compare"),
+    Binding("t", "correlation", "static~attn", show=False),
+    Binding("g", "fit_map", "in GloVe terms", show=False),
+    Binding("ctrl+o", "open_models", "open models", show=False),
+    Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
+    Binding("x", "export", "export", show=False),
+    Binding("question_mark", "help", "help", key_display="?", show=False),
+    Binding("q", "quit", "quit", show=False),
+]
+# Keys the sentence line types instead of acting on: hidden from the footer while typing.
+EXPLORE_ONLY_ACTIONS = frozenset({
+    "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
+    "query", "compare", "correlation", "fit_map", "export",
+})
+
+
 def binding_id(action: str) -> str:
     """`layer(1)` -> layer_next, `layer(-1)` -> layer_previous, `toggle('words')` -> toggle_words."""
     _, name, parameters = parse(action)

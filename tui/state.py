@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
-from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours, embedding_neighbours
-from wordlens.core.errors import WordlensError
-from wordlens.core.measures.attention_views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
+from wordlens.core.measures.static_vs_context import embedding_neighbours
+from wordlens.core.measures.attention_views import (
+    AGGREGATES, Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix,
+)
 
 
 @lru_cache(maxsize=4)  # holds analyses alive: keep it small
@@ -26,35 +27,6 @@ Scored = tuple[tuple[str, float], ...]
 def input_table_neighbours(model, token: str) -> Scored:
     """The token's neighbours in the transformer's own (context-free) input embedding table."""
     return tuple(embedding_neighbours(model, token, topn=10))
-
-
-@dataclass(frozen=True, eq=False)
-class TokenReading:
-    """What the transformer makes of the focused token: its neighbours in the model's input
-    table and, with a fitted map, its hidden state after `layer` read as static words.
-    Computed in a worker (tens of ms on 2 cores), so it may lag the view by a frame."""
-
-    analysis: Analysis
-    token: int
-    layer: int
-    input_table: Scored | str  # the neighbours, or why there are none
-    in_context: Scored | None  # None: no map fitted
-
-    def is_for(self, view: ViewState) -> bool:
-        return self.analysis is view.analysis and self.token == view.focus and self.layer == view.layer
-
-
-def read_token(model, vectors, static_map: StaticMap | None, analysis: Analysis, token: int, layer: int) -> TokenReading:
-    context = analysis.context
-    try:
-        input_table: Scored | str = input_table_neighbours(model, context.tokens[token])
-    except WordlensError as error:
-        input_table = str(error)
-    in_context = None
-    if static_map is not None:
-        found = contextual_static_neighbours(static_map, vectors, context, token, layer + 1, topn=10)
-        in_context = tuple(found)  # layer + 1: the hidden state that layer's attention produced
-    return TokenReading(analysis, token, layer, input_table, in_context)
 
 
 @lru_cache(maxsize=8)
@@ -73,28 +45,6 @@ def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
 
 
 @dataclass(frozen=True)
-class Loading:
-    """What a loader is doing: stage text, fraction done, or the error that stopped it."""
-
-    name: str
-    stage: str = "waiting"
-    fraction: float = 0.0
-    done: bool = False
-
-
-@dataclass(frozen=True, eq=False)
-class MapState:
-    """The map from the model's layers into the static space: not there yet, being fitted,
-    ready, or failed (with the reason)."""
-
-    status: str = "absent"  # absent | fitting | ready | failed
-    stage: str = ""
-    fraction: float = 0.0
-    static_map: StaticMap | None = None
-    error: str = ""
-
-
-@dataclass(frozen=True)
 class ViewState:
     analysis: Analysis | None = None
     focus: int = 0  # the focused unit: a token once the model is loaded, a word before
@@ -106,8 +56,6 @@ class ViewState:
     hide_special: bool = False  # drop [CLS]/[SEP]... rows and columns, renormalise rows
     dense: bool = False  # half-block cells: two rows per text line, one column per character
     selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
-    vectors: Loading = field(default_factory=lambda: Loading("vectors"))
-    model: Loading = field(default_factory=lambda: Loading("model"))
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)
@@ -195,6 +143,87 @@ class ViewState:
             if span is not None and span[0] < position:
                 best = unit
         return best
+
+    # ---- moves: each gives the next view; the App only assigns it ------------------------
+    @property
+    def context(self):
+        return self.analysis.context if self.analysis is not None else None
+
+    def moved(self, token: int, delta: int) -> int:
+        """The token `delta` grid rows away (words and hidden specials count as shown)."""
+        grid = self.grid
+        if grid is None:
+            return clamp(token + delta, self.unit_count)
+        return self.token_of_row(clamp(self.nearest_row(token) + delta, len(grid.labels)))
+
+    def with_focus_moved(self, delta: int) -> ViewState:
+        return self.with_(focus=self.moved(self.focus, delta))
+
+    def with_target_moved(self, delta: int) -> ViewState:
+        return self.with_(target=self.moved(self.target, delta))
+
+    def with_focus_on(self, unit: int) -> ViewState:
+        """Focus `unit`, and put the target on what it attends to most."""
+        moved = self.with_(focus=unit)
+        return moved.with_(target=moved.strongest_target(fallback=self.target))
+
+    def with_layer_moved(self, delta: int) -> ViewState:
+        context = self.context
+        return self if context is None else self.with_(layer=(self.layer + delta) % context.model.layers)
+
+    def with_head_moved(self, delta: int) -> ViewState:
+        context = self.context
+        if context is None:
+            return self
+        return self.with_(head=(self.head + delta) % context.model.heads, aggregate="head")
+
+    def with_next_aggregate(self) -> ViewState:
+        return self.with_(aggregate=AGGREGATES[(AGGREGATES.index(self.aggregate) + 1) % len(AGGREGATES)])
+
+    def with_head(self, layer: int, head: int) -> ViewState:
+        return self.with_(layer=layer, head=head, aggregate="head")
+
+    def with_selection_toggled(self) -> ViewState:
+        """Add the focused token's row to the rows whose attention is summed, or take it out."""
+        return self.with_(selected=self.selected ^ {self.focus})
+
+    def strongest_target(self, fallback: int) -> int:
+        """The non-special token the focused token attends to most in the current head."""
+        context = self.context
+        if context is None or not 0 <= self.focus < len(context.tokens):
+            return fallback
+        row = context.attentions[self.layer, self.head, self.focus].copy()
+        row[context.special] = -1.0
+        return int(row.argmax())
+
+    def showing(self, analysis: Analysis, cursor_unit: int | None) -> ViewState:
+        """This view with a new analysis: the selection kept only for the same text, focus and
+        target kept inside it (or the focus on `cursor_unit`, the unit at the text cursor, when
+        it follows typing), layer and head inside the model."""
+        view = self.with_(analysis=analysis)
+        if self.analysis is None or self.analysis.text != analysis.text:
+            view = view.with_(selected=frozenset())
+        focus, target = view.focus, view.target
+        if cursor_unit is not None:
+            focus = cursor_unit
+            target = view.with_(focus=focus).strongest_target(fallback=target)
+        layer, head = view.layer, view.head
+        context = view.context
+        if context is not None:
+            layer = min(layer, context.model.layers - 1)
+            head = min(head, context.model.heads - 1)
+        count = view.unit_count
+        return view.with_(focus=clamp(focus, count), target=clamp(target, count), layer=layer, head=head)
+
+    def parts(self) -> int:
+        """How complete the analysis shown is: -1 none, then one per model that answered."""
+        if self.analysis is None:
+            return -1
+        return (self.analysis.static is not None) + (self.analysis.context is not None)
+
+
+def clamp(value: int, count: int) -> int:
+    return max(0, min(value, count - 1)) if count else 0
 
 
 MAX_ROWS = 40  # long inputs: list the rows around the focused word; rendering thousands stalls

@@ -285,3 +285,18 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     tokens = model.tokens(best.tolist())
     return [(t, float(scores[i])) for t, i in zip(tokens, best)]
 
+
+
+@dataclass(frozen=True)
+class CorrelationTable:
+    """What the static-cosine-vs-attention screen shows: ρ per head, and the word x word
+    attention of every head among the first `words` (those with a static vector)."""
+
+    rho: np.ndarray  # (layers, heads)
+    words: np.ndarray  # indices into analysis.words
+    attention: np.ndarray  # (layers, heads, len(words), len(words))
+
+
+def correlation_table(analysis: Analysis, max_words: int) -> CorrelationTable:
+    words = words_with_both(analysis)[:max_words]
+    return CorrelationTable(static_attention_correlation(analysis), words, attention_among_words(analysis, words))

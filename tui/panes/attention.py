@@ -23,6 +23,7 @@ from textual.widget import Widget
 from wordlens.core.measures.attention_views import View, top_targets
 from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 from wordlens.tui.panes.loading import loading_text
+from wordlens.tui.models_state import ModelsState
 from wordlens.tui.state import ViewState
 
 MAX_LABEL = 10
@@ -255,19 +256,20 @@ class AttentionPlaceholder(Widget):
     """Loading progress, or why there is nothing to show yet."""
 
     DEFAULT_CSS = "AttentionPlaceholder { height: auto; }"
-    view: reactive[ViewState] = reactive(ViewState)
+    models: reactive[ModelsState] = reactive(ModelsState)
 
     def render(self) -> Text:
-        if not self.view.model.done:
-            return loading_text(self.view.model, "the transformer", width=max(10, self.size.width - 8))
+        if not self.models.model.done:
+            return loading_text(self.models.model, "the transformer", width=max(10, self.size.width - 8))
         return Text("Type a sentence above.", style="dim italic")
 
 
 class AttentionPane(Vertical):
     view: reactive[ViewState] = reactive(ViewState)
+    models: reactive[ModelsState] = reactive(ModelsState)
 
     def compose(self):
-        yield AttentionPlaceholder().data_bind(AttentionPane.view)
+        yield AttentionPlaceholder().data_bind(AttentionPane.models)
         yield AttentionGrid().data_bind(AttentionPane.view)
         yield AttentionStatus().data_bind(AttentionPane.view)
 

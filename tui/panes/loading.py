@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 
 from wordlens.tui.style.colors import bar
-from wordlens.tui.state import Loading
+from wordlens.tui.models_state import ModelState
 
 
-def loading_text(loading: Loading, what: str, width: int = 30) -> Text:
+def loading_text(loading: ModelState, what: str, width: int = 30) -> Text:
     text = Text()
     text.append(f"Loading {what}…\n", style="bold")
     text.append(bar(loading.fraction, max(10, width)), style="cyan")

@@ -1,4 +1,4 @@
-"""The top line: which vectors and which model are loaded (or loading)."""
+"""The top line: which vectors and which model are in use, loading, or being replaced."""
 
 from __future__ import annotations
 
@@ -6,30 +6,32 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wordlens.tui.state import ViewState
+from wordlens.tui.models_state import ModelsState, ModelState
+
+IN_USE_STYLE = {"vectors": "bold green", "model": "bold cyan"}
+LOADING_WORDS = {"vectors": "static vectors loading…", "model": "transformer loading…"}
 
 
 class ModelBar(Widget):
     DEFAULT_CSS = "ModelBar { height: 1; dock: top; }"
-    view: reactive[ViewState] = reactive(ViewState)
-    vectors_summary: reactive[str] = reactive("")
-    model_summary: reactive[str] = reactive("")
-    # component -> progress of opening a replacement (ctrl+o), shown after what is in use
-    opening: reactive[dict[str, str]] = reactive(dict)
+    models: reactive[ModelsState] = reactive(ModelsState)
 
     def render(self) -> Text:
+        models = self.models
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" wordlens ", style="bold reverse")
         text.append(" ")
-        text.append(self.vectors_summary or f"static vectors loading… {self.view.vectors.fraction:.0%}",
-                    style="bold green" if self.vectors_summary else "italic")
-        self._append_opening(text, "vectors")
+        _append_model(text, models.vectors)
         text.append(" ⇄ ", style="dim")
-        text.append(self.model_summary or f"transformer loading… {self.view.model.fraction:.0%}",
-                    style="bold cyan" if self.model_summary else "italic")
-        self._append_opening(text, "model")
+        _append_model(text, models.model)
         return text
 
-    def _append_opening(self, text: Text, component: str) -> None:
-        if component in self.opening:
-            text.append(f" ({self.opening[component]})", style="italic yellow")
+
+def _append_model(text: Text, state: ModelState) -> None:
+    name = state.component.value
+    if state.summary:
+        text.append(state.summary, style=IN_USE_STYLE[name])
+    else:
+        text.append(f"{LOADING_WORDS[name]} {state.fraction:.0%}", style="italic")
+    if state.opening is not None:
+        text.append(f" ({state.opening.describe()})", style="italic yellow")

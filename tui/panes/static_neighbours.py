@@ -8,7 +8,9 @@ from textual.reactive import reactive
 from wordlens.core.vectors.static_vectors import NeighbourList
 from wordlens.tui.style.colors import bar
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
-from wordlens.tui.state import MapState, TokenReading, ViewState, rows_for, window_around
+from wordlens.tui.models_state import MapState, MapStatus
+from wordlens.tui.reading import TokenReading
+from wordlens.tui.state import ViewState, rows_for, window_around
 from wordlens.tui.panes.view_text import ViewText
 
 WORD_COLUMN = 12
@@ -35,8 +37,8 @@ class StaticNeighbours(ViewText):
         view = self.view
         static = view.analysis.static if view.analysis else None
         if static is None:
-            if not view.vectors.done:
-                return loading_text(view.vectors, "static vectors", width=max(10, self.size.width - 8))
+            if not self.models.vectors.done:
+                return loading_text(self.models.vectors, "static vectors", width=max(10, self.size.width - 8))
             return waiting_for_text()
         if not view.analysis.words:
             return waiting_for_text()
@@ -82,18 +84,18 @@ class StaticNeighbours(ViewText):
         state = self.glove_map
         name = view.analysis.static.vectors.name
         text.append(f"\nin context, after layer {view.layer}", style="bold")
-        if state.status == "ready":
+        if state.status is MapStatus.READY:
             quality = float(state.static_map.heldout_top10[view.layer + 1])
             text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")
             if reading is None or reading.in_context is None:
                 text.append(" …\n\n", style="dim")
             else:
                 _append_word_list(text, reading.in_context, width, "magenta")
-        elif state.status == "fitting":
+        elif state.status is MapStatus.FITTING:
             text.append(f"  fitting the map into {name}…\n", style="dim")
             text.append(" " + bar(state.fraction, max(10, min(30, width - 10))), style="magenta")
             text.append(f" {state.fraction:4.0%} {state.stage}\n", style="dim")
-        elif state.status == "failed":
+        elif state.status is MapStatus.FAILED:
             text.append(f"\n {state.error}\n", style="dim italic")
         else:
             text.append(f"\n press g to read it as {name} words (fits a map once, ~1 min)\n", style="dim italic")

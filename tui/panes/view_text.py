@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from wordlens.tui.models_state import ModelsState
 from wordlens.tui.state import ViewState
 
 
@@ -17,12 +18,16 @@ class ViewText(Widget):
     # Not layout=True: a new view only re-lays out the screen when the line count changes
     # (the whole screen's layout costs more than painting this pane).
     view: reactive[ViewState] = reactive(ViewState)
+    models: reactive[ModelsState] = reactive(ModelsState)  # what is still loading
 
     def __init__(self) -> None:
         super().__init__()
         self._built_for: tuple | None = None
         self._built = Text()
         self._lines_laid_out = -1
+
+    def watch_models(self) -> None:
+        self.call_later(self.content_changed)
 
     def watch_view(self) -> None:
         # In this pane's own message queue, not in the App's handler that set the view: the
@@ -43,7 +48,7 @@ class ViewText(Widget):
         return ()
 
     def render(self) -> Text:
-        key = (self.view, *self.inputs(), self.size.width, self.room)
+        key = (self.view, self.models, *self.inputs(), self.size.width, self.room)
         if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2])) \
                 or self._built_for[-2:] != key[-2:]:
             self._built = self.build()

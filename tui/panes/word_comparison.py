@@ -26,7 +26,8 @@ class WordComparison(ViewText):
         view = self.view
         analysis = view.analysis
         if analysis is None or analysis.static is None or analysis.context is None:
-            waiting = view.model if view.vectors.done else view.vectors
+            models = self.models
+            waiting = models.model if models.vectors.done else models.vectors
             if not waiting.done:
                 return loading_text(waiting, "both models", width=max(10, self.size.width - 8))
             return waiting_for_text()

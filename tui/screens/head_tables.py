@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
-from wordlens.core.measures.static_vs_context import attention_among_words, static_attention_correlation, words_with_both
+from wordlens.core.measures.static_vs_context import CorrelationTable
 from wordlens.core.measures.attention_views import HeadScore
 from wordlens.tui.style.colors import bar, heat_cells
 
@@ -106,7 +106,7 @@ class MetricsScreen(HeadTableScreen):
         reverse = not reverse if previous == column else column in ("max", "special", "punctuation")
         self._sorted_by = (column, reverse)
         if column == "position":
-            table.sort("layer", "head", key=lambda layer, head: (int(layer.plain), int(head.plain)))
+            table.sort("layer", "head", key=_layer_head_order)
         else:
             table.sort(column, key=lambda cell: float(cell.plain), reverse=reverse)
         table.move_cursor(row=0)
@@ -162,7 +162,7 @@ class CorrelationScreen(HeadTableScreen):
     CorrelationScreen #matrices { width: auto; text-wrap: nowrap; }
     """
 
-    def __init__(self, analysis: Analysis, title: str) -> None:
+    def __init__(self, analysis: Analysis, table: CorrelationTable, title: str) -> None:
         super().__init__(
             f"{title}\n[dim]ρ: Spearman correlation, over the pairs of words with a static vector, between their "
             "static cosine and the attention between them (both directions). High: the head relates words by "
@@ -170,9 +170,7 @@ class CorrelationScreen(HeadTableScreen):
             "0 by position, enter opens the head.[/]"
         )
         self.analysis = analysis
-        self.rho = static_attention_correlation(analysis)
-        self.words = words_with_both(analysis)[:MATRIX_WORDS]
-        self.attention = attention_among_words(analysis, self.words)
+        self.rho, self.words, self.attention = table.rho, table.words, table.attention
         self._sorted_by: tuple[str, bool] = ("position", False)
 
     def compose(self) -> ComposeResult:
@@ -212,7 +210,7 @@ class CorrelationScreen(HeadTableScreen):
         reverse = not reverse if previous == column else column != "position"
         self._sorted_by = (column, reverse)
         if column == "position":
-            table.sort("layer", "head", key=lambda layer, head: (int(layer.plain), int(head.plain)), reverse=reverse)
+            table.sort("layer", "head", key=_layer_head_order, reverse=reverse)
         else:
             table.sort("rho", key=lambda cell: _rho_sort_key(cell.plain, absolute=column == "abs"), reverse=reverse)
         table.move_cursor(row=0)
@@ -237,6 +235,12 @@ class CorrelationScreen(HeadTableScreen):
         _append_word_matrix(text, f"attention L{layer} H{head} (rows: from)", names,
                             self.attention[layer, head], "cyan", self.app.no_color)
         panel.update(text)
+
+
+def _layer_head_order(cells: tuple[Text, Text]) -> tuple[int, int]:
+    """DataTable.sort hands a key function the row's cells of the sort columns as one tuple."""
+    layer, head = cells
+    return int(layer.plain), int(head.plain)
 
 
 def _rho_sort_key(cell: str, absolute: bool) -> float:

@@ -6,8 +6,6 @@ loaded, so a path that does not load leaves the explorer with the models it had.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,16 +14,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from wordlens.core.engine import Sources
+from wordlens.tui.models_state import Component, ModelsState
 from wordlens.tui.panes.sentence_input import OrderedInput
 
-Component = Literal["vectors", "model"]
 # What the screen returns: which model to replace and from where (None: the bundled default).
 OpenRequest = tuple[Component, str | None]
 
 PLACEHOLDERS = {
-    "vectors": "empty: the bundled GloVe 6B 50d; or a word2vec / GloVe file",
-    "model": "empty: the bundled all-MiniLM-L6-v2; or a model folder, a hub id",
+    Component.VECTORS: "empty: the bundled GloVe 6B 50d; or a word2vec / GloVe file",
+    Component.MODEL: "empty: the bundled all-MiniLM-L6-v2; or a model folder, a hub id",
 }
+LABELS = {Component.VECTORS: "static vectors", Component.MODEL: "transformer"}
 
 
 def options_text(sources: Sources) -> Text:
@@ -51,24 +50,26 @@ class OpenScreen(ModalScreen[OpenRequest | None]):
     OpenScreen #options { margin-top: 1; }
     """
 
-    def __init__(self, sources: Sources, opening: dict[Component, str | None]) -> None:
+    def __init__(self, sources: Sources, models: ModelsState) -> None:
         super().__init__()
         self.sources = sources
-        self.opening = opening  # components being opened now, and from where
+        self.models = models  # what is in use, and what is being opened now
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "open models"
-            for component, label in (("vectors", "static vectors"), ("model", "transformer")):
-                yield Label(self._label(component, label))
-                yield OrderedInput(value=getattr(self.sources, component) or "", placeholder=PLACEHOLDERS[component],
-                                   id=component, select_on_focus=False, compact=True)
+            for component in Component:
+                yield Label(self._label(component))
+                yield OrderedInput(value=getattr(self.sources, component.value) or "",
+                                   placeholder=PLACEHOLDERS[component], id=component.value,
+                                   select_on_focus=False, compact=True)
             yield Static(options_text(self.sources), id="options")
 
-    def _label(self, component: Component, label: str) -> str:
-        if component in self.opening:
-            return f"{label} (opening {self.opening[component] or 'the bundled one'}…)"
-        return label
+    def _label(self, component: Component) -> str:
+        opening = self.models.of(component).opening
+        if opening is not None:
+            return f"{LABELS[component]} (opening {opening.source or 'the bundled one'}…)"
+        return LABELS[component]
 
     def on_mount(self) -> None:
         self.query_one("#vectors", Input).focus()
@@ -76,4 +77,4 @@ class OpenScreen(ModalScreen[OpenRequest | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         value = event.value.strip()
-        self.dismiss((event.input.id, value or None))
+        self.dismiss((Component(event.input.id), value or None))
