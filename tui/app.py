@@ -9,8 +9,6 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-import numpy as np
-from rich.markup import escape
 from textual.app import App, ComposeResult
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.reactive import reactive
@@ -20,8 +18,6 @@ from textual.widgets import Footer, Input
 
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
-from wordlens.core.measures.attention_views import head_metrics, is_punctuation, rank_heads, rollout
-from wordlens.core.measures.static_vs_context import correlation_table
 from wordlens.core.reports.export import export_view, free_stem, write_export
 from wordlens.core.text import clean_text
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
@@ -38,7 +34,8 @@ from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.compare import CompareScreen
-from wordlens.tui.screens.head_tables import MATRIX_WORDS, CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.screens.open_models import OpenRequest, OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
@@ -324,42 +321,26 @@ class WordLensApp(App[None]):
         self._background.run("best head", lambda: strongest_heads_from(view.analysis, source)[target], jump)
 
     # ---- screens over the whole model: numbers computed in the background ----------------
+    def _open_screen_of_view(self, screen: type[ScreenOfView], what: str) -> None:
+        view = self.view
+        problem = screen.unavailable(view)
+        if problem is not None:
+            self.notify(problem, severity="warning")
+            return
+        self._background.run(what, lambda: screen.numbers(view),
+                             lambda numbers: self.push_screen(screen.of_view(view, numbers), self._open_head))
+
     def action_overview(self) -> None:
-        if (context := self.view.context) is not None:
-            title = f"[b]{escape(context.model.name)}[/]: every layer × head · ↑↓←→ move · enter open · esc close"
-            self.push_screen(OverviewScreen(context.attentions, self.view.layer, self.view.head, title,
-                                            causal=context.model.causal), self._open_head)
+        self._open_screen_of_view(OverviewScreen, "overview")
 
     def action_metrics(self) -> None:
-        if (context := self.view.context) is None:
-            return
-        title = f"[b]Per-head metrics[/] of {escape(context.model.name)} on this sentence ({len(context.tokens)} tokens)"
-        punctuation = np.array([is_punctuation(token) for token in context.tokens])
-        self._background.run("metrics", lambda: head_metrics(context.attentions, context.special, punctuation),
-                             lambda metrics: self.push_screen(MetricsScreen(metrics, title), self._open_head))
+        self._open_screen_of_view(MetricsScreen, "metrics")
 
     def action_referents(self) -> None:
-        """Rank every layer x head by the weight the focused token gives the target token."""
-        view, context = self.view, self.view.context
-        if context is None:
-            return
-        source, target = view.focus, view.target
-
-        def rank():
-            return rank_heads(context.attentions, source, target), float(rollout(context.attentions)[source, target])
-
-        self._background.run("referents", rank, lambda ranked: self.push_screen(
-            ReferentScreen(*ranked, context.tokens[source], context.tokens[target]), self._open_head))
+        self._open_screen_of_view(ReferentScreen, "referents")
 
     def action_correlation(self) -> None:
-        """Which heads relate words the way the static vectors do: a sortable table."""
-        analysis = self.view.analysis
-        if analysis is None or analysis.context is None or analysis.static is None:
-            self.notify("Both models must be loaded first.", severity="warning")
-            return
-        title = f"[b]Static cosine vs attention[/], per head of {escape(analysis.context.model.name)}"
-        self._background.run("correlation", lambda: correlation_table(analysis, MATRIX_WORDS), lambda table:
-                             self.push_screen(CorrelationScreen(analysis, table, title), self._open_head))
+        self._open_screen_of_view(CorrelationScreen, "correlation")
 
     def action_query(self) -> None:
         self.push_screen(QueryScreen(self.engine, self._query_history))

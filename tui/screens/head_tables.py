@@ -15,8 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
-from wordlens.core.measures.static_vs_context import CorrelationTable
-from wordlens.core.measures.attention_views import HeadScore
+from wordlens.core.measures.attention_views import HeadScore, head_metrics, is_punctuation, rank_heads, rollout
+from wordlens.core.measures.static_vs_context import CorrelationTable, correlation_table
+from wordlens.tui.screens.of_view import needs_both_models, needs_model
+from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import bar, heat_cells
 
 METRIC_COLUMNS = (
@@ -80,6 +82,20 @@ class MetricsScreen(HeadTableScreen):
         Binding("0", "sort('position')", "layer/head"),
     ]
 
+    unavailable = staticmethod(needs_model)
+
+    @staticmethod
+    def numbers(view: ViewState) -> dict[str, np.ndarray]:
+        context = view.context
+        punctuation = np.array([is_punctuation(token) for token in context.tokens])
+        return head_metrics(context.attentions, context.special, punctuation)
+
+    @classmethod
+    def of_view(cls, view: ViewState, numbers: dict[str, np.ndarray]) -> MetricsScreen:
+        context = view.context
+        return cls(numbers, f"[b]Per-head metrics[/] of {escape(context.model.name)} on this sentence "
+                            f"({len(context.tokens)} tokens)")
+
     def __init__(self, metrics: dict[str, np.ndarray], title: str) -> None:
         legend = escape(" · ".join(f"{name}: {meaning}" for _, name, meaning in METRIC_COLUMNS))
         super().__init__(f"{title}\n[dim]{legend}. Keys 1-5 sort (again: reverse), 0 by position.[/]")
@@ -114,6 +130,18 @@ class MetricsScreen(HeadTableScreen):
 
 class ReferentScreen(HeadTableScreen):
     """Every layer x head ranked by the weight the focused token gives the target token."""
+
+    unavailable = staticmethod(needs_model)
+
+    @staticmethod
+    def numbers(view: ViewState) -> tuple[list[HeadScore], float]:
+        attentions = view.context.attentions
+        return rank_heads(attentions, view.focus, view.target), float(rollout(attentions)[view.focus, view.target])
+
+    @classmethod
+    def of_view(cls, view: ViewState, numbers: tuple[list[HeadScore], float]) -> ReferentScreen:
+        tokens = view.context.tokens
+        return cls(*numbers, tokens[view.focus], tokens[view.target])
 
     def __init__(self, scores: list[HeadScore], rollout_score: float, source: str, target: str) -> None:
         super().__init__(
@@ -161,6 +189,17 @@ class CorrelationScreen(HeadTableScreen):
     CorrelationScreen VerticalScroll { width: auto; max-width: 60%; padding: 0 1; }
     CorrelationScreen #matrices { width: auto; text-wrap: nowrap; }
     """
+
+    unavailable = staticmethod(needs_both_models)
+
+    @staticmethod
+    def numbers(view: ViewState) -> CorrelationTable:
+        return correlation_table(view.analysis, MATRIX_WORDS)
+
+    @classmethod
+    def of_view(cls, view: ViewState, numbers: CorrelationTable) -> CorrelationScreen:
+        name = escape(view.context.model.name)
+        return cls(view.analysis, numbers, f"[b]Static cosine vs attention[/], per head of {name}")
 
     def __init__(self, analysis: Analysis, table: CorrelationTable, title: str) -> None:
         super().__init__(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -16,6 +17,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from wordlens.tui.screens.of_view import needs_model
+from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import heat_level, level_style
 
 LABEL_WIDTH = 4
@@ -130,6 +133,18 @@ class OverviewScreen(ModalScreen[tuple[int, int] | None]):
     OverviewScreen Static { height: 1; }
     OverviewScreen Thumbnails { height: 1fr; }
     """
+
+    unavailable = staticmethod(needs_model)
+
+    @staticmethod
+    def numbers(view: ViewState) -> None:
+        return None  # the thumbnails are drawn from the attentions as they are shown
+
+    @classmethod
+    def of_view(cls, view: ViewState, numbers: None) -> OverviewScreen:
+        context = view.context
+        title = f"[b]{escape(context.model.name)}[/]: every layer × head · ↑↓←→ move · enter open · esc close"
+        return cls(context.attentions, view.layer, view.head, title, causal=context.model.causal)
 
     def __init__(self, attentions: np.ndarray, layer: int, head: int, title: str, causal: bool = False) -> None:
         super().__init__()
