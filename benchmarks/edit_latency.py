@@ -7,7 +7,7 @@ would be) until the first frame is painted in which every pane shows the new tex
 it with both parts (static and contextual), and the static pane's reading of the focused token
 (its input-table neighbours, computed by a second thread, which may arrive a frame later). Frames
 are timed by wrapping the app's `_display`, the call that writes a finished frame to the terminal.
-The debounce (DEBOUNCE_SECONDS in tui/app.py) is included.
+The debounce (DEBOUNCE_SECONDS in tui/panes/sentence.py) is included.
 Pilot's `press` is not used for timing: it waits for the app to go idle and for animations,
 which added ~100 ms that a user never sees.
 Typing forward makes every keystroke's text new, so no analysis comes from the engine's cache
@@ -109,7 +109,7 @@ async def measure(engine) -> list[float]:
 
 def main() -> int:
     engine = loaded_engine()
-    from wordlens.tui.app import DEBOUNCE_SECONDS
+    from wordlens.tui.panes.sentence import DEBOUNCE_SECONDS
 
     engine.analyze(WARMUP_TEXT)  # the first forward pass pays one-off costs a user pays while models load
     samples = asyncio.run(measure(engine))

@@ -88,6 +88,8 @@ async def test_x_exports_the_view_and_names_the_files(tiny_engine, tmp_path):
         assert not list(tmp_path.iterdir())
         await pilot.press("backspace", "tab", "right_square_bracket", "x")
         assert isinstance(app.focused, AttentionGrid)
+        await wait_for(pilot, lambda: len(list(tmp_path.iterdir())) == 4 and "exported" in notifications(app),
+                       what="the exported files")
         files = sorted(path.name for path in tmp_path.iterdir())
         assert len(files) == 4 and {name.rsplit(".", 1)[1] for name in files} == {"json", "csv", "npz"}
         assert all(name in notifications(app) for name in files)
@@ -114,4 +116,5 @@ async def test_export_reports_a_folder_it_cannot_write(tiny_engine, tmp_path):
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: shows(app, SENTENCE), what="the analysis")
         await pilot.press("tab", "x")
-        assert "cannot write the export" in notifications(app) and app.is_running
+        await wait_for(pilot, lambda: "cannot write the export" in notifications(app), what="the error")
+        assert app.is_running

@@ -10,15 +10,14 @@ import gc
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.containers import Container, Vertical, VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.reactive import reactive
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
-from wordlens.core.reports.export import export_view, free_stem, write_export
+from wordlens.core.errors import WordlensError
 from wordlens.core.text import clean_text
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.messages import (
@@ -28,9 +27,8 @@ from wordlens.tui.messages import (
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
-from wordlens.tui.panes.sentence_input import SentenceInput
+from wordlens.tui.panes.sentence import SentencePane
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
-from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.compare import CompareScreen
@@ -45,13 +43,10 @@ from wordlens.tui.services.background import Background
 from wordlens.tui.services.idle_collector import IdleCollector
 from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
+from wordlens.tui.services.saving import export_files, save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.state import ViewState, strongest_heads_from
 from wordlens.tui.terminal import CONTROL_CHARACTERS
-
-# Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
-DEBOUNCE_SECONDS = 0.015
-
 
 @with_binding_ids
 class WordLensApp(App[None]):
@@ -73,7 +68,6 @@ class WordLensApp(App[None]):
         self.engine = engine
         self.settings = settings or AnalysisSettings()
         self._initial_text = clean_text(text)
-        self._debounce: Timer | None = None
         self._focus_follows_cursor = True
         self._query_history: list[str] = []
         self._vocabulary_has_controls = False
@@ -89,10 +83,7 @@ class WordLensApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield ModelBar().data_bind(WordLensApp.models)
-        with Vertical(id="sentence"):
-            yield SentenceInput(value=self._initial_text, compact=True, select_on_focus=False, id="text",
-                                placeholder="Type a sentence, e.g. France is a country, it is in Europe")
-            yield TokenStrip().data_bind(WordLensApp.view)
+        yield SentencePane(self._initial_text, id="sentence").data_bind(WordLensApp.view)
         with Container(id="panes"):
             with VerticalScroll(id="static"):
                 yield StaticNeighbours().data_bind(
@@ -105,12 +96,10 @@ class WordLensApp(App[None]):
     def on_mount(self) -> None:
         self._collector.start()
         self._needed_widgets = (self.query_one(ModelBar), self._text_input)
-        self.query_one("#sentence").border_title = "sentence"
         self.query_one("#static").border_title = "static neighbours"
         self.query_one("#comparison").border_title = "static cosine vs attention"
         # Loading imports torch and gensim, which hold the GIL for seconds: paint first.
         self.call_after_refresh(self._start_loading)
-        self.watch(self._text_input, "selection", self._on_text_cursor_moved, init=False)
         self._text_input.focus()
         self._analyze_now()
 
@@ -145,12 +134,7 @@ class WordLensApp(App[None]):
 
     # ---- models and the map between them --------------------------------------------------
     def on_model_progress(self, message: ModelProgress) -> None:
-        state = self.models.of(message.component)
-        if message.replacing:
-            state = state.opening_progressed(message.stage, message.fraction)
-        else:
-            state = state.progressed(message.stage, message.fraction)
-        self.models = self.models.with_(state)
+        self.models = self.models.progressed(message.component, message.stage, message.fraction, message.replacing)
 
     def on_model_ready(self, message: ModelReady) -> None:
         if self._closing_down():
@@ -159,12 +143,9 @@ class WordLensApp(App[None]):
         # collections look only at what is made afterwards (walking them took 100-150 ms).
         gc.freeze()
         self._vocabulary_has_controls |= message.has_control_characters
-        state = self.models.of(message.component)
-        self.models = self.models.with_(state.opened(message.summary) if message.replacing
-                                        else state.loaded(message.summary))
-        if message.replacing:
+        self.models = self.models.loaded(message.component, message.summary, message.replacing)
+        if message.replacing:  # the map and the focused token's reading belong to the old pair
             self.notify(message.summary, title="opened")
-            # The map and the focused token's reading belong to the old pair.
             self.glove_map, self.reading = MapState(), None
             self._reader.forget()
         self._analyze_now()
@@ -201,32 +182,25 @@ class WordLensApp(App[None]):
         if request is None:
             return
         component, source = request
-        state = self.models.of(component)
-        if not self.models.ready:
-            self.notify("Wait until both models have loaded, then open another.", severity="warning")
-        elif state.opening is not None:
-            self.notify(f"Already opening {state.opening.source or 'the bundled one'}.", severity="warning")
-        else:
-            self.models = self.models.with_(state.opening_from(source))
-            self._loader.open(component, source)
+        problem = self.models.why_not_open(component)
+        if problem is not None:
+            self.notify(problem, severity="warning")
+            return
+        self.models = self.models.with_(self.models.of(component).opening_from(source))
+        self._loader.open(component, source)
 
     # ---- the sentence and its analysis ----------------------------------------------------
     def get_line_filters(self):
         filters = super().get_line_filters()
         return [*filters, CONTROL_CHARACTERS] if self._vocabulary_has_controls else filters
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id != "text":
-            return
-        if self._debounce is not None:
-            self._debounce.stop()
+    def on_sentence_pane_edited(self) -> None:
         self._focus_follows_cursor = True
-        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._analyze_now)
         self._collector.activity()
+        self._analyze_now()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "text":
-            self.action_explore()
+    def on_sentence_pane_submitted(self) -> None:
+        self.action_explore()
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
@@ -267,7 +241,7 @@ class WordLensApp(App[None]):
         if message.reading.is_for(self.view):
             self.reading = message.reading
 
-    def _on_text_cursor_moved(self) -> None:
+    def on_sentence_pane_cursor_moved(self) -> None:
         view, text_input = self.view, self._text_input
         if text_input.has_focus and view.analysis is not None and view.analysis.text == text_input.value:
             at_cursor = view.unit_at_char(text_input.cursor_position)
@@ -389,28 +363,22 @@ class WordLensApp(App[None]):
 
     # ---- saving what is on screen ----------------------------------------------------------
     def action_save_screen(self) -> None:
-        folder = self.output_folder or Path.cwd()
         try:
-            path = Path(self.save_screenshot(filename=f"{free_stem(folder)}.svg", path=str(folder)))
-        except OSError as error:
-            self.notify(f"cannot write to {folder}: {error.strerror or error}", severity="error")
+            path = save_screen(self, self.output_folder or Path.cwd())
+        except WordlensError as error:
+            self.notify(str(error), severity="error")
             return
         self.notify(str(path), title="screenshot saved")
         self._deliver_to_browser([path])
 
     def action_export(self) -> None:
-        """The tokens, the matrix shown and the neighbour lists, to JSON, CSV and NPZ."""
         view, folder = self.view, self.output_folder or Path.cwd()
-        if view.analysis is None:
-            self.notify("Nothing to export yet: the sentence is still being analysed.", severity="warning")
-            return
 
         def exported(paths: list[Path]) -> None:
             self.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
             self._deliver_to_browser(paths)
 
-        self._background.run("export", lambda: write_export(
-            export_view(view.analysis, view.spec, view.focus, view.target), folder, free_stem(folder)), exported)
+        self._background.run("export", lambda: export_files(view, folder), exported)
 
     def _deliver_to_browser(self, paths: list[Path]) -> None:
         """Under `wordlens serve` the files are on the server: offer them as downloads too."""

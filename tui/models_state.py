@@ -87,6 +87,23 @@ class ModelsState:
     def ready(self) -> bool:
         return self.vectors.done and self.model.done
 
+    def progressed(self, component: Component, stage: str, fraction: float, replacing: bool) -> ModelsState:
+        state = self.of(component)
+        return self.with_(state.opening_progressed(stage, fraction) if replacing else state.progressed(stage, fraction))
+
+    def loaded(self, component: Component, summary: str, replacing: bool) -> ModelsState:
+        state = self.of(component)
+        return self.with_(state.opened(summary) if replacing else state.loaded(summary))
+
+    def why_not_open(self, component: Component) -> str | None:
+        """Why another model cannot be opened for `component` now; None when it can."""
+        opening = self.of(component).opening
+        if not self.ready:
+            return "Wait until both models have loaded, then open another."
+        if opening is not None:
+            return f"Already opening {opening.source or 'the bundled one'}."
+        return None
+
 
 class MapStatus(str, Enum):
     ABSENT = "absent"
