@@ -18,6 +18,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
+from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -168,7 +169,8 @@ class WordLensApp(App[None]):
     glove_map: reactive[MapState] = reactive(MapState)
     reading: reactive[TokenReading | None] = reactive(None)
 
-    def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None) -> None:
+    def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None,
+                 gc_pause: float = 1.0) -> None:
         super().__init__()
         self.engine = engine
         self.settings = settings or AnalysisSettings()
@@ -183,7 +185,7 @@ class WordLensApp(App[None]):
         self._reading_asked: tuple | None = None
         self._reader = LatestOnly("read token", self._read_token)
         self._opening: dict[Component, str | None] = {}  # models being opened to replace the current ones
-        self._collector = IdleCollector(self)
+        self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -715,6 +717,16 @@ class WordLensApp(App[None]):
 
     def _current_context(self):
         return self.view.analysis.context if self.view.analysis else None
+
+    notices: tuple[Notification, ...] = ()  # the last 20 notices shown, oldest first
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Show a notice (toast) and keep it in `notices`: a bounded public record of what the user
+        was told, which outlives the toast."""
+        notice = Notification(message, title, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout, markup)
+        self.notices = (*self.notices, notice)[-20:]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
 
 def _ready_for_reading(model: ContextModel) -> None:
