@@ -182,7 +182,7 @@ def check_masked_cells(app, grid: AttentionGrid) -> int:
     """Every visible cell above the diagonal is masked ('╱', the masked style); none below is.
     Returns how many masked cells were seen."""
     view = app.view.grid
-    label_width, cell, per_line = grid._geometry(view)
+    label_width, cell, per_line = grid.geometry(view)
     assert per_line == 1
     count = len(view.labels)
     assert label_width + count * cell <= grid.scrollable_content_region.width, "every column should be visible"
@@ -253,7 +253,7 @@ async def test_dense_mode_draws_the_upper_triangle_masked(tiny_vectors, gpt2_mod
         await pilot.press("d")
         await pilot.pause()
         view = app.view.grid
-        label_width, cell, per_line = grid._geometry(view)
+        label_width, cell, per_line = grid.geometry(view)
         assert (cell, per_line) == (1, 2)
         count = len(view.labels)
         for line in range(count // 2):  # lines holding two rows: upper half = `top`, lower = `top + 1`

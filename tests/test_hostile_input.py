@@ -23,7 +23,7 @@ from wordlens.tui.terminal import (
 
 from cli_support import run
 from conftest import TINY_MAX_POSITIONS
-from tui_support import shows, text_input, wait_for
+from tui_support import screen_text, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -207,10 +207,6 @@ def test_textual_reads_a_paste_holding_escapes_as_one_paste_and_no_keys():
 
 async def wait_for_text(pilot, app, text: str) -> None:
     await wait_for(pilot, lambda: shows(app, text), timeout=30, what=f"a complete analysis of {text[:40]!r}")
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 async def test_a_paste_with_tabs_newlines_and_escapes_goes_in_as_one_clean_line(tiny_engine):

@@ -20,7 +20,7 @@ from wordlens.tui.panes.model_bar import ModelBar
 from wordlens.tui.screens.open_models import OpenScreen
 
 from conftest import TINY_DIM, tiny_bert_config, write_tiny_tokenizer
-from tui_support import notifications, shows, text_input, wait_for
+from tui_support import notice_naming, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
@@ -149,8 +149,8 @@ async def test_vectors_that_do_not_load_are_named_and_the_old_ones_stay(engine, 
         await start(pilot, app, "the queen")
         for path in broken_sources["vectors"]:
             await open_from_dialog(pilot, app, "vectors", str(path))
-            await wait_for(pilot, lambda: path.name in notifications(app), what=f"the error about {path.name}")
-            assert "still using tiny" in notifications(app)
+            await wait_for(pilot, lambda: notice_naming(app, path.name), what=f"the error about {path.name}")
+            assert "still using tiny" in notice_naming(app, path.name)
             assert header(app).startswith(" wordlens  tiny, 30 words")
         text_input(app).value = "the queen walks"
         await start(pilot, app, "the queen walks")
@@ -173,8 +173,8 @@ async def test_a_model_that_does_not_load_is_named_and_the_old_one_stays(engine,
         await start(pilot, app, "the queen")
         for path in broken_sources["model"]:
             await open_from_dialog(pilot, app, "model", str(path))
-            await wait_for(pilot, lambda: "could not open" in notifications(app), what=f"the error about {path.name}")
-            assert path.name in notifications(app)
+            await wait_for(pilot, lambda: notice_naming(app, path.name), what=f"the error about {path.name}")
+            assert "could not open" in notice_naming(app, path.name)
             app.clear_notifications()
         assert engine.model is tiny_model
         await pilot.press("escape", "right_square_bracket")
@@ -200,4 +200,4 @@ async def test_escape_closes_the_dialog_without_opening_anything(engine, tiny_ve
         await wait_for(pilot, lambda: isinstance(app.screen, OpenScreen), what="the open dialog")
         await pilot.press("x", "escape")
         assert not isinstance(app.screen, OpenScreen)
-        assert engine.vectors is tiny_vectors and "opening" not in app.query_one(ModelBar).render().plain
+        assert engine.vectors is tiny_vectors and "opening" not in header(app)

@@ -2,7 +2,7 @@
 
 Every wait polls the app's state (`wait_for`); nothing asserts after a fixed sleep. Rendered text is
 read from the widgets' `render()` (a rich Text) or, where the whole screen matters (the help screen),
-from the composited screen lines.
+from the screen's lines (`tui_support.screen_lines`, read from the app's SVG screenshot).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
-from tui_support import wait_for, text_input, shows, move_focus_to, move_target_to
+from tui_support import wait_for, text_input, screen_lines, shows, move_focus_to, move_target_to
 
 pytestmark = pytest.mark.anyio
 
@@ -51,11 +51,6 @@ async def wait_for_text(pilot, app, text: str) -> None:
 
 def plain(app, widget_type) -> str:
     return app.query_one(widget_type).render().plain
-
-
-def screen_lines(app) -> list[str]:
-    """What the terminal shows now, line by line (the active screen composited over the ones below)."""
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 def analysis_workers_running(app) -> bool:

@@ -22,7 +22,7 @@ from wordlens.tui.style.colors import GLYPH_RAMP
 from wordlens.tui.screens.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.screens.overview import OverviewScreen, Thumbnails
 
-from tui_support import wait_for, shows, move_focus_to, move_target_to
+from tui_support import wait_for, screen_text, shows, move_focus_to, move_target_to
 
 pytestmark = pytest.mark.anyio
 
@@ -70,10 +70,6 @@ def header_labels(app) -> list[str]:
 def row_labels(app) -> list[str]:
     """The label of each row line, marker ('▶' focus, '+' selected) stripped."""
     return [line[1:].split()[0] for line in grid_lines(app)[1:] if line.strip()]
-
-
-def screen_text(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 def status_weight(app) -> str:
@@ -476,7 +472,7 @@ def expected_glyph(value: float) -> str:
 
 def cells_of_row(app, row: int) -> list[str]:
     grid = app.query_one(AttentionGrid)
-    label_width, cell, _ = grid._geometry(app.view.grid)
+    label_width, cell, _ = grid.geometry(app.view.grid)
     line = grid.render_line(1 + row).text
     count = len(app.view.grid.labels)
     return [line[label_width + c * cell : label_width + (c + 1) * cell] for c in range(count)]

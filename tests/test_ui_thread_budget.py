@@ -32,8 +32,7 @@ async def test_full_collections_wait_for_a_pause_and_the_thresholds_come_back(ti
         if phase == "start" and info["generation"] == 2:
             full_collections.append(info["generation"])
 
-    app = WordLensApp(tiny_engine, text="the queen")
-    app._collector._pause = 0.2
+    app = WordLensApp(tiny_engine, text="the queen", gc_pause=0.2)
     gc.callbacks.append(record)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -80,16 +79,17 @@ async def test_while_typing_the_frame_that_shows_an_analysis_shows_the_focused_t
     for service in (analyser, token_reader):
         monkeypatch.setattr(service, "read_token", slow_read_token)
     app = WordLensApp(tiny_engine, text="")
-    frames: list[tuple[str, bool]] = []  # (text of the analysis shown, its reading shown too)
-    display = app._display
+    frames: list[tuple[str, bool]] = []  # (text of the analysis painted, its reading painted too)
+    paint = StaticNeighbours.render_lines
 
-    def recording_display(screen, renderable):
-        display(screen, renderable)
-        view = app.view
+    def recording_paint(pane, crop):  # Widget.render_lines: what the compositor paints in a frame
+        strips = paint(pane, crop)
+        view = pane.view
         if view.analysis is not None and view.analysis.complete and view.analysis.words:
-            frames.append((view.analysis.text, app.reading is not None and app.reading.is_for(view)))
+            frames.append((view.analysis.text, pane.reading is not None and pane.reading.is_for(view)))
+        return strips
 
-    app._display = recording_display
+    monkeypatch.setattr(StaticNeighbours, "render_lines", recording_paint)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, ""), what="the empty line")
         for text in ("the", "the queen", "the queen walks"):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 
 import pytest
+from rich.cells import cell_len
 from textual.widgets import Input
 
 
@@ -18,8 +21,49 @@ async def wait_for(pilot, predicate, timeout: float = 10, what: str = "") -> Non
 
 
 def notifications(app) -> str:
-    """The titles and texts of the notifications (toasts) on screen now."""
-    return "\n".join(f"{notice.title}: {notice.message}" for notice in app._notifications._notifications.values())
+    """The titles and texts of the notices the app showed (its bounded public record), oldest first."""
+    return "\n".join(f"{notice.title}: {notice.message}" for notice in app.notices)
+
+
+def notice_naming(app, text: str) -> str:
+    """The newest notice whose title or text holds `text`, as "title: message"; "" if none does."""
+    for notice in reversed(app.notices):
+        shown = f"{notice.title}: {notice.message}"
+        if text in shown:
+            return shown
+    return ""
+
+
+# A text element of the SVG that App.export_screenshot writes (rich's Console.export_svg): its x
+# in pixels (CHAR_WIDTH a cell), its line in the clip path's name, its characters HTML-escaped.
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+                       r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>', re.S)
+CHAR_WIDTH = 20 * 0.61  # rich's export_svg: font size 20, aspect ratio 0.61
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, line by line: the active screen over the ones below it, read
+    back from the app's own SVG screenshot (public `App.export_screenshot`)."""
+    width, height = app.size
+    cells = [[" "] * width for _ in range(height)]
+    for x, line, text in _SVG_TEXT.findall(app.export_screenshot()):
+        column, row = round(float(x) / CHAR_WIDTH), int(line)
+        for character in html.unescape(text).replace("\xa0", " "):
+            width_of = cell_len(character)
+            if row < height and column < width:
+                if width_of == 0:  # a combining mark: with the character before it
+                    cells[row][max(0, column - 1)] += character
+                else:
+                    cells[row][column] = character
+                for extra in range(1, width_of):  # the second cell of a wide character
+                    if column + extra < width:
+                        cells[row][column + extra] = ""
+            column += width_of
+    return ["".join(row) for row in cells]
+
+
+def screen_text(app) -> str:
+    return "\n".join(screen_lines(app))
 
 
 def text_input(app) -> Input:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.containers import Container, VerticalScroll
+from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer, Input
@@ -63,7 +64,8 @@ class WordLensApp(App[None]):
     reading: reactive[TokenReading | None] = reactive(None)
     output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
 
-    def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None) -> None:
+    def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None,
+                 gc_pause: float = 1.0) -> None:
         super().__init__()
         self.engine = engine
         self.settings = settings or AnalysisSettings()
@@ -79,7 +81,7 @@ class WordLensApp(App[None]):
         self._loader = ModelLoader(engine, self.post_message)
         self._fitter = MapFitter(engine, self.post_message)
         self._background = Background(self.post_message)
-        self._collector = IdleCollector(self)
+        self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
 
     def compose(self) -> ComposeResult:
         yield ModelBar().data_bind(WordLensApp.models)
@@ -385,3 +387,14 @@ class WordLensApp(App[None]):
         if self.is_web:
             for path in paths:
                 self.deliver_binary(path)
+
+    notices: tuple[Notification, ...] = ()  # the last 20 notices shown, oldest first
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Show a notice (toast) and keep it in `notices`: a bounded public record of what the user
+        was told, which outlives the toast."""
+        notice = Notification(message, title, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
+                              markup)
+        self.notices = (*self.notices, notice)[-20:]
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)

@@ -66,8 +66,9 @@ class AttentionGrid(ScrollView, can_focus=True):
         self._strip_key: tuple = ()
 
     # ---- geometry ---------------------------------------------------------------------
-    def _geometry(self, grid: View) -> tuple[int, int, int]:
-        """(label width, cell width, matrix rows per text line) for the current size."""
+    def geometry(self, grid: View) -> tuple[int, int, int]:
+        """(label width, cell width, matrix rows per text line) of `grid` drawn at the current size:
+        where each cell is on a line of `render_line`."""
         label_width = _label_width(grid.labels)
         if self.view.dense:
             return label_width, 1, 2
@@ -90,12 +91,12 @@ class AttentionGrid(ScrollView, can_focus=True):
             self._update_virtual_size(grid)
 
     def _update_virtual_size(self, grid: View) -> None:
-        label_width, cell, per_line = self._geometry(grid)
+        label_width, cell, per_line = self.geometry(grid)
         count = len(grid.labels)
         self.virtual_size = Size(label_width + count * cell, HEADER_ROWS + -(-count // per_line))
 
     def _scroll_to_cursor(self, grid: View) -> None:
-        label_width, cell, per_line = self._geometry(grid)
+        label_width, cell, per_line = self.geometry(grid)
         row = self.view.nearest_row(self.view.focus) // per_line
         column = self.view.nearest_row(self.view.target)
         visible = self.scrollable_content_region.size
@@ -127,7 +128,7 @@ class AttentionGrid(ScrollView, can_focus=True):
         return self._strips[y]
 
     def _render_line(self, y: int, grid: View, width: int) -> Strip:
-        label_width, cell, per_line = self._geometry(grid)
+        label_width, cell, per_line = self.geometry(grid)
         first_column = int(self.scroll_x) // cell
         last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
         columns = range(first_column, last_column)

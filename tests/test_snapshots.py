@@ -1,0 +1,105 @@
+"""Every screen and pane of the explorer as a picture: one SVG snapshot per state and terminal size.
+
+The states (the main explorer with the focus on each pane, word-level, dense, specials hidden, and
+every screen and dialog) are reached by keys from the same start: the tiny seeded models and a fixed
+sentence (tests/snapshot_apps/overview_app.py), each snapshot taken once the app has nothing left
+to compute. Baselines are in tests/__snapshots__/test_snapshots/; after a deliberate change of a
+screen, regenerate them with `pytest tests/test_snapshots.py --snapshot-update`, convert them
+(`rsvg-convert file.svg -o file.png`) and look at every one before committing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from snapshot_apps.overview_app import SENTENCE, make_app
+from tui_support import shows, wait_for
+from wordlens.tui.panes.attention import AttentionGrid
+from wordlens.tui.screens.compare import CompareScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.help import HelpScreen
+from wordlens.tui.screens.open_models import OpenScreen
+from wordlens.tui.screens.overview import OverviewScreen
+from wordlens.tui.screens.query import QueryScreen
+
+SIZES = {"120x36": (120, 36), "80x24": (80, 24)}
+SECOND_SENTENCE = "paris is in france"  # for compare: shares "france" and "is" with SENTENCE
+QUERY = "near france"
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    keys: tuple[str, ...] = ()  # pressed once the sentence is analysed (the sentence line has focus)
+    reached: Callable | None = None  # app -> bool: the state is on screen (after the keys)
+
+
+def typed(text: str) -> tuple[str, ...]:
+    return tuple("space" if character == " " else character for character in text)
+
+
+def _screen(kind) -> Callable:
+    return lambda app: isinstance(app.screen, kind)
+
+
+def _compared(app) -> bool:
+    screen = app.screen
+    return isinstance(screen, CompareScreen) and screen.second is not None and screen.second.text == SECOND_SENTENCE
+
+
+def _answered(app) -> bool:
+    return isinstance(app.screen, QueryScreen) and bool(app.screen.history) and app.screen.history[-1] == QUERY
+
+
+STATES = [
+    State("main_sentence_focused"),
+    State("main_grid_focused", ("tab",), lambda app: isinstance(app.focused, AttentionGrid)),
+    State("main_static_focused", ("tab", "tab"), lambda app: app.focused is app.query_one("#static")),
+    State("main_comparison_focused", ("tab", "tab", "tab"), lambda app: app.focused is app.query_one("#comparison")),
+    State("main_word_level", ("tab", "w"), lambda app: app.view.words),
+    State("main_dense", ("tab", "d"), lambda app: app.view.dense),
+    State("main_specials_hidden", ("tab", "s"), lambda app: app.view.hide_special),
+    State("main_mean_of_heads", ("tab", "a"), lambda app: app.view.aggregate != "head"),
+    State("overview", ("tab", "o", "down", "right", "right"), _screen(OverviewScreen)),
+    State("metrics", ("tab", "m"), _screen(MetricsScreen)),
+    State("referents", ("tab", "r"), _screen(ReferentScreen)),
+    State("correlation", ("tab", "t"), _screen(CorrelationScreen)),
+    State("compare", ("tab", "c", *typed(SECOND_SENTENCE), "enter"), _compared),
+    State("query", ("tab", "colon", *typed(QUERY), "enter"), _answered),
+    State("open_models", ("ctrl+o",), _screen(OpenScreen)),
+    State("help", ("tab", "question_mark"), _screen(HelpScreen)),
+    # The command palette (ctrl+p) is left out: its snapshot differed from run to run.
+]
+
+
+def settled(app) -> bool:
+    """The sentence is analysed, nothing is being computed, the focused token's reading is in."""
+    view = app.view
+    if not shows(app, SENTENCE) or app.computing:
+        return False
+    context = view.analysis.context
+    needs_reading = 0 <= view.focus < len(context.tokens) and not context.special[view.focus]
+    return not needs_reading or (app.reading is not None and app.reading.is_for(view))
+
+
+def reach(state: State) -> Callable:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: settled(app), timeout=30, what="the sentence's analysis")
+        await pilot.press(*state.keys)
+        if state.reached is not None:
+            await wait_for(pilot, lambda: state.reached(app), timeout=20, what=state.name)
+        await wait_for(pilot, lambda: settled(app), timeout=20, what=f"{state.name} to settle")
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("state", STATES, ids=[state.name for state in STATES])
+def test_snapshot(snap_compare, tmp_path, state, size):
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=reach(state))
