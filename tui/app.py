@@ -31,6 +31,7 @@ from wordlens.core.reports.export import export_view, free_stem, write_export
 from wordlens.core.progress import Progress
 from wordlens.core.text import clean_text
 from wordlens.core.measures.attention_views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
+from wordlens.core.measures.derived_views import attention_view, strongest_heads_from
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.panes.word_comparison import WordComparison
@@ -47,9 +48,7 @@ from wordlens.tui.panes.sentence_input import SentenceInput
 from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.terminal import CONTROL_CHARACTERS, has_control_characters
-from wordlens.tui.state import (
-    Loading, MapState, TokenReading, ViewState, attention_view, read_token, strongest_heads_from,
-)
+from wordlens.tui.state import Loading, MapState, TokenReading, ViewState, read_token
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import numpy as np
 
-from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
-from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours, embedding_neighbours
+from wordlens.core.analysis import Analysis
+from wordlens.core.measures.derived_views import attention_view, input_table_neighbours
+from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours
 from wordlens.core.errors import WordlensError
-from wordlens.core.measures.attention_views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
-
-
-@lru_cache(maxsize=4)  # holds analyses alive: keep it small
-def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
-    """For each word of the sentence, the layer and head where `word` attends to it most."""
-    return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
+from wordlens.core.measures.attention_views import Aggregate, View, ViewSpec
 
 
 Scored = tuple[tuple[str, float], ...]
-
-
-@lru_cache(maxsize=256)
-def input_table_neighbours(model, token: str) -> Scored:
-    """The token's neighbours in the transformer's own (context-free) input embedding table."""
-    return tuple(embedding_neighbours(model, token, topn=10))
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,21 +43,6 @@ def read_token(model, vectors, static_map: StaticMap | None, analysis: Analysis,
         found = contextual_static_neighbours(static_map, vectors, context, token, layer + 1, topn=10)
         in_context = tuple(found)  # layer + 1: the hidden state that layer's attention produced
     return TokenReading(analysis, token, layer, input_table, in_context)
-
-
-@lru_cache(maxsize=8)
-def token_matrix(analysis: Analysis, aggregate: Aggregate, layer: int, head: int) -> np.ndarray:
-    """(T, T) the selected head or aggregate, at token level, computed once per analysis."""
-    return select_matrix(analysis.context.attentions, ViewSpec(aggregate, layer, head))
-
-
-@lru_cache(maxsize=8)  # rollout of a 512-token input costs ~0.1 s: compute it once per view
-def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
-    context = analysis.context
-    return build_view(
-        context.attentions, spec, context.tokens, context.special, context.token_word,
-        [word.text for word in analysis.words], selected=token_matrix(analysis, spec.aggregate, spec.layer, spec.head),
-    )
 
 
 @dataclass(frozen=True)
