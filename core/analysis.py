@@ -6,10 +6,11 @@ attention per token); either is None while its model is still loading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from wordlens.core.memo import Memo
 from wordlens.core.transformer.context_model import ModelInfo
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
 from wordlens.core.text import Word
@@ -48,6 +49,9 @@ class ContextPart:
         return np.flatnonzero(self.token_word == word)
 
 
+DERIVED_VIEWS = 16  # per analysis: each at most a (T, T) float32 matrix, 1 MB at 512 tokens
+
+
 @dataclass(frozen=True, eq=False)
 class Analysis:
     text: str
@@ -56,6 +60,9 @@ class Analysis:
     static: StaticPart | None
     context: ContextPart | None
     words_cut: bool = False  # the text has more words than `words` (see text.MAX_WORDS)
+    # Views derived from this analysis (core/measures/derived_views.py), memoised: they live as
+    # long as it does, and count in the engine's cache budget while the engine holds it.
+    derived: Memo = field(default_factory=lambda: Memo(max_entries=DERIVED_VIEWS), init=False, repr=False)
 
     @property
     def complete(self) -> bool:

@@ -75,17 +75,27 @@ class Sources:
         )
 
 
+# Smaller than one 512-token analysis of the bundled model (~80 MB of arrays): a long text's
+# analysis stays cached only while it is the newest, so going back to a short sentence frees it
+# (measured: benchmarks/memory.py's long-input case). Short sentences (~0.15 MB each) still fit
+# by the hundred.
+CACHE_BYTES = 64 * 2**20
+
+
 class Engine:
     """Holds the static vectors and the contextual model; each is loaded at most once.
 
-    Analyses are cached (least recently used first out) up to `cache_bytes` of arrays.
+    Analyses are cached (least recently used first out) up to `cache_bytes`: their arrays and
+    the views derived from them (analysis.derived), counted in that one budget. The newest is
+    always kept, whatever its size. An analysis dropped from the cache has its derived views
+    emptied; replacing a model drops every analysis.
     """
 
     def __init__(
         self,
         vectors_loader: VectorsLoader,
         model_loader: ModelLoader,
-        cache_bytes: int = 256 * 2**20,
+        cache_bytes: int = CACHE_BYTES,
         map_fitter: MapFitter = fit_or_load_static_map,
         sources: Sources | None = None,
     ) -> None:
@@ -100,6 +110,7 @@ class Engine:
         self._vectors_lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
+        self._array_bytes: dict[tuple, int] = {}  # per cached key: its analysis's own arrays
         self._cache_lock = threading.Lock()
         self._cache_bytes = cache_bytes
         self._generation = 0  # counts model replacements: analyses cached before one are not reused
@@ -163,7 +174,8 @@ class Engine:
             setattr(self, f"_{component}", loaded)
             self.sources = replace(self.sources, **{component: source})
             self._generation += 1
-            self._cache.clear()
+            while self._cache:
+                self._drop_oldest()
         return loaded
 
     def static_map(self, progress: Progress = no_progress, cached_only: bool = False) -> StaticMap | None:
@@ -201,9 +213,33 @@ class Engine:
             if generation != self._generation:
                 return analysis  # made with models replaced meanwhile: not worth keeping
             self._cache[key] = analysis
-            while len(self._cache) > 1 and sum(map(_size_in_bytes, self._cache.values())) > self._cache_bytes:
-                self._cache.popitem(last=False)
+            self._array_bytes[key] = _size_in_bytes(analysis)
+            analysis.derived.watch(self._keep_within_budget)
+            self._evict_over_budget()
         return analysis
+
+    def cached_bytes(self) -> int:
+        """What the cache holds now: the cached analyses' arrays and their derived views."""
+        with self._cache_lock:
+            return self._total_bytes()
+
+    def _total_bytes(self) -> int:
+        return sum(self._array_bytes.values()) + sum(analysis.derived.nbytes for analysis in self._cache.values())
+
+    def _keep_within_budget(self) -> None:
+        """A cached analysis gained a derived view: evict the oldest if that went over budget."""
+        with self._cache_lock:
+            self._evict_over_budget()
+
+    def _evict_over_budget(self) -> None:
+        while len(self._cache) > 1 and self._total_bytes() > self._cache_bytes:
+            self._drop_oldest()
+
+    def _drop_oldest(self) -> None:
+        key, analysis = self._cache.popitem(last=False)
+        del self._array_bytes[key]
+        analysis.derived.watch(None)
+        analysis.derived.clear()  # whoever still holds it recomputes what it asks, uncounted but bounded
 
 
 def _size_in_bytes(analysis: Analysis) -> int:

@@ -46,7 +46,8 @@ from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
 from wordlens.tui.services.saving import export_files, save_screen
 from wordlens.tui.services.token_reader import TokenReader
-from wordlens.tui.state import ViewState, strongest_heads_from
+from wordlens.core.measures.derived_views import strongest_heads_from
+from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
 
 @with_binding_ids

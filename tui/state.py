@@ -3,45 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 import numpy as np
 
-from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
-from wordlens.core.measures.static_vs_context import embedding_neighbours
-from wordlens.core.measures.attention_views import (
-    AGGREGATES, Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix,
-)
-
-
-@lru_cache(maxsize=4)  # holds analyses alive: keep it small
-def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
-    """For each word of the sentence, the layer and head where `word` attends to it most."""
-    return strongest_heads(word_attention_from(analysis.context, word, len(analysis.words)))
-
-
-Scored = tuple[tuple[str, float], ...]
-
-
-@lru_cache(maxsize=256)
-def input_table_neighbours(model, token: str) -> Scored:
-    """The token's neighbours in the transformer's own (context-free) input embedding table."""
-    return tuple(embedding_neighbours(model, token, topn=10))
-
-
-@lru_cache(maxsize=8)
-def token_matrix(analysis: Analysis, aggregate: Aggregate, layer: int, head: int) -> np.ndarray:
-    """(T, T) the selected head or aggregate, at token level, computed once per analysis."""
-    return select_matrix(analysis.context.attentions, ViewSpec(aggregate, layer, head))
-
-
-@lru_cache(maxsize=8)  # rollout of a 512-token input costs ~0.1 s: compute it once per view
-def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
-    context = analysis.context
-    return build_view(
-        context.attentions, spec, context.tokens, context.special, context.token_word,
-        [word.text for word in analysis.words], selected=token_matrix(analysis, spec.aggregate, spec.layer, spec.head),
-    )
+from wordlens.core.analysis import Analysis
+from wordlens.core.measures.attention_views import AGGREGATES, Aggregate, View, ViewSpec
+from wordlens.core.measures.derived_views import attention_view
 
 
 @dataclass(frozen=True)

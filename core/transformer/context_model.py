@@ -16,6 +16,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 
 from wordlens.core.errors import InputError, LoadError
+from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
 from wordlens.core.text import replace_lone_surrogates
@@ -79,6 +80,9 @@ class ContextModel:
         # Fast tokenizers refuse concurrent calls ("Already borrowed"); analyses run in threads.
         self._lock = threading.Lock()
         self._embedding_units: np.ndarray | None = None
+        # Lookups derived from this model (its input table's neighbours of a token: ~1 KB each),
+        # memoised here so they go with the model when another replaces it.
+        self.derived = Memo(max_entries=256)
         max_tokens = min(tokenizer.model_max_length or network.max_positions, network.max_positions)
         warm = self.run(self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens))
         layers, heads = warm.attentions.shape[:2]

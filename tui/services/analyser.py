@@ -19,7 +19,8 @@ from wordlens.tui.messages import AnalysisFailed, AnalysisReady
 from wordlens.tui.reading import read_token, reading_question
 from wordlens.tui.services.errors import describe
 from wordlens.tui.services.latest_only import LatestOnly
-from wordlens.tui.state import ViewState, attention_view, strongest_heads_from
+from wordlens.core.measures.derived_views import attention_view, strongest_heads_from
+from wordlens.tui.state import ViewState
 
 
 class Analyser:
