@@ -27,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from synthetic import synthetic_vectors
 
 CACHE = Path(__file__).resolve().parent / ".cache"

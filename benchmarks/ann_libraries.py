@@ -18,7 +18,6 @@ import sys
 import time
 
 import numpy as np
-
 from ann import CACHE, TOPN, exact_top, query_rows, recall_at
 from synthetic import synthetic_vectors
 

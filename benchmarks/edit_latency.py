@@ -24,7 +24,6 @@ import sys
 import time
 
 import numpy as np
-
 from common import loaded_engine
 
 SENTENCES = (
@@ -60,11 +59,10 @@ async def _wait_until(condition, what: str) -> None:
 
 
 async def measure(engine) -> list[float]:
+    from textual import events
     from textual.widgets import Input
 
     from wordlens.tui.app import WordLensApp
-
-    from textual import events
 
     app = WordLensApp(engine)
     cache = getattr(engine, "_cache", None)  # the engine's LRU; the check below is skipped without it

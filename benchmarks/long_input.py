@@ -24,9 +24,9 @@ import asyncio
 import json
 import statistics
 import sys
+import time
 
 from common import loaded_engine
-import time
 
 SENTENCES = (
     "France is a country, it is in Europe.",

@@ -24,32 +24,38 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from wordlens.core.analysis import Analysis, AnalysisSettings
-from wordlens.core.transformer.context_model import ContextModel
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
-from wordlens.core.reports.export import export_view, free_stem, write_export
-from wordlens.core.progress import Progress
-from wordlens.core.text import clean_text
 from wordlens.core.measures.attention_views import AGGREGATES, head_metrics, is_punctuation, rank_heads, rollout
-from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
-from wordlens.tui.screens.compare import CompareScreen
-from wordlens.tui.panes.word_comparison import WordComparison
-from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
-from wordlens.tui.panes.model_bar import ModelBar
-from wordlens.tui.screens.help import HelpScreen
-from wordlens.tui.services.idle_collector import IdleCollector
+from wordlens.core.progress import Progress
+from wordlens.core.reports.export import export_view, free_stem, write_export
+from wordlens.core.text import clean_text
+from wordlens.core.transformer.context_model import ContextModel
 from wordlens.tui.keys import ActionCommands, with_binding_ids
-from wordlens.tui.services.latest_only import LatestOnly
+from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
+from wordlens.tui.panes.model_bar import ModelBar
+from wordlens.tui.panes.sentence_input import SentenceInput
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
+from wordlens.tui.panes.token_strip import TokenStrip
+from wordlens.tui.panes.word_comparison import WordComparison
+from wordlens.tui.screens.compare import CompareScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.screens.open_models import Component, OpenRequest, OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
-from wordlens.tui.panes.sentence_input import SentenceInput
-from wordlens.tui.panes.token_strip import TokenStrip
-from wordlens.tui.panes.static_neighbours import StaticNeighbours
-from wordlens.tui.terminal import CONTROL_CHARACTERS, has_control_characters
+from wordlens.tui.services.idle_collector import IdleCollector
+from wordlens.tui.services.latest_only import LatestOnly
 from wordlens.tui.state import (
-    Loading, MapState, TokenReading, ViewState, attention_view, read_token, strongest_heads_from,
+    Loading,
+    MapState,
+    TokenReading,
+    ViewState,
+    attention_view,
+    read_token,
+    strongest_heads_from,
 )
+from wordlens.tui.terminal import CONTROL_CHARACTERS, has_control_characters
 
 # Long enough to merge a paste or key auto-repeat into one analysis, short enough not to feel.
 DEBOUNCE_SECONDS = 0.015

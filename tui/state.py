@@ -8,9 +8,9 @@ from functools import lru_cache
 import numpy as np
 
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
-from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours, embedding_neighbours
 from wordlens.core.errors import WordlensError
 from wordlens.core.measures.attention_views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
+from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours, embedding_neighbours
 
 
 @lru_cache(maxsize=4)  # holds analyses alive: keep it small

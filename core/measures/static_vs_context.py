@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
+from wordlens.core.measures.attention_views import merge_to_units, rank_correlation
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.vectors.topk import top_k_rows
-from wordlens.core.measures.attention_views import merge_to_units, rank_correlation
 
 if TYPE_CHECKING:
     from wordlens.core.transformer.context_model import ContextModel

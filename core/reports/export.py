@@ -22,8 +22,8 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.errors import WordlensError
-from wordlens.core.reports.json_shapes import view_spec_report
 from wordlens.core.measures.attention_views import ViewSpec, build_view
+from wordlens.core.reports.json_shapes import view_spec_report
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,8 @@ def _silence_transformers(transformers: Any) -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
-        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
+        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import logging as hub_logging
 
         disable_progress_bars()
         hub_logging.set_verbosity_error()  # "Retrying in 1s" warnings

@@ -6,17 +6,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
+from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
+from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import RUNTIMES, ModelInfo
 from wordlens.core.vectors.ann_index import ANN_MIN_WORK
-from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
-from wordlens.core.text import clean_text
 from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
-from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
+from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.tui.config import Config, load_config
 
 EXIT_USER_ERROR = 2

@@ -6,10 +6,10 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from wordlens.core.vectors.static_vectors import NeighbourList
-from wordlens.tui.style.colors import bar
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
-from wordlens.tui.state import MapState, TokenReading, ViewState, rows_for, window_around
 from wordlens.tui.panes.view_text import ViewText
+from wordlens.tui.state import MapState, TokenReading, ViewState, rows_for, window_around
+from wordlens.tui.style.colors import bar
 
 WORD_COLUMN = 12
 

@@ -15,8 +15,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
-from wordlens.core.measures.static_vs_context import attention_among_words, static_attention_correlation, words_with_both
 from wordlens.core.measures.attention_views import HeadScore
+from wordlens.core.measures.static_vs_context import (
+    attention_among_words,
+    static_attention_correlation,
+    words_with_both,
+)
 from wordlens.tui.style.colors import bar, heat_cells
 
 METRIC_COLUMNS = (
