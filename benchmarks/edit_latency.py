@@ -94,7 +94,9 @@ async def measure(engine) -> list[float]:
                 key = _KEY_NAMES.get(char, char)
                 start = time.perf_counter()
                 app._driver.send_message(events.Key(key, char))
-                await _wait_until(lambda: any(text == typed for _, text in painted), f"the frame after {char!r}")
+                await _wait_until(
+                    lambda typed=typed: any(text == typed for _, text in painted), f"the frame after {char!r}"
+                )
                 frame_time = next(when for when, text in painted if text == typed)
                 samples.append((frame_time - start) * 1000)
                 await pilot.pause()

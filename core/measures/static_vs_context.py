@@ -178,7 +178,8 @@ class StaticMap:
 
     def project(self, states: np.ndarray, layer: int) -> np.ndarray:
         """(..., hidden) -> (..., dim)."""
-        return np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1) @ self.weights[layer]
+        with_bias = np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1)
+        return with_bias @ self.weights[layer]
 
 
 def cache_folder() -> Path:
@@ -243,7 +244,9 @@ def fit_static_map(
     return fitted
 
 
-def _isolated_word_states(model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128) -> np.ndarray:
+def _isolated_word_states(
+    model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128
+) -> np.ndarray:
     chunks = []
     for start in range(0, len(words), batch):
         progress("running the model on the shared words", 0.6 * start / len(words))
@@ -284,5 +287,5 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     topn = min(topn, len(scores) - 1)
     best = top_k_rows(scores[None, :], topn)[0]
     tokens = model.tokens(best.tolist())
-    return [(t, float(scores[i])) for t, i in zip(tokens, best)]
+    return [(t, float(scores[i])) for t, i in zip(tokens, best, strict=True)]
 

@@ -126,7 +126,7 @@ def write_export(exported: ExportedView, folder: Path, stem: str) -> list[Path]:
             with matrix_path.open("w", encoding="utf-8", newline="") as file:
                 writer = csv.writer(file)
                 writer.writerow(["from \\ to", *exported.labels])
-                for label, row in zip(exported.labels, exported.matrix):
+                for label, row in zip(exported.labels, exported.matrix, strict=True):
                     writer.writerow([label, *(f"{value:.6g}" for value in row)])
             written.append(matrix_path)
         if "neighbours" in exported.report:

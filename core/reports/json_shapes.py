@@ -83,7 +83,11 @@ def analogy_report(vectors: StaticVectors, a: str, b: str, c: str, method: str, 
 
 
 def odd_one_out_report(vectors: StaticVectors, words: Sequence[str]) -> dict[str, Any]:
-    return {"vectors": _vectors_summary(vectors), "words": list(words), "odd_one_out": queries.odd_one_out(vectors, words)}
+    return {
+        "vectors": _vectors_summary(vectors),
+        "words": list(words),
+        "odd_one_out": queries.odd_one_out(vectors, words),
+    }
 
 
 def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, Any]:

@@ -59,7 +59,9 @@ class TransformersNetwork:
         self.name = model.__class__.__name__
         self.device = device
         config = model.config
-        self.max_positions = int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 512))
+        # BERT-like configs name it max_position_embeddings, GPT-2-like ones n_positions.
+        positions = getattr(config, "max_position_embeddings", None)
+        self.max_positions = int(positions if positions else getattr(config, "n_positions", 512))
 
     def input_embeddings(self) -> Any:
         return self._model.get_input_embeddings().weight

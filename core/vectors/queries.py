@@ -27,7 +27,7 @@ EVALUATION_RESTRICT_VOCAB = 300_000
 
 def _keys(vectors: StaticVectors, words: Sequence[str]) -> list[str]:
     keys = [vectors.key_for(word) for word in words]
-    missing = [word for word, key in zip(words, keys) if key is None]
+    missing = [word for word, key in zip(words, keys, strict=True) if key is None]
     if missing:
         raise InputError(not_in_vocab_message(missing, vectors.info.name))
     return keys
