@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PIP := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench clean
+.PHONY: install run lint test test-fast bench clean
 
 install: $(STAMP)
 
@@ -23,7 +23,14 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 run: install
 	$(BIN)/wordlens $(ARGS)
 
-test: install
+# mypy checks core/ as the package wordlens.core. The editable install maps that name to core/ through
+# an import hook mypy cannot follow, so mypy gets a link tree instead: .mypy-path/wordlens/core -> core.
+lint: install
+	$(BIN)/ruff check .
+	mkdir -p .mypy-path/wordlens && ln -sfn ../../core .mypy-path/wordlens/core
+	$(BIN)/mypy -p wordlens.core
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -33,4 +40,4 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .mypy-path

@@ -13,14 +13,14 @@ import argparse
 import math
 import re
 import shutil
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from wordlens.core.engine import Engine, Sources
-from wordlens.core.tape import read_tape
 from wordlens.core.errors import WordlensError
+from wordlens.core.tape import read_tape
 from wordlens.tui.config import Config
 from wordlens.tui.demo.play import play
 from wordlens.tui.launch import make_app

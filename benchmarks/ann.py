@@ -27,7 +27,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from synthetic import synthetic_vectors
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -67,7 +66,7 @@ def exact_top(matrix: np.ndarray, rows: np.ndarray, topn: int = TOPN) -> list[li
 
 
 def recall_at(found: list[list[int]], truth: list[list[int]], topn: int = TOPN) -> float:
-    return float(np.mean([len(set(f[:topn]) & set(t[:topn])) / topn for f, t in zip(found, truth)]))
+    return float(np.mean([len(set(f[:topn]) & set(t[:topn])) / topn for f, t in zip(found, truth, strict=True)]))
 
 
 def median_ms(function, runs: int = RUNS) -> tuple[float, object]:

@@ -18,7 +18,6 @@ import sys
 import time
 
 import numpy as np
-
 from ann import CACHE, TOPN, exact_top, query_rows, recall_at
 from synthetic import synthetic_vectors
 
@@ -33,7 +32,7 @@ def unit_chunks(matrix: np.ndarray, chunk: int = 100_000):
 
 def rerank(matrix, query_units, candidates) -> list[list[int]]:
     answers = []
-    for query, row, found in zip(query_units, QUERY_ROWS, candidates):
+    for query, row, found in zip(query_units, QUERY_ROWS, candidates, strict=True):
         found = np.unique(found[(found >= 0) & (found != row)])
         block = np.asarray(matrix[np.sort(found)], dtype=np.float32)
         scores = block @ query / np.linalg.norm(block, axis=1)
@@ -71,7 +70,7 @@ def try_faiss(matrix, query_units, truth) -> None:
         for nprobe in (8, 16, 32, 64):
             index.nprobe = nprobe
             measure("faiss", f"IVF{lists},{kind} nprobe={nprobe}", build_s,
-                    lambda q: index.search(q, RERANK)[1], matrix, query_units, truth)
+                    lambda q, index=index: index.search(q, RERANK)[1], matrix, query_units, truth)
 
 
 def try_hnswlib(matrix, query_units, truth) -> None:
@@ -101,7 +100,9 @@ def try_annoy(matrix, query_units, truth) -> None:
     build_s = time.perf_counter() - started
     for search_k in (10_000, 50_000, 200_000):
         measure("annoy", f"trees=20 search_k={search_k}", build_s,
-                lambda q: np.array([index.get_nns_by_vector(v, RERANK, search_k=search_k) for v in q]),
+                lambda q, search_k=search_k: np.array(
+                    [index.get_nns_by_vector(v, RERANK, search_k=search_k) for v in q]
+                ),
                 matrix, query_units, truth)
 
 

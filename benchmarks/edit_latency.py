@@ -24,7 +24,6 @@ import sys
 import time
 
 import numpy as np
-
 from common import loaded_engine
 
 SENTENCES = (
@@ -60,11 +59,10 @@ async def _wait_until(condition, what: str) -> None:
 
 
 async def measure(engine) -> list[float]:
+    from textual import events
     from textual.widgets import Input
 
     from wordlens.tui.app import WordLensApp
-
-    from textual import events
 
     app = WordLensApp(engine)
     cache = getattr(engine, "_cache", None)  # the engine's LRU; the check below is skipped without it
@@ -96,7 +94,9 @@ async def measure(engine) -> list[float]:
                 key = _KEY_NAMES.get(char, char)
                 start = time.perf_counter()
                 app._driver.send_message(events.Key(key, char))
-                await _wait_until(lambda: any(text == typed for _, text in painted), f"the frame after {char!r}")
+                await _wait_until(
+                    lambda typed=typed: any(text == typed for _, text in painted), f"the frame after {char!r}"
+                )
                 frame_time = next(when for when, text in painted if text == typed)
                 samples.append((frame_time - start) * 1000)
                 await pilot.pause()

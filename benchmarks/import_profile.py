@@ -19,8 +19,10 @@ GROUPS = {
     "numpy": ("", "import numpy"),
     "torch": ("import numpy", "import torch"),
     "transformers": ("import numpy, torch", "import transformers"),
-    "modeling_bert": ("import numpy, torch, transformers",
-                      "import transformers.models.bert.modeling_bert; from transformers import AutoModel, AutoTokenizer"),
+    "modeling_bert": (
+        "import numpy, torch, transformers",
+        "import transformers.models.bert.modeling_bert; from transformers import AutoModel, AutoTokenizer",
+    ),
     "gensim": ("import numpy", "from gensim.models import KeyedVectors"),
     "textual": ("", "import textual.app, textual.widgets"),
 }

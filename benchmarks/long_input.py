@@ -13,8 +13,9 @@ text past its 512-token cut), and one character at a time is typed there, EDITS 
   keystroke to the painted frame. A loop that is never blocked shows ~5 ms (the sleep itself).
 
 edit_to_grid_ms is the median over the EDITS edits; max_stall_ms is the worst stall of any edit
-(the target is that no stall exceeds 50 ms), median_stall_ms beside it; every sample is printed too. The same is then measured with the
-attention pane on rollout (`a` three times), where the view costs a 512 x 512 matrix product chain.
+(the target is that no stall exceeds 50 ms), median_stall_ms beside it; every sample is printed too.
+The same is then measured with the attention pane on rollout (`a` three times), where the view costs
+a 512 x 512 matrix product chain.
 Prints JSON: {"long_input": {"tokens", "edit_to_grid_ms", "max_stall_ms", ...}}.
 """
 
@@ -24,9 +25,10 @@ import asyncio
 import json
 import statistics
 import sys
+import time
+from itertools import pairwise
 
 from common import loaded_engine
-import time
 
 SENTENCES = (
     "France is a country, it is in Europe.",
@@ -64,7 +66,7 @@ async def _wait_until(condition, what: str) -> None:
 
 def _largest_gap(wakeups: list[float], start: float, end: float) -> float:
     """The largest gap between consecutive wake-ups that overlaps [start, end]."""
-    gaps = [later - earlier for earlier, later in zip(wakeups, wakeups[1:]) if later >= start and earlier <= end]
+    gaps = [later - earlier for earlier, later in pairwise(wakeups) if later >= start and earlier <= end]
     return max(gaps) if gaps else float("nan")
 
 
@@ -111,11 +113,14 @@ async def measure(engine, text: str, aggregate_presses: int) -> dict:
         tick_task = asyncio.create_task(ticker())
         await asyncio.sleep(0.1)
         for char in TYPED[:EDITS]:
-            expected = text_input.value[: text_input.cursor_position] + char + text_input.value[text_input.cursor_position :]
+            cursor = text_input.cursor_position
+            expected = text_input.value[:cursor] + char + text_input.value[cursor:]
             painted.clear()
             start = time.perf_counter()
             app._driver.send_message(events.Key(_KEY_NAMES.get(char, char), char))
-            await _wait_until(lambda: any(shown == expected for _, shown in painted), f"the frame after {char!r}")
+            await _wait_until(
+                lambda expected=expected: any(shown == expected for _, shown in painted), f"the frame after {char!r}"
+            )
             frame_time = next(when for when, shown in painted if shown == expected)
             await asyncio.sleep(3 * TICK_SECONDS)  # let the ticker wake once past the frame
             edit_ms.append((frame_time - start) * 1000)

@@ -91,10 +91,10 @@ async def _until(condition, what: str, pilot) -> None:
 
 
 async def edit_a_long_input(engine, models_only: float) -> dict:
+    from long_input import long_text
     from textual import events
     from textual.widgets import Input
 
-    from long_input import long_text
     from wordlens.tui.app import WordLensApp
 
     text = long_text()

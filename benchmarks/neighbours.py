@@ -42,10 +42,10 @@ def gensim_lists(vectors, words: list[str]) -> list[list[tuple[str, float]]]:
 def same_lists(a: list[list[tuple[str, float]]], b: list[list[tuple[str, float]]]) -> bool:
     if len(a) != len(b):
         return False
-    for row_a, row_b in zip(a, b):
+    for row_a, row_b in zip(a, b, strict=True):
         if [word for word, _ in row_a] != [word for word, _ in row_b]:
             return False
-        if any(abs(x - y) > 1e-6 for (_, x), (_, y) in zip(row_a, row_b)):
+        if any(abs(x - y) > 1e-6 for (_, x), (_, y) in zip(row_a, row_b, strict=True)):
             return False
     return True
 

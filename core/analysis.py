@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wordlens.core.measures.attention_views import HeadScore
 from wordlens.core.memo import Memo
+from wordlens.core.text import Word
 from wordlens.core.transformer.context_model import ModelInfo
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
-from wordlens.core.text import Word
-from wordlens.core.measures.attention_views import HeadScore
 
 
 @dataclass(frozen=True)

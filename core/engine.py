@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.transformer.context_model import ContextModel, check_device, load_context_model, resolve_model_source
-from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
 from wordlens.core.errors import Cancelled, LoadError
+from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
 from wordlens.core.progress import Progress, no_progress
+from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
+from wordlens.core.transformer.context_model import ContextModel, check_device, load_context_model, resolve_model_source
 from wordlens.core.vectors.static_vectors import (
     DEFAULT_RESTRICT_VOCAB,
     SEARCH_MODES,
@@ -20,7 +21,6 @@ from wordlens.core.vectors.static_vectors import (
     load_bundled_glove,
     load_vectors_file,
 )
-from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
 
 VectorsLoader = Callable[[Progress], StaticVectors]
 ModelLoader = Callable[[Progress], ContextModel]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
-from typing import Callable, Hashable, TypeVar
+from typing import TypeVar
 
 import numpy as np
 

@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pytest
 
+from cli_support import assert_one_line_error, never_open_the_explorer, run  # noqa: F401 (the fixture applies by import)
 from conftest import TINY_HEADS, TINY_LAYERS
-from cli_support import never_open_the_explorer, run, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 
 # "[CLS] the queen walk ##s quick ##ly , walk ##ing ##s . [SEP]": two 2-piece words, one 3-piece word.
 TEXT = "the queen walks quickly, walkings."

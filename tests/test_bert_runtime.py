@@ -14,7 +14,8 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wordlens.core.transformer.bert_runtime import BertNetwork
 from wordlens.core.transformer.context_model import load_context_model

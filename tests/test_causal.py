@@ -15,11 +15,12 @@ from rich.color import Color
 from rich.style import Style
 from textual.strip import Strip
 
-from wordlens.core.transformer.context_model import load_context_model
 from wordlens.core.engine import Engine
+from wordlens.core.transformer.context_model import load_context_model
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.panes.attention import MASKED_STYLE, AttentionGrid, AttentionStatus, HEADER_ROWS
+from wordlens.tui.panes.attention import HEADER_ROWS, MASKED_STYLE, AttentionGrid, AttentionStatus
 from wordlens.tui.style.colors import HEAT_RAMP
+
 from tui_support import wait_for
 
 GPT2_LAYERS, GPT2_HEADS = 2, 2

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_WORDS, make_tiny_keyed_vectors
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB
 from wordlens.tui.cli import main as cli
-from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
+
+from cli_support import assert_one_line_error, never_open_the_explorer, run, run_json  # noqa: F401 (the fixture applies by import)
+from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_WORDS, make_tiny_keyed_vectors
 
 SENTENCE = "France is a country, it is in Europe"
 TINY_SENTENCE = "the queen walks quickly"

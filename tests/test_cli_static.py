@@ -15,9 +15,10 @@ import time
 import numpy as np
 import pytest
 
-from conftest import TINY_HEADS, TINY_LAYERS
-from cli_support import never_open_the_explorer, run, run_json, assert_one_line_error  # noqa: F401 (the fixture applies by import)
 from wordlens.tui.cli.main import main
+
+from cli_support import assert_one_line_error, never_open_the_explorer, run, run_json  # noqa: F401 (the fixture applies by import)
+from conftest import TINY_HEADS, TINY_LAYERS
 
 # gensim's own most_similar_cosmul calls its deprecated init_sims: not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")

@@ -8,9 +8,10 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import TINY_HEADS, TINY_HIDDEN, TINY_LAYERS, TINY_MAX_POSITIONS, build_tiny_bert
-from wordlens.core.transformer.context_model import load_context_model
 from wordlens.core.errors import LoadError
+from wordlens.core.transformer.context_model import load_context_model
+
+from conftest import TINY_HEADS, TINY_HIDDEN, TINY_LAYERS, TINY_MAX_POSITIONS, build_tiny_bert
 
 SENTENCE = "France is a country, it is in Europe"
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from conftest import TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_MAX_POSITIONS, TINY_VECTORS
+from wordlens.core.errors import InputError
 from wordlens.core.measures import static_vs_context as contextual
 from wordlens.core.measures.static_vs_context import (
     compare,
@@ -28,7 +28,8 @@ from wordlens.core.measures.static_vs_context import (
     static_attention_correlation,
     word_states,
 )
-from wordlens.core.errors import InputError
+
+from conftest import TINY_DIM, TINY_HEADS, TINY_LAYERS, TINY_MAX_POSITIONS, TINY_VECTORS
 
 # Words the tiny tokenizer cuts in pieces (walk ##s, quick ##ly, dog ##s), given static vectors here
 # so that compare and the correlation see multi-piece words that are in the static vocabulary.
@@ -409,8 +410,9 @@ def map_model(tmp_path_factory):
     import torch
     import transformers
 
-    from conftest import tiny_bert_config
     from wordlens.core.transformer.context_model import load_context_model
+
+    from conftest import tiny_bert_config
 
     folder = tmp_path_factory.mktemp("map-bert")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ","] + SHARED + ["only", "here", "##s"]

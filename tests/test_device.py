@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from cli_support import assert_one_line_error, never_open_the_explorer, run  # noqa: F401 (the fixture applies by import)
 from wordlens.core.transformer.context_model import load_context_model
+
+from cli_support import assert_one_line_error, never_open_the_explorer, run  # noqa: F401 (the fixture applies by import)
 
 
 def cuda_available() -> bool:

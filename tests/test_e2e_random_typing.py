@@ -22,8 +22,14 @@ import pytest
 
 from wordlens.core.text import clean_text
 
-from test_e2e_tmux import terminal  # noqa: F401  (the fixture)
-from test_e2e_tmux import LOAD_TIMEOUT, Terminal, header, models_loaded, screen_width
+from test_e2e_tmux import (
+    LOAD_TIMEOUT,
+    Terminal,
+    header,
+    models_loaded,
+    screen_width,
+    terminal,  # noqa: F401  (the fixture)
+)
 
 pytestmark = pytest.mark.e2e
 

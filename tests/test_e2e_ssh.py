@@ -19,8 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from test_e2e_tmux import terminal  # noqa: F401  (the fixture)
-from test_e2e_tmux import EXIT_MARK, LOAD_TIMEOUT, SENTENCE, analysis_shown, header, models_loaded
+from test_e2e_tmux import (
+    EXIT_MARK,
+    LOAD_TIMEOUT,
+    SENTENCE,
+    analysis_shown,
+    header,
+    models_loaded,
+    terminal,  # noqa: F401  (the fixture)
+)
 
 pytestmark = pytest.mark.e2e
 

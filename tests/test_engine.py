@@ -258,9 +258,10 @@ def test_check_sources_fails_fast_on_a_mistyped_path(tmp_path):
 
 
 def test_check_sources_applies_allow_pickle(tmp_path):
-    from conftest import make_tiny_keyed_vectors
     from wordlens.core.engine import Sources, check_sources
     from wordlens.core.errors import LoadError
+
+    from conftest import make_tiny_keyed_vectors
 
     path = tmp_path / "tiny.kv"
     make_tiny_keyed_vectors().save(str(path))

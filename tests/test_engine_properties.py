@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from wordlens.core.engine import Engine
 from wordlens.core.text import MAX_WORDS, clean_text, split_words, split_words_upto

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from wordlens.core.reports.export import export_view, free_stem, write_export
 from wordlens.core.measures.attention_views import ViewSpec, build_view
+from wordlens.core.reports.export import export_view, free_stem, write_export
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.attention import AttentionGrid
 

@@ -18,7 +18,12 @@ from wordlens.core.text import MAX_WORDS, clean_text, split_words, split_words_u
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.terminal import (
-    PASTE_END, PASTE_START, ControlCharacters, PastedEscapes, TerminalInputDecoder, make_terminal_input_safe,
+    PASTE_END,
+    PASTE_START,
+    ControlCharacters,
+    PastedEscapes,
+    TerminalInputDecoder,
+    make_terminal_input_safe,
 )
 
 from cli_support import run

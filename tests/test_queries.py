@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from conftest import TINY_VECTORS, TINY_WORDS
-from wordlens.core.vectors import queries
 from wordlens.core.errors import InputError
-from wordlens.core.vectors.topk import BLOCK, top_k_rows
 from wordlens.core.measures.attention_views import rank_correlation
+from wordlens.core.vectors import queries
+from wordlens.core.vectors.topk import BLOCK, top_k_rows
+
+from conftest import TINY_VECTORS, TINY_WORDS
 
 # gensim's own most_similar_cosmul calls its deprecated init_sims: not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated `init_sims`:DeprecationWarning")

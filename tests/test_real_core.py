@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from wordlens.core.vectors import queries
 from wordlens.core.analysis import AnalysisSettings, strongest_heads, word_attention_from
 from wordlens.core.sources import bundled_model_folder
+from wordlens.core.vectors import queries
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB
 
 pytestmark = pytest.mark.real_models

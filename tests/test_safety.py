@@ -121,8 +121,8 @@ def test_trust_remote_code_is_what_lets_it_run(capsys, tmp_path, tiny_model_dir,
 def test_the_loaders_default_to_no_pickle_and_no_remote_code():
     import inspect
 
-    from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.engine import Sources
+    from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.vectors.static_vectors import load_vectors_file
     from wordlens.tui.cli.main import build_parser
 

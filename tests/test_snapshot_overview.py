@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from snapshot_apps.overview_app import MODEL_NAME, SENTENCE, make_app
 from wordlens.tui.screens.overview import OverviewScreen, Thumbnails
+
+from snapshot_apps.overview_app import MODEL_NAME, SENTENCE, make_app
 
 SIZE = (120, 36)
 

@@ -10,13 +10,11 @@ screen, regenerate them with `pytest tests/test_snapshots.py --snapshot-update`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 
-from snapshot_apps.overview_app import SENTENCE, make_app
-from tui_support import shows, wait_for
 from wordlens.tui.panes.attention import AttentionGrid
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
@@ -24,6 +22,9 @@ from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.screens.open_models import OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
+
+from snapshot_apps.overview_app import SENTENCE, make_app
+from tui_support import shows, wait_for
 
 SIZES = {"120x36": (120, 36), "80x24": (80, 24)}
 SECOND_SENTENCE = "paris is in france"  # for compare: shares "france" and "is" with SENTENCE

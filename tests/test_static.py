@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_VECTORS, TINY_WORDS, make_tiny_keyed_vectors
 from wordlens.core.errors import InputError, LoadError
 from wordlens.core.vectors.static_vectors import StaticVectors, detect_vectors_format, load_vectors_file
+
+from conftest import RIVER_NEIGHBOURS, TINY_DIM, TINY_VECTORS, TINY_WORDS, make_tiny_keyed_vectors
 
 
 def unit(vector):

@@ -8,7 +8,18 @@ import re
 import pytest
 
 from wordlens.core.tape import (
-    DEFAULT_DELAY, Delay, Press, Quit, Screenshot, Size, Sleep, TapeError, Type, Wait, parse_tape, read_tape,
+    DEFAULT_DELAY,
+    Delay,
+    Press,
+    Quit,
+    Screenshot,
+    Size,
+    Sleep,
+    TapeError,
+    Type,
+    Wait,
+    parse_tape,
+    read_tape,
 )
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.demo.play import check_keys, is_key_name, play

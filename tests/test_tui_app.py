@@ -21,13 +21,13 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import LoadError
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane, AttentionPlaceholder, AttentionStatus
-from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.panes.model_bar import ModelBar
-from wordlens.tui.screens.help import HelpScreen
-from wordlens.tui.panes.token_strip import TokenStrip
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
+from wordlens.tui.panes.token_strip import TokenStrip
+from wordlens.tui.panes.word_comparison import WordComparison
+from wordlens.tui.screens.help import HelpScreen
 
-from tui_support import wait_for, text_input, screen_lines, shows, move_focus_to, move_target_to
+from tui_support import move_focus_to, move_target_to, screen_lines, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 

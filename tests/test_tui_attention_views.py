@@ -18,11 +18,11 @@ from textual.widgets import DataTable, Static
 from wordlens.core.measures import attention_views as views
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane, AttentionStatus
-from wordlens.tui.style.colors import GLYPH_RAMP
 from wordlens.tui.screens.head_tables import MetricsScreen, ReferentScreen
 from wordlens.tui.screens.overview import OverviewScreen, Thumbnails
+from wordlens.tui.style.colors import GLYPH_RAMP
 
-from tui_support import wait_for, screen_text, shows, move_focus_to, move_target_to
+from tui_support import move_focus_to, move_target_to, screen_text, shows, wait_for
 
 pytestmark = pytest.mark.anyio
 

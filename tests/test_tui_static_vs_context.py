@@ -8,14 +8,19 @@ import numpy as np
 import pytest
 from textual.widgets import Input, Static
 
-from wordlens.core.measures.static_vs_context import StaticMap, compare, embedding_neighbours, static_attention_correlation
 from wordlens.core.engine import Engine
 from wordlens.core.errors import InputError
+from wordlens.core.measures.static_vs_context import (
+    StaticMap,
+    compare,
+    embedding_neighbours,
+    static_attention_correlation,
+)
 from wordlens.tui.app import WordLensApp
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen
 from wordlens.tui.screens.query import QueryScreen
-from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
 from conftest import TINY_DIM, TINY_HIDDEN, TINY_LAYERS
 from tui_support import move_focus_to, shows, wait_for

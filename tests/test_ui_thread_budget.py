@@ -9,9 +9,9 @@ import time
 import pytest
 
 from wordlens.tui.app import WordLensApp
+from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.services.idle_collector import NEVER
-from wordlens.tui.panes.static_neighbours import StaticNeighbours
 
 from tui_support import shows, text_input, wait_for
 

@@ -19,10 +19,18 @@ from textual.widgets import Footer, Input
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
+from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.text import clean_text
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.messages import (
-    AnalysisFailed, AnalysisReady, ComputeFailed, Computed, MapChanged, ModelFailed, ModelProgress, ModelReady,
+    AnalysisFailed,
+    AnalysisReady,
+    Computed,
+    ComputeFailed,
+    MapChanged,
+    ModelFailed,
+    ModelProgress,
+    ModelReady,
     TokenRead,
 )
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
@@ -34,8 +42,8 @@ from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
-from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.help import HelpScreen
+from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.open_models import OpenRequest, OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
@@ -46,9 +54,9 @@ from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
 from wordlens.tui.services.saving import export_files, save_screen
 from wordlens.tui.services.token_reader import TokenReader
-from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
+
 
 @with_binding_ids
 class WordLensApp(App[None]):

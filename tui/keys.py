@@ -13,7 +13,6 @@ from textual.actions import parse
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-
 LAYER_KEYS = Binding.Group("layer")
 HEAD_KEYS = Binding.Group("head")
 

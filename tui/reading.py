@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.errors import WordlensError, first_line
+from wordlens.core.measures.derived_views import input_table_neighbours
 from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours
 from wordlens.core.transformer.context_model import ContextModel
 from wordlens.core.vectors.static_vectors import StaticVectors
-from wordlens.core.measures.derived_views import input_table_neighbours
 from wordlens.tui.state import ViewState
 
 Scored = tuple[tuple[str, float], ...]

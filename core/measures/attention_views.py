@@ -6,8 +6,9 @@ each can be checked against a straightforward computation on a small hand-made c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
+from wordlens.core.measures.attention_views import merge_to_units, rank_correlation
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.vectors.topk import top_k_rows
-from wordlens.core.measures.attention_views import merge_to_units, rank_correlation
 
 if TYPE_CHECKING:
     from wordlens.core.transformer.context_model import ContextModel
@@ -177,7 +178,8 @@ class StaticMap:
 
     def project(self, states: np.ndarray, layer: int) -> np.ndarray:
         """(..., hidden) -> (..., dim)."""
-        return np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1) @ self.weights[layer]
+        with_bias = np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1)
+        return with_bias @ self.weights[layer]
 
 
 def cache_folder() -> Path:
@@ -242,7 +244,9 @@ def fit_static_map(
     return fitted
 
 
-def _isolated_word_states(model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128) -> np.ndarray:
+def _isolated_word_states(
+    model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128
+) -> np.ndarray:
     chunks = []
     for start in range(0, len(words), batch):
         progress("running the model on the shared words", 0.6 * start / len(words))
@@ -283,7 +287,7 @@ def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> lis
     topn = min(topn, len(scores) - 1)
     best = top_k_rows(scores[None, :], topn)[0]
     tokens = model.tokens(best.tolist())
-    return [(t, float(scores[i])) for t, i in zip(tokens, best)]
+    return [(t, float(scores[i])) for t, i in zip(tokens, best, strict=True)]
 
 
 

@@ -22,8 +22,8 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.errors import WordlensError
-from wordlens.core.reports.json_shapes import view_spec_report
 from wordlens.core.measures.attention_views import ViewSpec, build_view
+from wordlens.core.reports.json_shapes import view_spec_report
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def write_export(exported: ExportedView, folder: Path, stem: str) -> list[Path]:
             with matrix_path.open("w", encoding="utf-8", newline="") as file:
                 writer = csv.writer(file)
                 writer.writerow(["from \\ to", *exported.labels])
-                for label, row in zip(exported.labels, exported.matrix):
+                for label, row in zip(exported.labels, exported.matrix, strict=True):
                     writer.writerow([label, *(f"{value:.6g}" for value in row)])
             written.append(matrix_path)
         if "neighbours" in exported.report:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from wordlens.core.vectors import queries
 from wordlens.core.analysis import Analysis
-from wordlens.core.transformer.context_model import ContextModel
-from wordlens.core.vectors.static_vectors import StaticVectors
-from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.measures.attention_views import ViewSpec, build_view
+from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
+from wordlens.core.transformer.context_model import ContextModel
+from wordlens.core.vectors import queries
+from wordlens.core.vectors.static_vectors import StaticVectors
 
 
 def neighbours_report(
@@ -82,7 +83,11 @@ def analogy_report(vectors: StaticVectors, a: str, b: str, c: str, method: str, 
 
 
 def odd_one_out_report(vectors: StaticVectors, words: Sequence[str]) -> dict[str, Any]:
-    return {"vectors": _vectors_summary(vectors), "words": list(words), "odd_one_out": queries.odd_one_out(vectors, words)}
+    return {
+        "vectors": _vectors_summary(vectors),
+        "words": list(words),
+        "odd_one_out": queries.odd_one_out(vectors, words),
+    }
 
 
 def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, Any]:

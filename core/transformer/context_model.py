@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from wordlens.core.errors import InputError, LoadError
+from wordlens.core.measures.attention_views import causal_mask
 from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
 from wordlens.core.text import replace_lone_surrogates
 from wordlens.core.transformer.tokens import TokenizedText
-from wordlens.core.measures.attention_views import causal_mask
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,9 @@ class TransformersNetwork:
         self.name = model.__class__.__name__
         self.device = device
         config = model.config
-        self.max_positions = int(getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", 512))
+        # BERT-like configs name it max_position_embeddings, GPT-2-like ones n_positions.
+        positions = getattr(config, "max_position_embeddings", None)
+        self.max_positions = int(positions if positions else getattr(config, "n_positions", 512))
 
     def input_embeddings(self) -> Any:
         return self._model.get_input_embeddings().weight
@@ -148,7 +150,8 @@ def _silence_transformers(transformers: Any) -> None:
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     try:
-        from huggingface_hub.utils import disable_progress_bars, logging as hub_logging
+        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils import logging as hub_logging
 
         disable_progress_bars()
         hub_logging.set_verbosity_error()  # "Retrying in 1s" warnings

@@ -119,7 +119,7 @@ class AnnIndex:
         with self._lock:
             _, candidates = self._index.search(queries, fetch, params=params)
         results = []
-        for query, row_candidates, excluded in zip(queries, candidates, exclude):
+        for query, row_candidates, excluded in zip(queries, candidates, exclude, strict=True):
             rows = np.unique(row_candidates[(row_candidates >= 0) & (row_candidates != excluded)])
             scores = (np.asarray(self._matrix[rows]) @ query) * self._inverse_norms[rows]
             order = np.argsort(-scores, kind="stable")[:topn]
@@ -148,7 +148,9 @@ def load_or_build(matrix: np.ndarray, inverse_norms: np.ndarray, identity: str, 
     return AnnIndex(index, matrix, inverse_norms, settings, path)
 
 
-def build(matrix: np.ndarray, inverse_norms: np.ndarray, settings: AnnSettings, progress: Progress = no_progress) -> Any:
+def build(
+    matrix: np.ndarray, inverse_norms: np.ndarray, settings: AnnSettings, progress: Progress = no_progress
+) -> Any:
     """An inner-product index over the unit-length rows of `matrix` (see the module's docstring)."""
     faiss = _import_faiss()
     rows, dim = matrix.shape

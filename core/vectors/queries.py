@@ -9,9 +9,10 @@ vocabulary scan per question.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -26,7 +27,7 @@ EVALUATION_RESTRICT_VOCAB = 300_000
 
 def _keys(vectors: StaticVectors, words: Sequence[str]) -> list[str]:
     keys = [vectors.key_for(word) for word in words]
-    missing = [word for word, key in zip(words, keys) if key is None]
+    missing = [word for word, key in zip(words, keys, strict=True) if key is None]
     if missing:
         raise InputError(not_in_vocab_message(missing, vectors.info.name))
     return keys

@@ -97,7 +97,8 @@ def _odd_one_out(vectors: StaticVectors, words: list[str]) -> QueryAnswer:
     keyed_vectors = vectors.keyed_vectors
     mean = keyed_vectors.get_mean_vector(keys, pre_normalize=True, post_normalize=True)
     fits = [float(np.dot(keyed_vectors.get_vector(key, norm=True), mean)) for key in keys]
-    items = tuple(sorted((Scored(word, fit) for word, fit in zip(words, fits)), key=lambda item: item.score))
+    scored = (Scored(word, fit) for word, fit in zip(words, fits, strict=True))
+    items = tuple(sorted(scored, key=lambda item: item.score))
     return QueryAnswer(
         title=f"which word does not fit: {' '.join(words)}",
         items=items,

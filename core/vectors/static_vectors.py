@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class StaticVectors:
             raise InputError(f"unknown neighbour search {search!r}: choose one of {', '.join(SEARCH_MODES)}")
         self.words = words
         self.matrix = matrix
-        self.row_of = row_of if row_of is not None else dict(zip(words, range(len(words))))
+        self.row_of = row_of if row_of is not None else dict(zip(words, range(len(words)), strict=True))
         # gensim's own norms (float32, one np.linalg.norm per row): cosines come out as its do.
         self.norms = norms if norms is not None else row_norms(matrix)
         self.inverse_norms = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
@@ -196,10 +197,10 @@ class StaticVectors:
             batch = self._most_similar_ann(known, topn, restrict_vocab)
         else:
             batch = self._most_similar_batch(known, topn, restrict_vocab)
-        found = dict(zip(known, batch))
+        found = dict(zip(known, batch, strict=True))
         return [
             NeighbourList(word=word, key=key, items=found[key] if key is not None else ())
-            for word, key in zip(words, keys)
+            for word, key in zip(words, keys, strict=True)
         ]
 
     def nearest_to_vector(
@@ -226,7 +227,7 @@ class StaticVectors:
         rows = self._rows_of(keys)
         found = index.search(self._query_units(rows), topn, exclude=rows)
         return [
-            tuple(Neighbour(self.words[i], float(cosine)) for i, cosine in zip(found_rows, cosines))
+            tuple(Neighbour(self.words[i], float(cosine)) for i, cosine in zip(found_rows, cosines, strict=True))
             for found_rows, cosines in found
         ]
 

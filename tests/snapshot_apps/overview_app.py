@@ -28,8 +28,8 @@ MODEL_NAME = "tiny-bert"
 
 def make_app(parent: Path):
     """A WordLensApp on the tiny models (saved under `parent`), the sentence already typed."""
-    from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.engine import Engine
+    from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.vectors.static_vectors import StaticVectors
     from wordlens.tui.app import WordLensApp
 

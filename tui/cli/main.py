@@ -6,17 +6,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from wordlens.core.engine import Sources, check_sources
 from wordlens.core.errors import WordlensError
+from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
+from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import RUNTIMES, ModelInfo
 from wordlens.core.vectors.ann_index import ANN_MIN_WORK
-from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
-from wordlens.core.text import clean_text
 from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
-from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
+from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.tui.config import Config, load_config
 
 EXIT_USER_ERROR = 2
@@ -29,13 +30,15 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: the bundled GloVe 6B 50d)")
     group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
                        "(default: the bundled all-MiniLM-L6-v2)")
-    group.add_argument("--device", default="auto", help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
+    group.add_argument("--device", default="auto",
+                       help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
     group.add_argument("--runtime", choices=RUNTIMES, default="auto",
                        help="auto (default): a standard BERT folder runs on wordlens's own torch forward pass, "
                        "which starts seconds sooner; anything else, or transformers, loads through transformers")
     group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
                        help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
-                       f"cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= {ANN_MIN_WORK // 10**6}M "
+                       "cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= "
+                       f"{ANN_MIN_WORK // 10**6}M "
                        "(e.g. all 3M words of GoogleNews)")
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
@@ -85,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[sources],
                                    help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
     evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
-                          help=f"only the N most frequent words count (gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
+                          help="only the N most frequent words count "
+                          f"(gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
                           "0 = the whole vocabulary)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
@@ -124,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="localhost",
                        help="address to listen on (default localhost: only this machine; 0.0.0.0: every network)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
-    serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT", help="the sentence each new page starts with")
+    serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT",
+                       help="the sentence each new page starts with")
     return parser
 
 

@@ -37,7 +37,8 @@ def print_attention(report: dict[str, Any], show_view: bool, console: Console | 
     console = console or Console()
     tokens = report["tokens"]
     model = report["model"]
-    console.print(f"[bold]{model['name']}[/] · {model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens")
+    shape = f"{model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens"
+    console.print(f"[bold]{model['name']}[/] · {shape}")
     if not show_view:
         console.print(_strongest_target_table(np.asarray(report["attention"], dtype=np.float32), tokens))
         console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
@@ -68,7 +69,7 @@ def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
     table.add_column("from \\ to")
     for token in tokens:
         table.add_column(token, justify="right")
-    for token, row in zip(tokens, matrix):
+    for token, row in zip(tokens, matrix, strict=True):
         table.add_row(token, *(Text(f"{value:.2f}", style=heat_style(float(value))) for value in row))
     return table
 
@@ -116,7 +117,8 @@ def _print_evaluation(result: dict[str, Any], console: Console) -> None:
     sections.add_column("accuracy", justify="right")
     sections.add_column("questions", justify="right", style="dim")
     for section in analogies["sections"]:
-        sections.add_row(section["section"], f"{section['accuracy']:.3f}", str(section["correct"] + section["incorrect"]))
+        answered = section["correct"] + section["incorrect"]
+        sections.add_row(section["section"], f"{section['accuracy']:.3f}", str(answered))
     console.print(sections)
 
 

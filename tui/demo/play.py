@@ -18,7 +18,17 @@ from textual.widgets import Input
 from textual.worker import WorkerState
 
 from wordlens.core.tape import (
-    DEFAULT_DELAY, Delay, Press, Quit, Screenshot, Size, Sleep, Tape, TapeError, Type, Wait,
+    DEFAULT_DELAY,
+    Delay,
+    Press,
+    Quit,
+    Screenshot,
+    Size,
+    Sleep,
+    Tape,
+    TapeError,
+    Type,
+    Wait,
 )
 
 DEFAULT_SIZE = (120, 36)

@@ -21,10 +21,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from wordlens.core.measures.attention_views import View, top_targets
-from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
-from wordlens.tui.panes.loading import loading_text
 from wordlens.tui.models_state import ModelsState
+from wordlens.tui.panes.loading import loading_text
 from wordlens.tui.state import ViewState
+from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 
 MAX_LABEL = 10
 MIN_CELL, MAX_CELL = 2, 7

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from wordlens.tui.style.colors import bar
 from wordlens.tui.models_state import ModelState
+from wordlens.tui.style.colors import bar
 
 
 def loading_text(loading: ModelState, what: str, width: int = 30) -> Text:

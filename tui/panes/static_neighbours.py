@@ -6,12 +6,12 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from wordlens.core.vectors.static_vectors import NeighbourList
-from wordlens.tui.style.colors import bar
-from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.models_state import MapState, MapStatus
+from wordlens.tui.panes.loading import loading_text, waiting_for_text
+from wordlens.tui.panes.view_text import ViewText
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.state import ViewState, rows_for, window_around
-from wordlens.tui.panes.view_text import ViewText
+from wordlens.tui.style.colors import bar
 
 WORD_COLUMN = 12
 

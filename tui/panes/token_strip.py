@@ -9,7 +9,6 @@ from textual.widget import Widget
 
 from wordlens.tui.state import ViewState
 
-
 MAX_LINES = 3
 
 

@@ -10,12 +10,12 @@ import numpy as np
 from rich.text import Text
 
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
-from wordlens.core.measures.static_vs_context import drift
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
-from wordlens.tui.style.colors import bar
+from wordlens.core.measures.static_vs_context import drift
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
-from wordlens.tui.state import ViewState, rows_for, window_around
 from wordlens.tui.panes.view_text import ViewText
+from wordlens.tui.state import ViewState, rows_for, window_around
+from wordlens.tui.style.colors import bar
 
 # The point of the pane is the focused word against every other: a sentence of up to this many
 # words is listed whole, however small the pane; longer ones as a window around the focus.

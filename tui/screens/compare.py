@@ -19,11 +19,11 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from wordlens.core.analysis import Analysis, AnalysisSettings
-from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
-from wordlens.tui.style.colors import bar, heat_cells
+from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
 from wordlens.tui.panes.sentence_input import OrderedInput
+from wordlens.tui.style.colors import bar, heat_cells
 
 SUGGESTIONS = {  # a second sentence that makes the classic point, when the first has the word
     "bank": "She sat on the bank of the river.",

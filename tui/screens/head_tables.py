@@ -16,7 +16,10 @@ from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import HeadScore, head_metrics, is_punctuation, rank_heads, rollout
-from wordlens.core.measures.static_vs_context import CorrelationTable, correlation_table
+from wordlens.core.measures.static_vs_context import (
+    CorrelationTable,
+    correlation_table,
+)
 from wordlens.tui.screens.of_view import needs_both_models, needs_model
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import bar, heat_cells

@@ -6,9 +6,9 @@ Arrows move between thumbnails; enter opens that head in the attention pane.
 from __future__ import annotations
 
 import numpy as np
+from rich.markup import escape
 from rich.segment import Segment
 from rich.style import Style
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive

@@ -14,8 +14,8 @@ from textual.widgets import Input, Static
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.vectors.query_line import USAGE, QueryAnswer, answer_query
-from wordlens.tui.style.colors import bar
 from wordlens.tui.panes.sentence_input import OrderedInput
+from wordlens.tui.style.colors import bar
 
 EXAMPLES = ("sim queen woman dog", "man:king::woman:?", "odd breakfast lunch dinner cat", "near france")
 

@@ -14,12 +14,12 @@ from textual.message import Message
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled
+from wordlens.core.measures.derived_views import attention_view, strongest_heads_from
 from wordlens.core.measures.static_vs_context import StaticMap
 from wordlens.tui.messages import AnalysisFailed, AnalysisReady
 from wordlens.tui.reading import read_token, reading_question
 from wordlens.tui.services.errors import describe
 from wordlens.tui.services.latest_only import LatestOnly
-from wordlens.core.measures.derived_views import attention_view, strongest_heads_from
 from wordlens.tui.state import ViewState
 
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from textual.message import Message
 
-from wordlens.tui.messages import ComputeFailed, Computed
+from wordlens.tui.messages import Computed, ComputeFailed
 from wordlens.tui.services.errors import describe
 
 Result = TypeVar("Result")

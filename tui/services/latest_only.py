@@ -5,7 +5,8 @@ it is busy replace each other, so only the newest waits. No thread is started pe
 from __future__ import annotations
 
 import threading
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 Request = TypeVar("Request")
 

@@ -7,7 +7,7 @@ without COLORTERM) shows exactly the same 11 distinguishable steps as one with i
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 
 from rich.color import Color
 from rich.style import Style
@@ -37,7 +37,7 @@ def heat_level(value: float) -> int:
     return max(1, min(LEVELS, math.ceil(math.sqrt(min(value, 1.0)) * LEVELS)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _level_style(level: int) -> Style:
     background = Color.parse(HEAT_RAMP[level])
     foreground = Color.parse("#000000" if level >= 6 else "#e4e4e4")
