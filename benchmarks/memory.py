@@ -90,6 +90,10 @@ async def _until(condition, what: str, pilot) -> None:
         await pilot.pause(0.02)
 
 
+def describe_view(view) -> str:
+    return f"{view.aggregate}{' words' if view.words else ''}{' no-specials' if view.hide_special else ''}"
+
+
 async def edit_a_long_input(engine, models_only: float) -> dict:
     from long_input import long_text
     from textual import events
@@ -122,8 +126,7 @@ async def edit_a_long_input(engine, models_only: float) -> dict:
             await _until(lambda: shown(expected), f"edit {index + 1}", pilot)
             await pilot.press("escape", VIEW_KEYS[index % len(VIEW_KEYS)])  # explore, change the view
             await pilot.pause()
-            view = app.view
-            views.append(f"{view.aggregate}{' words' if view.words else ''}{' no-specials' if view.hide_special else ''}")
+            views.append(describe_view(app.view))  # no local: it would hold the analysis at the end
             await pilot.press("e")  # back to the sentence line
             if len(app.view.analysis.context.tokens) != tokens:
                 raise RuntimeError("memory: the token count changed; the edit should stay inside the window")

@@ -164,10 +164,19 @@ class ContextModel:
             mask[row, :size] = 1
         device = self.network.device
         with self._lock, torch.inference_mode():
-            attentions, hidden = self.network(ids.to(device), type_ids.to(device), mask.to(device))
-            attentions = torch.stack(attentions).float().cpu().numpy()
-            hidden = torch.stack(hidden).float().cpu().numpy()
-        return attentions, hidden
+            attention_layers, hidden_layers = self.network(ids.to(device), type_ids.to(device), mask.to(device))
+            return _stacked(attention_layers), _stacked(hidden_layers)
+
+
+def _stacked(layers: list[Any]) -> np.ndarray:
+    """One float32 array of the per-layer tensors, each freed once copied: torch.stack would hold
+    the list and the stacked copy at once (150 MB for the attentions of 512 tokens, not 80)."""
+    first = layers[0]
+    stacked = np.empty((len(layers), *first.shape), dtype=np.float32)
+    for index in range(len(layers)):
+        stacked[index] = layers[index].float().cpu().numpy()
+        layers[index] = None
+    return stacked
 
 
 # A long paste is tokenized from its start only: a prefix this many characters per token of the

@@ -6,7 +6,8 @@ long-lived objects (neighbour lists of hundreds of words, cached views), so a fu
 every few edits and took 5-15 ms of the UI thread (100-150 ms before the loaded models were frozen
 out of collections): the longest stalls while typing into a 512-token text. Here the automatic full
 collections are turned off while the app runs, the young generations are collected as usual, and a
-full collection runs once typing has paused for `pause` seconds.
+full collection runs once typing has paused for `pause` seconds, and then the allocator hands
+what was freed back to the system (core/allocator.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import gc
 
 from textual.app import App
 from textual.timer import Timer
+
+from wordlens.core import allocator
 
 # A full collection after this many middle-generation ones: never, in practice, while the app runs.
 NEVER = 10**9
@@ -31,6 +34,7 @@ class IdleCollector:
         self._thresholds = gc.get_threshold()
         young, middle, _ = self._thresholds
         gc.set_threshold(young, middle, NEVER)
+        allocator.unmap_large_blocks_when_freed()
 
     def stop(self) -> None:
         if self._timer is not None:
@@ -49,3 +53,4 @@ class IdleCollector:
 
     def _collect(self) -> None:
         gc.collect()
+        allocator.trim()

@@ -48,3 +48,4 @@ class LatestOnly(Generic[Request]):
                 request = self._pending.pop()
                 self._handling = True
             self._handle(request)  # the handler reports its own errors
+            del request  # else it would live (with the analysis it may hold) until the next one
