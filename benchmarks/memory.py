@@ -117,13 +117,17 @@ async def edit_a_long_input(engine, models_only: float) -> dict:
         cursor = text.index("Europe") + len("Europe")
         for index, char in enumerate(TYPED):
             text_input.cursor_position = cursor + index
-            expected = text_input.value[: text_input.cursor_position] + char + text_input.value[text_input.cursor_position :]
+            expected = (
+                text_input.value[: text_input.cursor_position] + char + text_input.value[text_input.cursor_position :]
+            )
             app._driver.send_message(events.Key({" ": "space"}.get(char, char), char))
-            await _until(lambda: shown(expected), f"edit {index + 1}", pilot)
+            await _until(lambda expected=expected: shown(expected), f"edit {index + 1}", pilot)
             await pilot.press("escape", VIEW_KEYS[index % len(VIEW_KEYS)])  # explore, change the view
             await pilot.pause()
             view = app.view
-            views.append(f"{view.aggregate}{' words' if view.words else ''}{' no-specials' if view.hide_special else ''}")
+            views.append(
+                f"{view.aggregate}{' words' if view.words else ''}{' no-specials' if view.hide_special else ''}"
+            )
             await pilot.press("e")  # back to the sentence line
             if len(app.view.analysis.context.tokens) != tokens:
                 raise RuntimeError("memory: the token count changed; the edit should stay inside the window")

@@ -154,8 +154,12 @@ FLAGS = [
 ]
 
 
-@pytest.mark.parametrize("flags, words, hide_special", FLAGS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-@pytest.mark.parametrize("options, aggregate, layer, head", VIEWS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    "flags, words, hide_special", FLAGS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
+@pytest.mark.parametrize(
+    "options, aggregate, layer, head", VIEWS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
 def test_view_equals_an_independent_computation(
     capsys, tiny_model_dir, tokenizer, options, aggregate, layer, head, flags, words, hide_special
 ):

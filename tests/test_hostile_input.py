@@ -240,7 +240,9 @@ async def test_a_word_of_the_vectors_file_cannot_send_escapes_to_the_terminal(ti
 
     keyed_vectors = KeyedVectors(vector_size=2)
     keyed_vectors.add_vectors(["dog", "\x1b[2Jevil\x07"], np.array([[1.0, 0.0], [1.0, 0.1]], dtype=np.float32))
-    app = WordLensApp(Engine.from_loaded(StaticVectors.from_keyed_vectors(keyed_vectors, "hostile"), tiny_model), text="dog")
+    app = WordLensApp(
+        Engine.from_loaded(StaticVectors.from_keyed_vectors(keyed_vectors, "hostile"), tiny_model), text="dog"
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "dog")
         await pilot.pause()

@@ -162,7 +162,9 @@ VECTOR_QUERIES = {
 @pytest.mark.parametrize("restrict_vocab", [None, 5, 13])
 @pytest.mark.parametrize("topn", [1, 4, 40])
 @pytest.mark.parametrize("query", VECTOR_QUERIES, ids=list(VECTOR_QUERIES))
-def test_nearest_to_vector_equals_gensim_similar_by_vector(tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab):
+def test_nearest_to_vector_equals_gensim_similar_by_vector(
+    tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab
+):
     vector = VECTOR_QUERIES[query]
     found = tiny_vectors.nearest_to_vector(vector, topn=topn, restrict_vocab=restrict_vocab)
     expected = tiny_keyed_vectors.similar_by_vector(vector.astype(np.float32), topn=topn, restrict_vocab=restrict_vocab)

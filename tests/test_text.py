@@ -94,7 +94,9 @@ def expected_alignment(offsets, special, words):
     """Independent rule: a token belongs to the word whose span contains its span."""
     result = []
     for (begin, end), is_special in zip(offsets, special):
-        owners = [i for i, w in enumerate(words) if not is_special and end > begin and w.start <= begin and end <= w.end]
+        owners = [
+            i for i, w in enumerate(words) if not is_special and end > begin and w.start <= begin and end <= w.end
+        ]
         result.append(owners[0] if owners else -1)
     return result
 

@@ -118,7 +118,9 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         await wait_for(pilot, lambda: shows(app, FIRST))
         await pilot.press("escape")
         bank = app.view.analysis.context.tokens.index("bank")
-        await pilot.press(*["up"] * (app.view.focus - bank) if app.view.focus > bank else ["down"] * (bank - app.view.focus))
+        await pilot.press(
+            *["up"] * (app.view.focus - bank) if app.view.focus > bank else ["down"] * (bank - app.view.focus)
+        )
         assert app.view.focus == bank
         await wait_for(pilot, lambda: reading_shown(app), what="the reading of 'bank'")
         text = pane_text(app)
@@ -128,7 +130,9 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         assert "press g" in text  # no map fitted yet, and none cached
 
 
-async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(tiny_vectors, tiny_model, tiny_keyed_vectors):
+async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(
+    tiny_vectors, tiny_model, tiny_keyed_vectors
+):
     calls: list[bool] = []
     engine = Engine.from_loaded(tiny_vectors, tiny_model, map_fitter=map_of_ones(calls))
     app = WordLensApp(engine, text=FIRST)

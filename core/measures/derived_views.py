@@ -56,4 +56,6 @@ def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
 
 def input_table_neighbours(model: ContextModel, token: str) -> Scored:
     """The token's neighbours in the transformer's own (context-free) input embedding table."""
-    return model.derived.get(("input_table_neighbours", token), lambda: tuple(embedding_neighbours(model, token, topn=10)))
+    return model.derived.get(
+        ("input_table_neighbours", token), lambda: tuple(embedding_neighbours(model, token, topn=10))
+    )
