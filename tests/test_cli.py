@@ -181,7 +181,7 @@ def test_a_word2vec_text_file_gives_the_same_answers(capsys, vectors_file, vecto
     binary = run_json(capsys, "neighbours", "river", "queen", "--vectors", vectors_file)
     text = run_json(capsys, "neighbours", "river", "queen", "--vectors", vectors_text_file)
     assert text["vectors"]["name"] == "tiny.txt"
-    for a, b in zip(binary["neighbours"], text["neighbours"]):
+    for a, b in zip(binary["neighbours"], text["neighbours"], strict=True):
         assert [i["word"] for i in a["items"]] == [i["word"] for i in b["items"]]
         np.testing.assert_allclose([i["cosine"] for i in a["items"]], [i["cosine"] for i in b["items"]], atol=1e-5)
 

@@ -330,7 +330,7 @@ def test_real_evaluate_analogies_equal_gensim(wordlens_evaluate_report, gensim_g
     assert [s["section"] for s in analogies["sections"]] == [s["section"] for s in sections[:-1]]
     mismatched = [
         (mine["section"], mine["correct"], mine["incorrect"], len(theirs["correct"]), len(theirs["incorrect"]))
-        for mine, theirs in zip(analogies["sections"], sections[:-1])
+        for mine, theirs in zip(analogies["sections"], sections[:-1], strict=True)
         if (mine["correct"], mine["incorrect"]) != (len(theirs["correct"]), len(theirs["incorrect"]))
     ]
     assert not mismatched

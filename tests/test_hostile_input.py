@@ -123,7 +123,7 @@ def test_neighbours_of_many_distinct_words_in_batches_equal_one_batch(tiny_vecto
     # The same words in the same order; a cosine may differ in float32's last bit (BLAS picks its
     # kernel by the number of rows in the product).
     assert [[item.word for item in n.items] for n in in_batches] == [[item.word for item in n.items] for n in at_once]
-    for batched, whole in zip(in_batches, at_once):
+    for batched, whole in zip(in_batches, at_once, strict=True):
         assert [item.cosine for item in batched.items] == pytest.approx([item.cosine for item in whole.items], abs=1e-6)
 
 

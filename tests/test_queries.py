@@ -327,7 +327,7 @@ def test_evaluate_analogies_equals_gensim(tiny_vectors, tiny_keyed_vectors, anal
     ours = queries.evaluate_analogies(tiny_vectors, analogy_file, restrict_vocab=restrict_vocab, batch=batch)
     assert ours.accuracy == pytest.approx(score, abs=1e-12)
     assert [s.name for s in ours.sections] == [s["section"] for s in sections[:-1]]
-    for mine, theirs in zip(ours.sections, sections[:-1]):
+    for mine, theirs in zip(ours.sections, sections[:-1], strict=True):
         assert (mine.correct, mine.incorrect) == (len(theirs["correct"]), len(theirs["incorrect"])), mine.name
     total = sections[-1]
     assert total["section"] == "Total accuracy"

@@ -93,7 +93,7 @@ def test_split_words_covers_every_visible_character_exactly_once(text):
 def expected_alignment(offsets, special, words):
     """Independent rule: a token belongs to the word whose span contains its span."""
     result = []
-    for (begin, end), is_special in zip(offsets, special):
+    for (begin, end), is_special in zip(offsets, special, strict=True):
         owners = [
             i for i, w in enumerate(words) if not is_special and end > begin and w.start <= begin and end <= w.end
         ]

@@ -144,7 +144,7 @@ async def test_w_shows_whole_words_in_the_grid(tiny_engine):
         assert row_labels(app) == words  # each multi-piece word once, as the whole word
         header = header_labels(app)
         assert len(header) == len(words)
-        for shown, word in zip(header, words):  # a header label may be cut to its cell, with "…"
+        for shown, word in zip(header, words, strict=True):  # a header label may be cut to its cell, with "…"
             assert word.startswith(shown.rstrip("…")) and (shown == word or shown.endswith("…"))
         assert header.count("walks") == 1
         text = "\n".join(grid_lines(app))
