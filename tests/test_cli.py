@@ -192,7 +192,7 @@ def test_neighbours_table_names_the_words(capsys, vectors_file, reference_kv):
     assert "tiny.bin" in out and "30 words" in out
     for word in ["river", "queen", "zebra", "stream", "lake", "sea"]:
         assert word in out
-    for word, cosine in reference_kv.most_similar("river", topn=3):
+    for _word, cosine in reference_kv.most_similar("river", topn=3):
         assert f"{cosine:.4f}" in out
     zebra_lines = [line for line in out.splitlines() if "zebra" in line]
     assert zebra_lines and "not in the vocabulary" in zebra_lines[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -161,5 +163,5 @@ def test_alignment_with_the_real_tiny_tokenizer(tiny_model):
 
 def test_word_is_a_plain_value():
     assert Word("dog", 4, 7) == Word("dog", 4, 7)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Word("dog", 4, 7).text = "cat"  # frozen: analyses are shared between threads

@@ -181,7 +181,7 @@ async def test_compare_mode_shows_the_same_static_vector_and_the_contextual_cosi
         expected = compare(app.view.analysis, screen.second, screen.word, tiny_engine.vectors)
         assert "shared words: the bank in" in result
         assert "static cosine 1.000" in result
-        for layer, value in enumerate(expected.layers):
+        for value in expected.layers:
             assert f"{value:6.3f}" in result
         top = expected.attention_difference.max()
         assert f"scale 0 – {top:.3f}" in result
