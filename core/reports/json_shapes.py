@@ -131,7 +131,7 @@ def compare_report(first: Analysis, second: Analysis, word: str, vectors: Static
     from wordlens.core.measures.static_vs_context import compare
 
     result = compare(first, second, word, vectors)
-    model = first.context.model
+    model = first.require_context().model
     return {
         "vectors": _vectors_summary(vectors),
         "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
