@@ -72,7 +72,9 @@ def similarity_report(vectors: StaticVectors, a: str, b: str) -> dict[str, Any]:
     return {"vectors": _vectors_summary(vectors), "a": a, "b": b, "cosine": vectors.similarity(a, b)}
 
 
-def analogy_report(vectors: StaticVectors, a: str, b: str, c: str, method: str, topn: int) -> dict[str, Any]:
+def analogy_report(
+    vectors: StaticVectors, a: str, b: str, c: str, method: queries.AnalogyMethod, topn: int
+) -> dict[str, Any]:
     items = queries.analogy(vectors, a, b, c, method=method, topn=topn)
     return {
         "vectors": _vectors_summary(vectors),
