@@ -164,9 +164,9 @@ class ContextModel:
             mask[row, :size] = 1
         device = self.network.device
         with self._lock, torch.inference_mode():
-            attentions, hidden = self.network(ids.to(device), type_ids.to(device), mask.to(device))
-            attentions = torch.stack(attentions).float().cpu().numpy()
-            hidden = torch.stack(hidden).float().cpu().numpy()
+            per_layer_attentions, per_layer_hidden = self.network(ids.to(device), type_ids.to(device), mask.to(device))
+            attentions = torch.stack(per_layer_attentions).float().cpu().numpy()
+            hidden = torch.stack(per_layer_hidden).float().cpu().numpy()
         return attentions, hidden
 
 
@@ -214,7 +214,7 @@ def load_context_model(
     if threads:
         torch.set_num_threads(threads)
     resolved_device = _pick_device(device, torch)
-    loaded = None
+    loaded: tuple[Tokenizer, Network] | None = None
     if runtime == "auto" and local and not trust_remote_code:
         from wordlens.core.transformer.bert_runtime import load_plain_bert
 
