@@ -96,7 +96,6 @@ def describe_view(view) -> str:
 
 async def edit_a_long_input(engine, models_only: float) -> dict:
     from long_input import long_text
-    from textual import events
     from textual.widgets import Input
 
     from wordlens.tui.app import WordLensApp
@@ -121,9 +120,10 @@ async def edit_a_long_input(engine, models_only: float) -> dict:
         cursor = text.index("Europe") + len("Europe")
         for index, char in enumerate(TYPED):
             text_input.cursor_position = cursor + index
-            expected = text_input.value[: text_input.cursor_position] + char + text_input.value[text_input.cursor_position :]
-            app._driver.send_message(events.Key({" ": "space"}.get(char, char), char))
-            await _until(lambda: shown(expected), f"edit {index + 1}", pilot)
+            at = text_input.cursor_position
+            expected = text_input.value[:at] + char + text_input.value[at:]
+            await pilot.press({" ": "space"}.get(char, char))
+            await _until(lambda expected=expected: shown(expected), f"edit {index + 1}", pilot)
             await pilot.press("escape", VIEW_KEYS[index % len(VIEW_KEYS)])  # explore, change the view
             await pilot.pause()
             views.append(describe_view(app.view))  # no local: it would hold the analysis at the end

@@ -68,6 +68,18 @@ class Analysis:
     def complete(self) -> bool:
         return self.static is not None and self.context is not None
 
+    def require_static(self) -> StaticPart:
+        """The static part, for a measure that needs it; ValueError while the vectors are missing."""
+        if self.static is None:
+            raise ValueError("this analysis has no static part (no word vectors loaded yet)")
+        return self.static
+
+    def require_context(self) -> ContextPart:
+        """The contextual part, for a measure that needs it; ValueError while the model is missing."""
+        if self.context is None:
+            raise ValueError("this analysis has no contextual part (no transformer loaded yet)")
+        return self.context
+
 
 def freeze(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array)

@@ -6,6 +6,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
 from wordlens.core.errors import Cancelled, LoadError
@@ -127,7 +128,18 @@ class Engine:
         map_fitter: MapFitter = fit_or_load_static_map,
         sources: Sources | None = None,
     ) -> Engine:
-        engine = cls(lambda progress: vectors, lambda progress: model, map_fitter=map_fitter, sources=sources)
+        # Typed loaders: one asked for a component that was not given says so, rather than return None.
+        def given_vectors(progress: Progress) -> StaticVectors:
+            if vectors is None:
+                raise LoadError("this engine was made without static vectors")
+            return vectors
+
+        def given_model(progress: Progress) -> ContextModel:
+            if model is None:
+                raise LoadError("this engine was made without a transformer")
+            return model
+
+        engine = cls(given_vectors, given_model, map_fitter=map_fitter, sources=sources)
         engine._vectors, engine._model = vectors, model
         return engine
 
@@ -165,14 +177,17 @@ class Engine:
             resolve_model_source(source)
         return self._replace("model", source, replace(self.sources, model=source).model_loader()(progress))
 
-    def _replace(self, component: str, source: str | None, loaded):
+    def _replace(self, component: Literal["vectors", "model"], source: str | None, loaded):
         """Swap in a loaded model, and forget what was made with the old one. Under the cache's
         lock, so an analysis never pairs the models of one generation with the key of another."""
         with self._map_lock:
             self._static_map = None
         with self._cache_lock:
             setattr(self, f"_{component}", loaded)
-            self.sources = replace(self.sources, **{component: source})
+            if component == "vectors":
+                self.sources = replace(self.sources, vectors=source)
+            else:
+                self.sources = replace(self.sources, model=source)
             self._generation += 1
             while self._cache:
                 self._drop_oldest()

@@ -230,3 +230,27 @@ def reference_kv(vectors_file):
     from gensim.models import KeyedVectors
 
     return KeyedVectors.load_word2vec_format(str(vectors_file), binary=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The real terminal (tmux) for the e2e tests
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def terminal():
+    """The installed wordlens in a tmux window (test_e2e_tmux.Terminal), shared by every e2e module."""
+    import shutil
+
+    from test_e2e_tmux import Terminal, _wordlens_command
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    wordlens = _wordlens_command()
+    if wordlens is None:
+        pytest.skip("the wordlens command is not installed")
+    term = Terminal(wordlens)
+    try:
+        yield term
+    finally:
+        term.kill()

@@ -19,7 +19,9 @@ def make_context(seed: int = 0) -> ContextPart:
     rng = np.random.default_rng(seed)
     tokens = len(TOKENS)
     attentions = rng.dirichlet(np.ones(tokens), size=(LAYERS, HEADS, tokens)).astype(np.float32)
-    info = ModelInfo(name="hand-made", layers=LAYERS, heads=HEADS, hidden_size=4, max_tokens=16, source="", device="cpu")
+    info = ModelInfo(
+        name="hand-made", layers=LAYERS, heads=HEADS, hidden_size=4, max_tokens=16, source="", device="cpu"
+    )
     return ContextPart(
         model=info,
         tokens=TOKENS,

@@ -50,7 +50,8 @@ QUERIES = [f"w{i}" for i in range(0, ROWS, ROWS // 20)][:20]
 
 def recall(found, exact) -> float:
     return float(np.mean([
-        len({n.word for n in f.items} & {n.word for n in e.items}) / len(e.items) for f, e in zip(found, exact)
+        len({n.word for n in f.items} & {n.word for n in e.items}) / len(e.items)
+        for f, e in zip(found, exact, strict=True)
     ]))
 
 

@@ -124,7 +124,7 @@ def reference_view(report: dict, tokenizer, text: str, aggregate: str, layer: in
         labels, special = list(tokens), [tok in tokenizer.all_special_tokens for tok in tokens]
     if hide_special:
         matrix = reference_hide(matrix, special)
-        labels = [label for label, is_special in zip(labels, special) if not is_special]
+        labels = [label for label, is_special in zip(labels, special, strict=True) if not is_special]
     return matrix, labels
 
 
@@ -154,8 +154,12 @@ FLAGS = [
 ]
 
 
-@pytest.mark.parametrize("flags, words, hide_special", FLAGS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-@pytest.mark.parametrize("options, aggregate, layer, head", VIEWS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    "flags, words, hide_special", FLAGS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
+@pytest.mark.parametrize(
+    "options, aggregate, layer, head", VIEWS, ids=lambda v: " ".join(v) if isinstance(v, list) else None
+)
 def test_view_equals_an_independent_computation(
     capsys, tiny_model_dir, tokenizer, options, aggregate, layer, head, flags, words, hide_special
 ):

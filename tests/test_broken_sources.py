@@ -48,7 +48,10 @@ def test_gensim_s_own_test_files_load_with_vectors(name, fmt, gensim_options):
     reference = KeyedVectors.load_word2vec_format(str(path), **gensim_options)
     word = reference.index_to_key[3]
     done = subprocess.run(
-        [_wordlens_script(), "neighbours", word, "--topn", "5", "--restrict-vocab", "0", "--json", "--vectors", str(path)],
+        [
+            _wordlens_script(), "neighbours", word, "--topn", "5", "--restrict-vocab", "0", "--json",
+            "--vectors", str(path),
+        ],
         capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -124,7 +124,7 @@ def test_the_gpt2_tokenizer_gives_offsets_and_no_special_tokens(gpt2_model):
     encoding = gpt2_model.encode(text)
     assert len(encoding.tokens) > 3
     assert not encoding.special.any()  # GPT-2 adds nothing around the text
-    for (start, end), token in zip(encoding.offsets.tolist(), encoding.tokens):
+    for (start, end), token in zip(encoding.offsets.tolist(), encoding.tokens, strict=True):
         assert 0 <= start <= end <= len(text)
         assert text[start:end] == token.replace("Ġ", ""), (token, start, end)  # trimmed offsets
 

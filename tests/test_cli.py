@@ -181,7 +181,7 @@ def test_a_word2vec_text_file_gives_the_same_answers(capsys, vectors_file, vecto
     binary = run_json(capsys, "neighbours", "river", "queen", "--vectors", vectors_file)
     text = run_json(capsys, "neighbours", "river", "queen", "--vectors", vectors_text_file)
     assert text["vectors"]["name"] == "tiny.txt"
-    for a, b in zip(binary["neighbours"], text["neighbours"]):
+    for a, b in zip(binary["neighbours"], text["neighbours"], strict=True):
         assert [i["word"] for i in a["items"]] == [i["word"] for i in b["items"]]
         np.testing.assert_allclose([i["cosine"] for i in a["items"]], [i["cosine"] for i in b["items"]], atol=1e-5)
 
@@ -192,7 +192,7 @@ def test_neighbours_table_names_the_words(capsys, vectors_file, reference_kv):
     assert "tiny.bin" in out and "30 words" in out
     for word in ["river", "queen", "zebra", "stream", "lake", "sea"]:
         assert word in out
-    for word, cosine in reference_kv.most_similar("river", topn=3):
+    for _word, cosine in reference_kv.most_similar("river", topn=3):
         assert f"{cosine:.4f}" in out
     zebra_lines = [line for line in out.splitlines() if "zebra" in line]
     assert zebra_lines and "not in the vocabulary" in zebra_lines[0]

@@ -172,7 +172,9 @@ def test_evaluate_json_on_tiny_vectors_equals_gensim(capsys, vectors_file, refer
     score, sections = reference_kv.evaluate_word_analogies(datapath("questions-words.txt"))
     analogies = report["analogies"]
     assert analogies["accuracy"] == pytest.approx(score)
-    assert (analogies["correct"], analogies["incorrect"]) == (len(sections[-1]["correct"]), len(sections[-1]["incorrect"]))
+    assert (analogies["correct"], analogies["incorrect"]) == (
+        len(sections[-1]["correct"]), len(sections[-1]["incorrect"])
+    )
     assert [s["section"] for s in analogies["sections"]] == [s["section"] for s in sections[:-1]]
     for name in ("wordsim353", "simlex999"):
         filename = "wordsim353.tsv" if name == "wordsim353" else "simlex999.txt"
@@ -328,7 +330,7 @@ def test_real_evaluate_analogies_equal_gensim(wordlens_evaluate_report, gensim_g
     assert [s["section"] for s in analogies["sections"]] == [s["section"] for s in sections[:-1]]
     mismatched = [
         (mine["section"], mine["correct"], mine["incorrect"], len(theirs["correct"]), len(theirs["incorrect"]))
-        for mine, theirs in zip(analogies["sections"], sections[:-1])
+        for mine, theirs in zip(analogies["sections"], sections[:-1], strict=True)
         if (mine["correct"], mine["incorrect"]) != (len(theirs["correct"]), len(theirs["incorrect"]))
     ]
     assert not mismatched

@@ -54,7 +54,7 @@ def test_encode_marks_special_tokens_and_gives_offsets(tiny_model_each_runtime):
     assert encoding.tokens == ("[CLS]", "france", "is", "a", "country", ",", "it", "is", "in", "europe", "[SEP]")
     assert encoding.special.tolist() == [True] + [False] * 9 + [True]
     assert encoding.offsets.shape == (len(encoding.tokens), 2)
-    for token, (begin, end), special in zip(encoding.tokens, encoding.offsets, encoding.special):
+    for token, (begin, end), special in zip(encoding.tokens, encoding.offsets, encoding.special, strict=True):
         if not special:
             assert SENTENCE[begin:end].lower() == token.removeprefix("##")
     assert encoding.truncated is False

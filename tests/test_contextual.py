@@ -147,7 +147,9 @@ COMPARISONS = [
 
 
 @pytest.mark.parametrize("first, second, word", COMPARISONS)
-def test_compare_static_is_exactly_one_and_layers_are_plain_cosines(engine, wide_vectors, reference, first, second, word):
+def test_compare_static_is_exactly_one_and_layers_are_plain_cosines(
+    engine, wide_vectors, reference, first, second, word
+):
     result = compare(engine.analyze(first), engine.analyze(second), word, wide_vectors)
     assert result.word == word
     assert result.static_cosine == 1.0 and type(result.static_cosine) is float

@@ -46,7 +46,7 @@ def test_a_replaced_model_leaves_nothing_made_with_the_old_one(tiny_vectors, tin
     engine = Engine.from_loaded(tiny_vectors, old_model)
     analysis = engine.analyze(TEXT)
     attention_view(analysis, ViewSpec("mean", 0, 0))
-    old_analysis, old = weakref.ref(analysis), weakref.ref(old_model)
+    old_analysis = weakref.ref(analysis)
     del analysis, old_model
     engine.open_model(str(tiny_model_dir))
     gc.collect()

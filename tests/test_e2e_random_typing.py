@@ -28,7 +28,6 @@ from test_e2e_tmux import (
     header,
     models_loaded,
     screen_width,
-    terminal,  # noqa: F401  (the fixture)
 )
 
 pytestmark = pytest.mark.e2e

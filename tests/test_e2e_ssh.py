@@ -26,7 +26,6 @@ from test_e2e_tmux import (
     analysis_shown,
     header,
     models_loaded,
-    terminal,  # noqa: F401  (the fixture)
 )
 
 pytestmark = pytest.mark.e2e

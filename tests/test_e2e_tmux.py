@@ -135,20 +135,6 @@ def analysis_shown(screen: str) -> bool:
     )
 
 
-@pytest.fixture
-def terminal():
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
-    wordlens = _wordlens_command()
-    if wordlens is None:
-        pytest.skip("the wordlens command is not installed")
-    term = Terminal(wordlens)
-    try:
-        yield term
-    finally:
-        term.kill()
-
-
 def test_type_a_sentence_explore_a_layer_and_quit(terminal):
     terminal.start(120, 36)
     terminal.wait_for(lambda screen: re.match(r"\s*wordlens\b", header(screen)) is not None, "the first frame")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -106,7 +107,7 @@ def test_arrays_are_read_only(tiny_engine):
         assert not array.flags.writeable, name
         with pytest.raises(ValueError):
             array.flat[0] = 0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         analysis.static = None  # frozen dataclass
 
 

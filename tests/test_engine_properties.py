@@ -27,7 +27,9 @@ PROPERTY_SETTINGS = settings(
 
 # Every code point, unpaired surrogates included (they come from command-line bytes that are not UTF-8).
 any_character = st.characters(exclude_categories=())
-words_like = st.sampled_from(["the", "dog", "walks", "queen", ",", ".", "café", "e\u0301", "東京", "🐶", "\t", "\x1b[2J"])
+words_like = st.sampled_from(
+    ["the", "dog", "walks", "queen", ",", ".", "café", "e\u0301", "東京", "🐶", "\t", "\x1b[2J"]
+)
 texts = st.one_of(
     st.text(any_character, max_size=200),
     # long texts: past the model's maximum tokens and past the word limit

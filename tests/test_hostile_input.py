@@ -123,7 +123,7 @@ def test_neighbours_of_many_distinct_words_in_batches_equal_one_batch(tiny_vecto
     # The same words in the same order; a cosine may differ in float32's last bit (BLAS picks its
     # kernel by the number of rows in the product).
     assert [[item.word for item in n.items] for n in in_batches] == [[item.word for item in n.items] for n in at_once]
-    for batched, whole in zip(in_batches, at_once):
+    for batched, whole in zip(in_batches, at_once, strict=True):
         assert [item.cosine for item in batched.items] == pytest.approx([item.cosine for item in whole.items], abs=1e-6)
 
 
@@ -240,7 +240,9 @@ async def test_a_word_of_the_vectors_file_cannot_send_escapes_to_the_terminal(ti
 
     keyed_vectors = KeyedVectors(vector_size=2)
     keyed_vectors.add_vectors(["dog", "\x1b[2Jevil\x07"], np.array([[1.0, 0.0], [1.0, 0.1]], dtype=np.float32))
-    app = WordLensApp(Engine.from_loaded(StaticVectors.from_keyed_vectors(keyed_vectors, "hostile"), tiny_model), text="dog")
+    app = WordLensApp(
+        Engine.from_loaded(StaticVectors.from_keyed_vectors(keyed_vectors, "hostile"), tiny_model), text="dog"
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_text(pilot, app, "dog")
         await pilot.pause()

@@ -29,7 +29,9 @@ def modules_loaded_after(code: str) -> list[str]:
 
 
 def test_core_modules_are_found():
-    assert {"wordlens.core.engine", "wordlens.core.vectors.static_vectors", "wordlens.core.transformer.context_model"} <= set(CORE_MODULES)
+    assert {
+        "wordlens.core.engine", "wordlens.core.vectors.static_vectors", "wordlens.core.transformer.context_model"
+    } <= set(CORE_MODULES)
 
 
 @pytest.mark.parametrize("module", ["wordlens.core", "wordlens.core.engine"])

@@ -149,7 +149,7 @@ async def test_vectors_that_do_not_load_are_named_and_the_old_ones_stay(engine, 
         await start(pilot, app, "the queen")
         for path in broken_sources["vectors"]:
             await open_from_dialog(pilot, app, "vectors", str(path))
-            await wait_for(pilot, lambda: notice_naming(app, path.name), what=f"the error about {path.name}")
+            await wait_for(pilot, lambda path=path: notice_naming(app, path.name), what=f"the error about {path.name}")
             assert "still using tiny" in notice_naming(app, path.name)
             assert header(app).startswith(" wordlens  tiny, 30 words")
         text_input(app).value = "the queen walks"
@@ -173,7 +173,7 @@ async def test_a_model_that_does_not_load_is_named_and_the_old_one_stays(engine,
         await start(pilot, app, "the queen")
         for path in broken_sources["model"]:
             await open_from_dialog(pilot, app, "model", str(path))
-            await wait_for(pilot, lambda: notice_naming(app, path.name), what=f"the error about {path.name}")
+            await wait_for(pilot, lambda path=path: notice_naming(app, path.name), what=f"the error about {path.name}")
             assert "could not open" in notice_naming(app, path.name)
             app.clear_notifications()
         assert engine.model is tiny_model

@@ -327,7 +327,7 @@ def test_evaluate_analogies_equals_gensim(tiny_vectors, tiny_keyed_vectors, anal
     ours = queries.evaluate_analogies(tiny_vectors, analogy_file, restrict_vocab=restrict_vocab, batch=batch)
     assert ours.accuracy == pytest.approx(score, abs=1e-12)
     assert [s.name for s in ours.sections] == [s["section"] for s in sections[:-1]]
-    for mine, theirs in zip(ours.sections, sections[:-1]):
+    for mine, theirs in zip(ours.sections, sections[:-1], strict=True):
         assert (mine.correct, mine.incorrect) == (len(theirs["correct"]), len(theirs["incorrect"])), mine.name
     total = sections[-1]
     assert total["section"] == "Total accuracy"
@@ -403,7 +403,9 @@ def test_evaluate_pairs_equals_gensim(tiny_vectors, tiny_keyed_vectors, pairs_fi
     import logging
 
     logging.getLogger("gensim").setLevel(logging.ERROR)
-    pearson, spearman, oov_ratio = tiny_keyed_vectors.evaluate_word_pairs(str(pairs_file), restrict_vocab=restrict_vocab)
+    pearson, spearman, oov_ratio = tiny_keyed_vectors.evaluate_word_pairs(
+        str(pairs_file), restrict_vocab=restrict_vocab
+    )
     ours = queries.evaluate_pairs(tiny_vectors, pairs_file, restrict_vocab=restrict_vocab)
     assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-12)
     assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-12)
@@ -465,7 +467,9 @@ def test_rank_correlation_edge_cases():
     assert rank_correlation([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
     assert math.isnan(rank_correlation([1, 1, 1], [1, 2, 3]))  # one side constant
-    assert rank_correlation([1, 1, 2, 2], [1, 2, 1, 2]) == pytest.approx(scipy.stats.spearmanr([1, 1, 2, 2], [1, 2, 1, 2]).statistic)
+    assert rank_correlation([1, 1, 2, 2], [1, 2, 1, 2]) == pytest.approx(
+        scipy.stats.spearmanr([1, 1, 2, 2], [1, 2, 1, 2]).statistic
+    )
 
 
 # ---------------------------------------------------------------------------------------------

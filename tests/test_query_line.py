@@ -12,10 +12,15 @@ from wordlens.core.vectors.query_line import answer_query
 def test_sim_lists_the_first_words_cosine_to_each_other_word_nearest_first(tiny_vectors, tiny_keyed_vectors):
     answer = answer_query("sim queen dog woman", tiny_vectors)
     expected = sorted(
-        [("woman", tiny_keyed_vectors.similarity("queen", "woman")), ("dog", tiny_keyed_vectors.similarity("queen", "dog"))],
+        [
+            ("woman", tiny_keyed_vectors.similarity("queen", "woman")),
+            ("dog", tiny_keyed_vectors.similarity("queen", "dog")),
+        ],
         key=lambda pair: -pair[1],
     )
-    assert [(item.word, round(item.score, 5)) for item in answer.items] == [(w, round(float(s), 5)) for w, s in expected]
+    assert [(item.word, round(item.score, 5)) for item in answer.items] == [
+        (w, round(float(s), 5)) for w, s in expected
+    ]
     assert answer.items[0].word == "woman"  # the promise, on the tiny table too
 
 

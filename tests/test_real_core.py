@@ -25,7 +25,9 @@ def test_glove_has_400k_words_of_dimension_50(bundled_engine, reference_glove):
 
 
 @pytest.mark.parametrize("words", [["breakfast", "lunch", "dinner", "car"], ["france", "germany", "paris", "italy"]])
-def test_the_odd_one_out_equals_gensim_through_the_keyed_vectors_built_on_demand(bundled_engine, reference_glove, words):
+def test_the_odd_one_out_equals_gensim_through_the_keyed_vectors_built_on_demand(
+    bundled_engine, reference_glove, words
+):
     vectors = bundled_engine.vectors  # loaded without gensim; gensim's queries get a KeyedVectors over its arrays
     assert queries.odd_one_out(vectors, words) == reference_glove.doesnt_match(words)
     assert vectors.keyed_vectors.vectors is vectors.matrix  # no second copy of the matrix

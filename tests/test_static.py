@@ -106,7 +106,7 @@ def test_neighbours_equal_gensim_most_similar(tiny_vectors, tiny_keyed_vectors, 
 
 def test_neighbours_for_every_word_match_gensim(tiny_vectors, tiny_keyed_vectors):
     results = tiny_vectors.neighbours(TINY_WORDS, topn=5, restrict_vocab=None)
-    for word, result in zip(TINY_WORDS, results):
+    for word, result in zip(TINY_WORDS, results, strict=True):
         expected = tiny_keyed_vectors.most_similar(word, topn=5)
         assert [(n.word) for n in result.items] == [w for w, _ in expected]
         np.testing.assert_allclose([n.cosine for n in result.items], [c for _, c in expected], atol=1e-6)
@@ -162,7 +162,9 @@ VECTOR_QUERIES = {
 @pytest.mark.parametrize("restrict_vocab", [None, 5, 13])
 @pytest.mark.parametrize("topn", [1, 4, 40])
 @pytest.mark.parametrize("query", VECTOR_QUERIES, ids=list(VECTOR_QUERIES))
-def test_nearest_to_vector_equals_gensim_similar_by_vector(tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab):
+def test_nearest_to_vector_equals_gensim_similar_by_vector(
+    tiny_vectors, tiny_keyed_vectors, query, topn, restrict_vocab
+):
     vector = VECTOR_QUERIES[query]
     found = tiny_vectors.nearest_to_vector(vector, topn=topn, restrict_vocab=restrict_vocab)
     expected = tiny_keyed_vectors.similar_by_vector(vector.astype(np.float32), topn=topn, restrict_vocab=restrict_vocab)

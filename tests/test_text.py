@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -93,8 +95,10 @@ def test_split_words_covers_every_visible_character_exactly_once(text):
 def expected_alignment(offsets, special, words):
     """Independent rule: a token belongs to the word whose span contains its span."""
     result = []
-    for (begin, end), is_special in zip(offsets, special):
-        owners = [i for i, w in enumerate(words) if not is_special and end > begin and w.start <= begin and end <= w.end]
+    for (begin, end), is_special in zip(offsets, special, strict=True):
+        owners = [
+            i for i, w in enumerate(words) if not is_special and end > begin and w.start <= begin and end <= w.end
+        ]
         result.append(owners[0] if owners else -1)
     return result
 
@@ -159,5 +163,5 @@ def test_alignment_with_the_real_tiny_tokenizer(tiny_model):
 
 def test_word_is_a_plain_value():
     assert Word("dog", 4, 7) == Word("dog", 4, 7)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         Word("dog", 4, 7).text = "cat"  # frozen: analyses are shared between threads

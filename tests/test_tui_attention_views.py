@@ -144,7 +144,7 @@ async def test_w_shows_whole_words_in_the_grid(tiny_engine):
         assert row_labels(app) == words  # each multi-piece word once, as the whole word
         header = header_labels(app)
         assert len(header) == len(words)
-        for shown, word in zip(header, words):  # a header label may be cut to its cell, with "…"
+        for shown, word in zip(header, words, strict=True):  # a header label may be cut to its cell, with "…"
             assert word.startswith(shown.rstrip("…")) and (shown == word or shown.endswith("…"))
         assert header.count("walks") == 1
         text = "\n".join(grid_lines(app))
@@ -384,7 +384,9 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         layers, heads = tiny_model.info.layers, tiny_model.info.heads
         assert table.row_count == layers * heads
         rows = table_rows(table)
-        assert [(int(row[0]), int(row[1])) for row in rows] == [(l, h) for l in range(layers) for h in range(heads)]
+        assert [(int(row[0]), int(row[1])) for row in rows] == [
+            (layer, head) for layer in range(layers) for head in range(heads)
+        ]
         for row in rows:
             assert row[2] == f"{metrics['entropy'][int(row[0]), int(row[1])]:.3f}"
             assert row[3] == f"{metrics['max'][int(row[0]), int(row[1])]:.3f}"

@@ -118,7 +118,9 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         await wait_for(pilot, lambda: shows(app, FIRST))
         await pilot.press("escape")
         bank = app.view.analysis.context.tokens.index("bank")
-        await pilot.press(*["up"] * (app.view.focus - bank) if app.view.focus > bank else ["down"] * (bank - app.view.focus))
+        await pilot.press(
+            *["up"] * (app.view.focus - bank) if app.view.focus > bank else ["down"] * (bank - app.view.focus)
+        )
         assert app.view.focus == bank
         await wait_for(pilot, lambda: reading_shown(app), what="the reading of 'bank'")
         text = pane_text(app)
@@ -128,7 +130,9 @@ async def test_the_static_pane_shows_the_models_input_table_neighbours(tiny_engi
         assert "press g" in text  # no map fitted yet, and none cached
 
 
-async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(tiny_vectors, tiny_model, tiny_keyed_vectors):
+async def test_g_fits_the_map_once_and_the_pane_reads_the_token_in_static_terms(
+    tiny_vectors, tiny_model, tiny_keyed_vectors
+):
     calls: list[bool] = []
     engine = Engine.from_loaded(tiny_vectors, tiny_model, map_fitter=map_of_ones(calls))
     app = WordLensApp(engine, text=FIRST)
@@ -177,7 +181,7 @@ async def test_compare_mode_shows_the_same_static_vector_and_the_contextual_cosi
         expected = compare(app.view.analysis, screen.second, screen.word, tiny_engine.vectors)
         assert "shared words: the bank in" in result
         assert "static cosine 1.000" in result
-        for layer, value in enumerate(expected.layers):
+        for value in expected.layers:
             assert f"{value:6.3f}" in result
         top = expected.attention_difference.max()
         assert f"scale 0 – {top:.3f}" in result

@@ -94,7 +94,7 @@ async def test_while_typing_the_frame_that_shows_an_analysis_shows_the_focused_t
         await wait_for(pilot, lambda: shows(app, ""), what="the empty line")
         for text in ("the", "the queen", "the queen walks"):
             text_input(app).insert_text_at_cursor(text[len(text_input(app).value):])
-            await wait_for(pilot, lambda: shows(app, text) and any(shown == text for shown, _ in frames),
+            await wait_for(pilot, lambda text=text: shows(app, text) and any(shown == text for shown, _ in frames),
                            what=f"a frame of {text!r}")
             first = next(with_reading for shown, with_reading in frames if shown == text)
             assert first, f"the first frame showing {text!r} had no reading of its focused token"

@@ -145,7 +145,7 @@ def test_rank_heads_orders_every_layer_and_head_by_the_weight():
     attention = random_attention(layers=3, heads=4, size=5, seed=9)
     ranked = views.rank_heads(attention, source=3, target=1)
     assert len(ranked) == 12
-    assert {(score.layer, score.head) for score in ranked} == {(l, h) for l in range(3) for h in range(4)}
+    assert {(score.layer, score.head) for score in ranked} == {(layer, h) for layer in range(3) for h in range(4)}
     weights = [score.weight for score in ranked]
     assert weights == sorted(weights, reverse=True)
     best = ranked[0]

@@ -101,7 +101,9 @@ class ViewState:
         if self.analysis.context is not None:
             spans = [
                 (int(start), int(end)) if not special else None
-                for (start, end), special in zip(self.analysis.context.offsets, self.analysis.context.special)
+                for (start, end), special in zip(
+                    self.analysis.context.offsets, self.analysis.context.special, strict=True
+                )
             ]
         else:
             spans = [(word.start, word.end) for word in self.analysis.words]

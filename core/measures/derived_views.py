@@ -28,7 +28,7 @@ def token_matrix(analysis: Analysis, aggregate: Aggregate, layer: int, head: int
     """(T, T) the selected head or aggregate, at token level, computed once per analysis."""
     return analysis.derived.get(
         ("token_matrix", aggregate, layer, head),
-        lambda: select_matrix(analysis.context.attentions, ViewSpec(aggregate, layer, head)),
+        lambda: select_matrix(analysis.require_context().attentions, ViewSpec(aggregate, layer, head)),
     )
 
 
@@ -36,7 +36,7 @@ def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
     """The grid's view (rollout of a 512-token input costs ~0.1 s: computed once per view)."""
 
     def compute() -> View:
-        context = analysis.context
+        context = analysis.require_context()
         return build_view(
             context.attentions, spec, context.tokens, context.special, context.token_word,
             [word.text for word in analysis.words],
@@ -50,10 +50,12 @@ def strongest_heads_from(analysis: Analysis, word: int) -> list[HeadScore]:
     """For each word of the sentence, the layer and head where `word` attends to it most."""
     return analysis.derived.get(
         ("strongest_heads_from", word),
-        lambda: strongest_heads(word_attention_from(analysis.context, word, len(analysis.words))),
+        lambda: strongest_heads(word_attention_from(analysis.require_context(), word, len(analysis.words))),
     )
 
 
 def input_table_neighbours(model: ContextModel, token: str) -> Scored:
     """The token's neighbours in the transformer's own (context-free) input embedding table."""
-    return model.derived.get(("input_table_neighbours", token), lambda: tuple(embedding_neighbours(model, token, topn=10)))
+    return model.derived.get(
+        ("input_table_neighbours", token), lambda: tuple(embedding_neighbours(model, token, topn=10))
+    )

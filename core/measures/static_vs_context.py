@@ -85,10 +85,10 @@ def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors
     )
 
 
-def attention_among_words(analysis: Analysis, picks: Sequence[int]) -> np.ndarray:
+def attention_among_words(analysis: Analysis, picks: Sequence[int] | np.ndarray) -> np.ndarray:
     """(layers, heads, P, P): word-level attention (to a word: the sum over its pieces; from a
     word: their mean) between the picked words only, each row renormalised over them."""
-    context = analysis.context
+    context = analysis.require_context()
     n_words = len(analysis.words)
     unit_of_token = np.where(context.token_word >= 0, context.token_word, n_words)  # specials: one extra unit
     merged = merge_to_units(context.attentions, unit_of_token, n_words + 1)
@@ -107,7 +107,8 @@ def _words_with_tokens(analysis: Analysis) -> list[str]:
     first_index: dict[str, int] = {}
     for index, word in enumerate(analysis.words):
         first_index.setdefault(word.text.lower(), index)
-    reached = set(analysis.context.token_word[analysis.context.token_word >= 0].tolist())
+    token_word = analysis.require_context().token_word
+    reached = set(token_word[token_word >= 0].tolist())
     return [word for word, index in first_index.items() if index in reached]
 
 
@@ -129,16 +130,16 @@ def shared_word_attention_difference(first: Analysis, second: Analysis) -> np.nd
 
 def words_with_both(analysis: Analysis) -> np.ndarray:
     """Indices of the words that have a static vector and reached the model (not cut off)."""
-    context, n_words = analysis.context, len(analysis.words)
+    context, n_words = analysis.require_context(), len(analysis.words)
     reached_model = np.bincount(context.token_word[context.token_word >= 0], minlength=n_words) > 0
-    return np.flatnonzero(~np.isnan(np.diag(analysis.static.cosine)) & reached_model)
+    return np.flatnonzero(~np.isnan(np.diag(analysis.require_static().cosine)) & reached_model)
 
 
 def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     """(layers, heads) Spearman correlation, over ordered pairs of distinct in-vocabulary words,
     between static cosine and word-level attention (symmetrised: a_ij + a_ji). NaN when fewer
     than three pairs. High: the head follows meaning; near 0: position, syntax or specials."""
-    context, static = analysis.context, analysis.static
+    context, static = analysis.require_context(), analysis.require_static()
     n_words = len(analysis.words)
     known = words_with_both(analysis)
     layers, heads = context.attentions.shape[:2]

@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -26,6 +26,20 @@ from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.reports.json_shapes import view_spec_report
 
 
+class ExportArrays(TypedDict, total=False):
+    """The NPZ contents, by name: a closed set, so none can collide with savez's own keywords."""
+
+    words: np.ndarray
+    view: np.ndarray
+    view_labels: np.ndarray
+    tokens: np.ndarray
+    special: np.ndarray
+    attentions: np.ndarray
+    static_cosine: np.ndarray
+    neighbour_words: np.ndarray
+    neighbour_cosines: np.ndarray
+
+
 @dataclass(frozen=True)
 class ExportedView:
     """What is on screen, in plain data; `matrix` is None while the model is still loading."""
@@ -33,15 +47,16 @@ class ExportedView:
     report: dict[str, Any]  # the JSON document
     matrix: np.ndarray | None
     labels: tuple[str, ...]
-    arrays: dict[str, np.ndarray]  # the NPZ contents
+    arrays: ExportArrays  # the NPZ contents
 
 
 def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int = 0) -> ExportedView:
     """The view of `analysis` that `spec` selects, with the focused and target tokens."""
     words = [word.text for word in analysis.words]
     report: dict[str, Any] = {"text": analysis.text, "words": words}
-    arrays: dict[str, np.ndarray] = {"words": np.array(words, dtype=str)}
-    matrix, labels = None, ()
+    arrays: ExportArrays = {"words": np.array(words, dtype=str)}
+    matrix: np.ndarray | None = None
+    labels: tuple[str, ...] = ()
 
     context = analysis.context
     if context is not None:
@@ -57,13 +72,13 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
             view_labels=list(view.labels),
             view=view.matrix.tolist(),
         )
-        arrays.update(
-            view=np.asarray(view.matrix),
-            view_labels=np.array(view.labels, dtype=str),
-            tokens=np.array(context.tokens, dtype=str),
-            special=np.asarray(context.special, dtype=bool),
-            attentions=np.asarray(context.attentions),
-        )
+        arrays.update({
+            "view": np.asarray(view.matrix),
+            "view_labels": np.array(view.labels, dtype=str),
+            "tokens": np.array(context.tokens, dtype=str),
+            "special": np.asarray(context.special, dtype=bool),
+            "attentions": np.asarray(context.attentions),
+        })
 
     static = analysis.static
     if static is not None:
@@ -84,11 +99,11 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
             for column, item in enumerate(found.items):
                 neighbour_words[row, column] = item.word
                 neighbour_cosines[row, column] = item.cosine
-        arrays.update(
-            static_cosine=np.asarray(static.cosine),
-            neighbour_words=neighbour_words.astype(str),
-            neighbour_cosines=neighbour_cosines,
-        )
+        arrays.update({
+            "static_cosine": np.asarray(static.cosine),
+            "neighbour_words": neighbour_words.astype(str),
+            "neighbour_cosines": neighbour_cosines,
+        })
     return ExportedView(report=report, matrix=matrix, labels=labels, arrays=arrays)
 
 

@@ -72,7 +72,9 @@ def similarity_report(vectors: StaticVectors, a: str, b: str) -> dict[str, Any]:
     return {"vectors": _vectors_summary(vectors), "a": a, "b": b, "cosine": vectors.similarity(a, b)}
 
 
-def analogy_report(vectors: StaticVectors, a: str, b: str, c: str, method: str, topn: int) -> dict[str, Any]:
+def analogy_report(
+    vectors: StaticVectors, a: str, b: str, c: str, method: queries.AnalogyMethod, topn: int
+) -> dict[str, Any]:
     items = queries.analogy(vectors, a, b, c, method=method, topn=topn)
     return {
         "vectors": _vectors_summary(vectors),
@@ -131,7 +133,7 @@ def compare_report(first: Analysis, second: Analysis, word: str, vectors: Static
     from wordlens.core.measures.static_vs_context import compare
 
     result = compare(first, second, word, vectors)
-    model = first.context.model
+    model = first.require_context().model
     return {
         "vectors": _vectors_summary(vectors),
         "model": {"name": model.name, "layers": model.layers, "heads": model.heads},

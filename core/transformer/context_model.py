@@ -175,7 +175,7 @@ def _stacked(layers: list[Any]) -> np.ndarray:
     stacked = np.empty((len(layers), *first.shape), dtype=np.float32)
     for index in range(len(layers)):
         stacked[index] = layers[index].float().cpu().numpy()
-        layers[index] = None
+        layers[index] = None  # the list is the network's own: dropping the tensor frees it
     return stacked
 
 
@@ -223,7 +223,7 @@ def load_context_model(
     if threads:
         torch.set_num_threads(threads)
     resolved_device = _pick_device(device, torch)
-    loaded = None
+    loaded: tuple[Tokenizer, Network] | None = None
     if runtime == "auto" and local and not trust_remote_code:
         from wordlens.core.transformer.bert_runtime import load_plain_bert
 

@@ -115,7 +115,8 @@ class AnnIndex:
         if not isinstance(self._index, faiss.IndexFlat):
             # Never more lists than there are: faiss's HNSW quantizer pads with -1 and the scan
             # then returns rubbish.
-            params = faiss.SearchParametersIVF(nprobe=min(self.settings.nprobe, self._index.nlist))
+            params = faiss.SearchParametersIVF()  # (its keyword constructor is a wrapper mypy cannot see)
+            params.nprobe = min(self.settings.nprobe, self._index.nlist)
         with self._lock:
             _, candidates = self._index.search(queries, fetch, params=params)
         results = []

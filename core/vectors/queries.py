@@ -30,7 +30,7 @@ def _keys(vectors: StaticVectors, words: Sequence[str]) -> list[str]:
     missing = [word for word, key in zip(words, keys, strict=True) if key is None]
     if missing:
         raise InputError(not_in_vocab_message(missing, vectors.info.name))
-    return keys
+    return [key for key in keys if key is not None]  # all of them: none is missing
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,8 @@ def odd_one_out(vectors: StaticVectors, words: Sequence[str]) -> str:
 def gensim_test_file(name: str) -> Path:
     """A benchmark file gensim ships (questions-words.txt, wordsim353.tsv, simlex999.txt)."""
     spec = importlib.util.find_spec("gensim")
+    if spec is None or spec.submodule_search_locations is None:
+        raise InputError(f"gensim is not installed, so its benchmark file {name} is not either")
     path = Path(next(iter(spec.submodule_search_locations))) / "test" / "test_data" / name
     if not path.is_file():
         raise InputError(f"gensim's benchmark file {name} is missing from its installation")
@@ -127,8 +129,9 @@ def evaluate_analogies(
         if any(word not in vocab for word in parts):
             oov += 1
             continue
-        questions.append((len(sections) - 1, *(vocab[word] for word in parts)))
-        question_words.append(tuple(parts))
+        a, b, c, expected = parts
+        questions.append((len(sections) - 1, vocab[a], vocab[b], vocab[c], vocab[expected]))
+        question_words.append((a, b, c, expected))
 
     table = np.asarray(questions, dtype=np.int64).reshape(-1, 5)
     matrix = np.asarray(vectors.matrix[:restrict])

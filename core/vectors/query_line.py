@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wordlens.core.errors import InputError
-from wordlens.core.vectors.queries import Scored, analogy, odd_one_out
+from wordlens.core.vectors.queries import AnalogyMethod, Scored, analogy, odd_one_out
 from wordlens.core.vectors.static_vectors import StaticVectors, not_in_vocab_message
 
 USAGE = (
@@ -38,8 +38,8 @@ def answer_query(line: str, vectors: StaticVectors, topn: int = TOPN) -> QueryAn
     """Parse and answer one query line; InputError (with the usage) for anything unclear."""
     shorthand = ANALOGY_SHORTHAND.match(line)
     if shorthand:
-        a, b, c, method = shorthand.groups()
-        return _analogy(vectors, a, b, c, method or "add", topn)
+        a, b, c, method_name = shorthand.groups()  # the pattern allows only add, mul or nothing
+        return _analogy(vectors, a, b, c, "mul" if method_name == "mul" else "add", topn)
     parts = line.split()
     if not parts:
         raise InputError(f"type a query: {USAGE}")
@@ -47,12 +47,13 @@ def answer_query(line: str, vectors: StaticVectors, topn: int = TOPN) -> QueryAn
     if command in ("sim", "similarity", "cos", "cosine"):
         return _similarity(vectors, words)
     if command == "analogy":
-        method = "add"
+        method: AnalogyMethod = "add"
         if len(words) == 4 and words[3].lower() in ("add", "mul"):
-            words, method = words[:3], words[3].lower()
+            words, method = words[:3], "mul" if words[3].lower() == "mul" else "add"
         if len(words) != 3:
             raise InputError("analogy needs three words: analogy A B C  (A is to B as C is to ?)")
-        return _analogy(vectors, *words, method, topn)
+        a, b, c = words
+        return _analogy(vectors, a, b, c, method, topn)
     if command in ("odd", "odd-one-out", "doesnt_match"):
         return _odd_one_out(vectors, words)
     if command in ("near", "neighbours", "neighbors", "nn"):
@@ -64,7 +65,7 @@ def _require_known(vectors: StaticVectors, words: list[str]) -> list[str]:
     missing = [word for word in words if vectors.key_for(word) is None]
     if missing:
         raise InputError(not_in_vocab_message(missing, vectors.info.name))
-    return [vectors.key_for(word) for word in words]
+    return [key for word in words if (key := vectors.key_for(word)) is not None]  # all: none is missing
 
 
 def _similarity(vectors: StaticVectors, words: list[str]) -> QueryAnswer:
@@ -80,7 +81,7 @@ def _similarity(vectors: StaticVectors, words: list[str]) -> QueryAnswer:
     )
 
 
-def _analogy(vectors: StaticVectors, a: str, b: str, c: str, method: str, topn: int) -> QueryAnswer:
+def _analogy(vectors: StaticVectors, a: str, b: str, c: str, method: AnalogyMethod, topn: int) -> QueryAnswer:
     items = tuple(analogy(vectors, a, b, c, method=method, topn=topn))
     name = "3CosAdd" if method == "add" else "3CosMul"
     return QueryAnswer(

@@ -342,8 +342,9 @@ def _word_vectors_of(loaded: object, path: Path) -> KeyedVectors:
 
     if isinstance(loaded, KeyedVectors):
         return loaded
-    if isinstance(getattr(loaded, "wv", None), KeyedVectors):
-        return loaded.wv
+    word_vectors = getattr(loaded, "wv", None)
+    if isinstance(word_vectors, KeyedVectors):
+        return word_vectors
     raise LoadError(f"{path} holds a gensim {type(loaded).__name__}, not word vectors")
 
 

@@ -49,7 +49,10 @@ class StaticNeighbours(ViewText):
             text.append("The focused token is a special token: it has no static vector.\n", style="dim italic")
         else:
             # leave room below for the transformer's own neighbours (two blocks of three lines)
-            shown = max(5, min(view.analysis.settings.topn, self.room - 9)) if view.analysis.context else view.analysis.settings.topn
+            shown = (
+                max(5, min(view.analysis.settings.topn, self.room - 9))
+                if view.analysis.context else view.analysis.settings.topn
+            )
             _append_focused(text, static.neighbours[focused], static.vectors.name, width, shown)
         self._append_transformer_views(text, view, width)
         text.append("\nevery word", style="bold")

@@ -49,7 +49,7 @@ class ViewText(Widget):
 
     def render(self) -> Text:
         key = (self.view, self.models, *self.inputs(), self.size.width, self.room)
-        if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2])) \
+        if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2], strict=True)) \
                 or self._built_for[-2:] != key[-2:]:
             self._built = self.build()
             self._built_for = key

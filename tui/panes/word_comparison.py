@@ -122,5 +122,7 @@ def _append_summary(
         text.append("  static nearest: ", style="dim")
         text.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
     attended = max(others, key=lambda w: attention[w])
-    text.append(f"\n{'':{len(analysis.words[view.focused_word].text)}}  attends most ({view.spec.short()}): ", style="dim")
+    text.append(
+        f"\n{'':{len(analysis.words[view.focused_word].text)}}  attends most ({view.spec.short()}): ", style="dim"
+    )
     text.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")

@@ -290,12 +290,14 @@ def _rho_sort_key(cell: str, absolute: bool) -> float:
     return abs(value) if absolute and np.isfinite(value) else value
 
 
-def _append_word_matrix(text: Text, title: str, names: list[str], matrix: np.ndarray, color: str, no_color: bool) -> None:
+def _append_word_matrix(
+    text: Text, title: str, names: list[str], matrix: np.ndarray, color: str, no_color: bool
+) -> None:
     text.append(title + "\n", style=f"bold {color}")
     label_width = min(12, max(len(name) for name in names) + 4)
     text.append(" " * label_width + "".join(f"{number % 10:<2}" for number in range(1, len(names) + 1)) + "\n",
                 style="dim")
-    for number, (name, row) in enumerate(zip(names, matrix), start=1):
+    for number, (name, row) in enumerate(zip(names, matrix, strict=True), start=1):
         text.append(f"{number:>2} ", style="dim")
         text.append(f"{name[:label_width - 4]:<{label_width - 3}}")
         for cell, style in heat_cells(np.nan_to_num(row), 2, no_color):

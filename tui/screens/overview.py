@@ -115,7 +115,7 @@ class Thumbnails(Widget, can_focus=True):
                 segments.append(Segment(("▔" * width if is_cursor else " " * width) + " ", CURSOR_EDGE_STYLE))
                 continue
             thumb = self._thumb(layer, head, width, rows)
-            for column, (top_value, bottom_value) in enumerate(zip(thumb[line * 2], thumb[line * 2 + 1])):
+            for column, (top_value, bottom_value) in enumerate(zip(thumb[line * 2], thumb[line * 2 + 1], strict=True)):
                 top_color = self._color(top_value, line * 2, column, rows * 2, width)
                 bottom_color = self._color(bottom_value, line * 2 + 1, column, rows * 2, width)
                 segments.append(Segment("▀", Style(color=top_color, bgcolor=bottom_color)))

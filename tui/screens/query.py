@@ -27,7 +27,9 @@ def answer_text(answer: QueryAnswer, width: int) -> Text:
     bar_width = max(4, min(30, width - word_column - 12))
     for item in answer.items:
         is_answer = item.word == answer.highlight
-        text.append(f"{'▶' if is_answer else ' '} {item.word:<{word_column}}", style="bold reverse" if is_answer else "")
+        text.append(
+            f"{'▶' if is_answer else ' '} {item.word:<{word_column}}", style="bold reverse" if is_answer else ""
+        )
         text.append(f"{item.score:6.3f} ", style="bold")
         text.append(bar(max(0.0, item.score), bar_width) + "\n", style="green")
     if answer.explanation:
