@@ -1,4 +1,4 @@
-"""The `wordlens` command: headless subcommands, their JSON shapes (DESIGN.md) and their errors.
+"""The `wordlens` command: headless subcommands, their JSON shapes (README.md) and their errors.
 
 `main([...])` runs in-process; a few runs go through the installed console script in a subprocess,
 as a user or a script would call it. Tiny models by default; the bundled ones under `real_models`.
@@ -53,7 +53,7 @@ def run_script(*argv: str) -> subprocess.CompletedProcess:
 
 
 def check_neighbours_shape(report: dict) -> None:
-    """The DESIGN.md shape (fields may be added, never renamed)."""
+    """The shape README.md promises (fields may be added, never renamed)."""
     assert {"vectors", "neighbours"} <= set(report)
     vectors = report["vectors"]
     assert {"name", "size", "dim", "restrict_vocab"} <= set(vectors)

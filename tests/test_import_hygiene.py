@@ -89,3 +89,24 @@ def test_core_source_never_imports_a_ui_library(path):
     pattern = re.compile(r"^\s*(import|from)\s+(textual|rich)\b", re.MULTILINE)
     assert not pattern.search(source), f"{path.name} imports a UI library"
     assert "wordlens.tui" not in source, f"{path.name} depends on the UI package"
+
+
+CLI_FOLDER = Path(wordlens.core.__file__).parent.parent / "tui" / "cli"
+
+
+@pytest.mark.parametrize("path", sorted(CLI_FOLDER.glob("*.py")), ids=lambda p: p.name)
+def test_the_headless_command_line_never_imports_textual_at_module_level(path):
+    """`wordlens neighbours …` and the other headless commands must not pay for Textual."""
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"^(import|from)\s+(textual|textual_serve)\b", source, re.MULTILINE), path.name
+    assert not re.search(r"^from wordlens\.tui\.(app|panes|screens|services|demo)\b", source, re.MULTILINE), path.name
+
+
+def test_a_headless_command_runs_without_importing_textual(tmp_path):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("queen 0.1 0.2\nwoman 0.1 0.3\ndog 0.9 -0.2\n", encoding="utf-8")
+    code = (
+        "from wordlens.tui.cli.main import main\n"
+        f"assert main(['similarity', 'queen', 'woman', '--vectors', {str(vectors)!r}, '--json']) == 0\n"
+    )
+    assert "textual" not in modules_loaded_after(code)

@@ -1,4 +1,4 @@
-"""The JSON shapes of the headless commands (DESIGN.md): add fields freely, never rename these."""
+"""The JSON shapes of the headless commands (README.md, "Command line"): add fields freely, never rename these."""
 
 from __future__ import annotations
 

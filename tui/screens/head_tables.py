@@ -6,7 +6,6 @@ Both open the chosen head in the attention pane with enter.
 from __future__ import annotations
 
 import numpy as np
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +46,7 @@ class HeadTableScreen(ModalScreen[tuple[int, int] | None]):
     HeadTableScreen DataTable { height: 1fr; }
     """
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: Text) -> None:
         super().__init__()
         self.title_text = title
 
@@ -96,12 +95,12 @@ class MetricsScreen(HeadTableScreen):
     @classmethod
     def of_view(cls, view: ViewState, numbers: dict[str, np.ndarray]) -> MetricsScreen:
         context = view.context
-        return cls(numbers, f"[b]Per-head metrics[/] of {escape(context.model.name)} on this sentence "
-                            f"({len(context.tokens)} tokens)")
+        return cls(numbers, Text.assemble(("Per-head metrics", "bold"),
+                                          f" of {context.model.name} on this sentence ({len(context.tokens)} tokens)"))
 
-    def __init__(self, metrics: dict[str, np.ndarray], title: str) -> None:
-        legend = escape(" · ".join(f"{name}: {meaning}" for _, name, meaning in METRIC_COLUMNS))
-        super().__init__(f"{title}\n[dim]{legend}. Keys 1-5 sort (again: reverse), 0 by position.[/]")
+    def __init__(self, metrics: dict[str, np.ndarray], title: Text) -> None:
+        legend = " · ".join(f"{name}: {meaning}" for _, name, meaning in METRIC_COLUMNS)
+        super().__init__(Text.assemble(title, (f"\n{legend}. Keys 1-5 sort (again: reverse), 0 by position.", "dim")))
         self.metrics = metrics
         self._sorted_by: tuple[str, bool] = ("position", False)
 
@@ -148,9 +147,11 @@ class ReferentScreen(HeadTableScreen):
 
     def __init__(self, scores: list[HeadScore], rollout_score: float, source: str, target: str) -> None:
         super().__init__(
-            f"[b]{escape(source)} → {escape(target)}[/]: every layer × head by the weight "
-            f"{escape(repr(source))} gives {escape(repr(target))}"
-            f"   ·   rollout (all layers): [b]{rollout_score:.3f}[/]"
+            Text.assemble(
+                (f"{source} → {target}", "bold"),
+                f": every layer × head by the weight {source!r} gives {target!r}   ·   rollout (all layers): ",
+                (f"{rollout_score:.3f}", "bold"),
+            )
         )
         self.scores = scores
 
@@ -201,15 +202,16 @@ class CorrelationScreen(HeadTableScreen):
 
     @classmethod
     def of_view(cls, view: ViewState, numbers: CorrelationTable) -> CorrelationScreen:
-        name = escape(view.context.model.name)
-        return cls(view.analysis, numbers, f"[b]Static cosine vs attention[/], per head of {name}")
+        title = Text.assemble(("Static cosine vs attention", "bold"), f", per head of {view.context.model.name}")
+        return cls(view.analysis, numbers, title)
 
-    def __init__(self, analysis: Analysis, table: CorrelationTable, title: str) -> None:
+    def __init__(self, analysis: Analysis, table: CorrelationTable, title: Text) -> None:
         super().__init__(
-            f"{title}\n[dim]ρ: Spearman correlation, over the pairs of words with a static vector, between their "
-            "static cosine and the attention between them (both directions). High: the head relates words by "
-            "meaning; near 0 or negative: by position, syntax or special tokens. 1 sorts by ρ, 2 by |ρ|, "
-            "0 by position, enter opens the head.[/]"
+            Text.assemble(title, (
+                "\nρ: Spearman correlation, over the pairs of words with a static vector, between their "
+                "static cosine and the attention between them (both directions). High: the head relates words by "
+                "meaning; near 0 or negative: by position, syntax or special tokens. 1 sorts by ρ, 2 by |ρ|, "
+                "0 by position, enter opens the head.", "dim"))
         )
         self.analysis = analysis
         self.rho, self.words, self.attention = table.rho, table.words, table.attention

@@ -6,9 +6,9 @@ Arrows move between thumbnails; enter opens that head in the attention pane.
 from __future__ import annotations
 
 import numpy as np
-from rich.markup import escape
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -143,10 +143,10 @@ class OverviewScreen(ModalScreen[tuple[int, int] | None]):
     @classmethod
     def of_view(cls, view: ViewState, numbers: None) -> OverviewScreen:
         context = view.context
-        title = f"[b]{escape(context.model.name)}[/]: every layer × head · ↑↓←→ move · enter open · esc close"
+        title = Text.assemble((context.model.name, "bold"), ": every layer × head · ↑↓←→ move · enter open · esc close")
         return cls(context.attentions, view.layer, view.head, title, causal=context.model.causal)
 
-    def __init__(self, attentions: np.ndarray, layer: int, head: int, title: str, causal: bool = False) -> None:
+    def __init__(self, attentions: np.ndarray, layer: int, head: int, title: Text, causal: bool = False) -> None:
         super().__init__()
         self.attentions = attentions
         self.causal = causal
@@ -165,7 +165,7 @@ class OverviewScreen(ModalScreen[tuple[int, int] | None]):
 
     def _describe_cursor(self, cursor: tuple[int, int]) -> None:
         layer, head = cursor
-        self.query_one(Static).update(f"{self.title_text}   ▶ layer {layer} · head {head}: enter opens it")
+        self.query_one(Static).update(self.title_text + f"   ▶ layer {layer} · head {head}: enter opens it")
 
     def action_open(self) -> None:
         self.dismiss(self.query_one(Thumbnails).cursor)
