@@ -9,38 +9,22 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from textual.app import App, ComposeResult
-from textual.containers import Container, VerticalScroll
+from textual.app import App
 from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.text import clean_text
+from wordlens.tui import messages
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
-from wordlens.tui.messages import (
-    AnalysisFailed,
-    AnalysisReady,
-    Computed,
-    ComputeFailed,
-    MapChanged,
-    ModelFailed,
-    ModelProgress,
-    ModelReady,
-    TokenRead,
-)
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
-from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
-from wordlens.tui.panes.model_bar import ModelBar
-from wordlens.tui.panes.sentence import SentencePane
-from wordlens.tui.panes.static_neighbours import StaticNeighbours
-from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.compare import CompareScreen
+from wordlens.tui.screens.explorer import ExplorerScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.screens.of_view import ScreenOfView
@@ -66,9 +50,9 @@ class WordLensApp(App[None]):
     BINDINGS = APP_BINDINGS
     EXPLORE_ONLY_ACTIONS = EXPLORE_ONLY_ACTIONS
 
+    # The state, handed to the explorer screen as it changes (watch_*).
     view: reactive[ViewState] = reactive(ViewState)
     models: reactive[ModelsState] = reactive(ModelsState)
-    # Only the static pane reads these: kept out of the view so they repaint that pane alone.
     glove_map: reactive[MapState] = reactive(MapState)
     reading: reactive[TokenReading | None] = reactive(None)
     output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
@@ -78,12 +62,10 @@ class WordLensApp(App[None]):
         super().__init__()
         self.engine = engine
         self.settings = settings or AnalysisSettings()
-        self._initial_text = clean_text(text)
-        self._focus_follows_cursor = True
+        self.explorer = ExplorerScreen(clean_text(text))
         self._query_history: list[str] = []
         self._vocabulary_has_controls = False
         self._exiting = False
-        self._needed_widgets: tuple[Widget, ...] = ()  # what handlers touch: gone when quitting
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
                                   lambda: self.glove_map.fitted)
         self._reader = TokenReader(engine, self.post_message)
@@ -92,29 +74,16 @@ class WordLensApp(App[None]):
         self._background = Background(self.post_message)
         self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
 
-    def compose(self) -> ComposeResult:
-        yield ModelBar().data_bind(WordLensApp.models)
-        yield SentencePane(self._initial_text, id="sentence").data_bind(WordLensApp.view)
-        with Container(id="panes"):
-            with VerticalScroll(id="static"):
-                yield StaticNeighbours().data_bind(
-                    WordLensApp.view, WordLensApp.models, WordLensApp.glove_map, WordLensApp.reading)
-            yield AttentionPane(id="attention").data_bind(WordLensApp.view, WordLensApp.models)
-            with VerticalScroll(id="comparison"):
-                yield WordComparison().data_bind(WordLensApp.view, WordLensApp.models)
-        yield Footer()
+    def get_default_screen(self) -> ExplorerScreen:
+        return self.explorer
 
     def on_mount(self) -> None:
         self._collector.start()
-        self._needed_widgets = (self.query_one(ModelBar), self._text_input)
-        self.query_one("#static").border_title = "static neighbours"
-        self.query_one("#comparison").border_title = "static cosine vs attention"
         # Loading imports torch and gensim, which hold the GIL for seconds: paint first.
         self.call_after_refresh(self._start_loading)
-        self._text_input.focus()
-        self._analyze_now()
 
     def _start_loading(self) -> None:
+        self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
         self._loader.load(Component.VECTORS)
 
@@ -126,13 +95,25 @@ class WordLensApp(App[None]):
         super().exit(result, return_code=return_code, message=message)
 
     def _closing_down(self) -> bool:
-        """Quitting: the widgets are going, yet a service may still report. (A flag, not a DOM
-        query: querying the whole app on every message slowed the slowest keystrokes.)"""
-        return self._exiting or not all(widget.is_attached for widget in self._needed_widgets)
+        """Quitting: the widgets are going, yet a service may still report."""
+        return self._exiting or not self.explorer.is_attached
 
     @property
     def _text_input(self) -> Input:
-        return self.query_one("#text", Input)
+        return self.explorer.text_input
+
+    def watch_view(self, view: ViewState) -> None:
+        self.explorer.view = view
+        self._ask_reading()
+
+    def watch_models(self, models: ModelsState) -> None:
+        self.explorer.models = models
+
+    def watch_glove_map(self, glove_map: MapState) -> None:
+        self.explorer.glove_map = glove_map
+
+    def watch_reading(self, reading: TokenReading | None) -> None:
+        self.explorer.reading = reading
 
     @property
     def analysing(self) -> bool:
@@ -144,10 +125,10 @@ class WordLensApp(App[None]):
         return self._analyser.busy or self._reader.busy or self._background.busy
 
     # ---- models and the map between them --------------------------------------------------
-    def on_model_progress(self, message: ModelProgress) -> None:
+    def on_model_progress(self, message: messages.ModelProgress) -> None:
         self.models = self.models.progressed(message.component, message.stage, message.fraction, message.replacing)
 
-    def on_model_ready(self, message: ModelReady) -> None:
+    def on_model_ready(self, message: messages.ModelReady) -> None:
         if self._closing_down():
             return
         # The loaded models live as long as the app: frozen out of the collector, full
@@ -163,7 +144,7 @@ class WordLensApp(App[None]):
         if self.models.ready:
             self._fitter.start(cached_only=True)
 
-    def on_model_failed(self, message: ModelFailed) -> None:
+    def on_model_failed(self, message: messages.ModelFailed) -> None:
         if not message.replacing:
             self.exit(return_code=2, message=f"wordlens: error: {message.error}")
         elif not self._closing_down():
@@ -172,7 +153,7 @@ class WordLensApp(App[None]):
             self.notify(message.error, title=f"could not open; still using {state.summary}", severity="error",
                         timeout=10)
 
-    def on_map_changed(self, message: MapChanged) -> None:
+    def on_map_changed(self, message: messages.MapChanged) -> None:
         if self.glove_map.status is not MapStatus.READY:  # else a late progress report
             self.glove_map = message.state
             self._ask_reading()  # a fitted map: read the focused token with it
@@ -206,7 +187,7 @@ class WordLensApp(App[None]):
         return [*filters, CONTROL_CHARACTERS] if self._vocabulary_has_controls else filters
 
     def on_sentence_pane_edited(self) -> None:
-        self._focus_follows_cursor = True
+        self.explorer.focus_follows_cursor = True
         self._collector.activity()
         self._analyze_now()
 
@@ -218,7 +199,7 @@ class WordLensApp(App[None]):
         if not self._closing_down():
             self._analyser.submit(self._text_input.value, self._text_input.cursor_position)
 
-    def on_analysis_ready(self, message: AnalysisReady) -> None:
+    def on_analysis_ready(self, message: messages.AnalysisReady) -> None:
         analysis = message.analysis
         if self._closing_down() or analysis.text != self._text_input.value:
             return  # the sentence changed while this was computed
@@ -228,8 +209,8 @@ class WordLensApp(App[None]):
             return  # an older, less complete result of the same text
         self._collector.activity()
         if current.analysis is None or (current.context is None) != (analysis.context is None):
-            self._focus_follows_cursor = True
-        follows = self._focus_follows_cursor and (self._text_input.has_focus or analysis.context is None)
+            self.explorer.focus_follows_cursor = True
+        follows = self.explorer.focus_follows_cursor and (self._text_input.has_focus or analysis.context is None)
         cursor_unit = current.with_(analysis=analysis).unit_at_char(self._text_input.cursor_position)
         view = current.showing(analysis, cursor_unit if follows else None)
         if message.reading is not None:
@@ -239,16 +220,13 @@ class WordLensApp(App[None]):
                 self.reading = reading
         self.view = view
 
-    def on_analysis_failed(self, message: AnalysisFailed) -> None:
+    def on_analysis_failed(self, message: messages.AnalysisFailed) -> None:
         self.notify(message.error, title="could not analyse the sentence", severity="error")
-
-    def watch_view(self) -> None:
-        self._ask_reading()
 
     def _ask_reading(self) -> None:
         self._reader.ask(reading_question(self.view, self.glove_map.fitted, self.engine.model is not None))
 
-    def on_token_read(self, message: TokenRead) -> None:
+    def on_token_read(self, message: messages.TokenRead) -> None:
         if message.reading.is_for(self.view):
             self.reading = message.reading
 
@@ -264,7 +242,7 @@ class WordLensApp(App[None]):
         return not (action in self.EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
 
     def action_move_focus(self, delta: int) -> None:
-        self._focus_follows_cursor = False
+        self.explorer.focus_follows_cursor = False
         self.view = self.view.with_focus_moved(delta)
 
     def action_move_target(self, delta: int) -> None:
@@ -342,35 +320,25 @@ class WordLensApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    def on_computed(self, message: Computed) -> None:
+    def on_computed(self, message: messages.Computed) -> None:
         if not self._closing_down():
             message.then(message.result)
 
-    def on_compute_failed(self, message: ComputeFailed) -> None:
+    def on_compute_failed(self, message: messages.ComputeFailed) -> None:
         self.notify(message.error, title=f"could not compute the {message.what}", severity="error")
 
     # ---- where the keys go ------------------------------------------------------------------
     def action_explore(self) -> None:
-        self._focus_now(self.query_one(AttentionGrid))
+        self.explorer.explore()
 
     def action_edit(self) -> None:
-        self._focus_now(self._text_input)
+        self.explorer.edit()
 
     def action_cycle_focus(self, step: int) -> None:
-        if self.screen is not self.screen_stack[0]:  # a dialog on top: tab moves between its fields
+        if self.screen is not self.explorer:  # a dialog on top: tab moves between its fields
             self.screen.focus_next() if step > 0 else self.screen.focus_previous()
-            return
-        order = [self._text_input, self.query_one(AttentionGrid), self.query_one("#static"),
-                 self.query_one("#comparison")]
-        order = [widget for widget in order if widget.display]
-        current = order.index(self.focused) if self.focused in order else -1
-        self._focus_now(order[(current + step) % len(order)])
-
-    def _focus_now(self, widget: Widget) -> None:
-        """Move focus before the next queued key is handled (widget.focus() is deferred, so a
-        key typed right after tab would still land in the sentence line)."""
-        self.screen.set_focus(widget)
-        self._focus_follows_cursor = isinstance(widget, Input)
+        else:
+            self.explorer.cycle_focus(step)
 
     # ---- saving what is on screen ----------------------------------------------------------
     def action_save_screen(self) -> None:
@@ -400,9 +368,10 @@ class WordLensApp(App[None]):
     notices: tuple[Notification, ...] = ()  # the last 20 notices shown, oldest first
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
         """Show a notice (toast) and keep it in `notices`: a bounded public record of what the user
-        was told, which outlives the toast."""
+        was told, which outlives the toast. Not markup unless asked: notices quote words, tokens
+        and paths, which may hold brackets."""
         notice = Notification(message, title, severity, self.NOTIFICATION_TIMEOUT if timeout is None else timeout,
                               markup)
         self.notices = (*self.notices, notice)[-20:]
