@@ -124,7 +124,7 @@ class MetricsScreen(HeadTableScreen):
         reverse = not reverse if previous == column else column in ("max", "special", "punctuation")
         self._sorted_by = (column, reverse)
         if column == "position":
-            table.sort("layer", "head", key=_layer_head_order)
+            table.sort("layer", "head", key=_layer_head_order, reverse=reverse)
         else:
             table.sort(column, key=lambda cell: float(cell.plain), reverse=reverse)
         table.move_cursor(row=0)
