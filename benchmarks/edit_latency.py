@@ -44,7 +44,10 @@ def every_pane_current(app) -> str | None:
     analysis = view.analysis
     if analysis is None or not analysis.complete:
         return None
-    reads_focus = app._reading_question(view) is not None  # the app's own rule: no reading of a special token
+    from wordlens.tui.reading import reading_question
+
+    # the app's own rule: no reading of a special token
+    reads_focus = reading_question(view, app.glove_map.fitted, app.engine.model is not None) is not None
     if reads_focus and (app.reading is None or not app.reading.is_for(view)):
         return None
     return analysis.text
@@ -77,7 +80,7 @@ async def measure(engine) -> list[float]:
     app._display = timed_display
     async with app.run_test(size=SIZE) as pilot:
         text_input = app.query_one("#text", Input)
-        await _wait_until(lambda: app.view.vectors.done and app.view.model.done, "the models")
+        await _wait_until(lambda: app.models.ready, "the models")
         await _wait_until(lambda: app.view.analysis is not None and app.view.analysis.text == "", "the empty analysis")
         await pilot.pause()
         for sentence in SENTENCES:
