@@ -17,26 +17,20 @@ from textual.widgets import Input
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
-from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.text import clean_text
 from wordlens.tui import messages
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
-from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.explorer import ExplorerScreen
-from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.screens.help import HelpScreen
-from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.open_models import OpenRequest, OpenScreen
-from wordlens.tui.screens.overview import OverviewScreen
-from wordlens.tui.screens.query import QueryScreen
 from wordlens.tui.services.analyser import Analyser
 from wordlens.tui.services.background import Background
 from wordlens.tui.services.idle_collector import IdleCollector
 from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
-from wordlens.tui.services.saving import export_files, save_screen
+from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
@@ -63,7 +57,7 @@ class WordLensApp(App[None]):
         self.engine = engine
         self.settings = settings or AnalysisSettings()
         self.explorer = ExplorerScreen(clean_text(text))
-        self._query_history: list[str] = []
+        self.query_history: list[str] = []  # the query line's, kept while the app runs
         self._vocabulary_has_controls = False
         self._exiting = False
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
@@ -192,7 +186,7 @@ class WordLensApp(App[None]):
         self._analyze_now()
 
     def on_sentence_pane_submitted(self) -> None:
-        self.action_explore()
+        self.explorer.action_explore()
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
@@ -237,88 +231,16 @@ class WordLensApp(App[None]):
             if at_cursor is not None and at_cursor != view.focus:
                 self.view = view.with_focus_on(at_cursor)
 
-    # ---- exploring: each action gives the view its next value -------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
-
-    def action_move_focus(self, delta: int) -> None:
-        self.explorer.focus_follows_cursor = False
-        self.view = self.view.with_focus_moved(delta)
-
-    def action_move_target(self, delta: int) -> None:
-        self.view = self.view.with_target_moved(delta)
-
-    def action_toggle_selected(self) -> None:
-        self.view = self.view.with_selection_toggled()
-
-    def action_layer(self, delta: int) -> None:
-        self.view = self.view.with_layer_moved(delta)
-
-    def action_head(self, delta: int) -> None:
-        self.view = self.view.with_head_moved(delta)
-
-    def action_cycle_aggregate(self) -> None:
-        self.view = self.view.with_next_aggregate()
-
-    def action_toggle(self, flag: str) -> None:
-        self.view = self.view.with_(**{flag: not getattr(self.view, flag)})
-
-    def _open_head(self, chosen: tuple[int, int] | None) -> None:
-        if chosen is not None:
-            self.view = self.view.with_head(*chosen)
-
-    def action_best_head(self) -> None:
-        """Jump to the layer and head where the focused word gives the target word most weight."""
-        view = self.view
-        source, target = view.focused_word, view.target_word
-        if view.context is None or source is None or target is None:
-            self.notify("Focus a word and put the target on another word first.", severity="warning")
-            return
-
-        def jump(best) -> None:
-            words = view.analysis.words
-            self.view = self.view.with_head(best.layer, best.head)
-            self.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "
-                        f"head {best.head}")
-
-        self._background.run("best head", lambda: strongest_heads_from(view.analysis, source)[target], jump)
-
-    # ---- screens over the whole model: numbers computed in the background ----------------
-    def _open_screen_of_view(self, screen: type[ScreenOfView], what: str) -> None:
-        view = self.view
-        problem = screen.unavailable(view)
-        if problem is not None:
-            self.notify(problem, severity="warning")
-            return
-        self._background.run(what, lambda: screen.numbers(view),
-                             lambda numbers: self.push_screen(screen.of_view(view, numbers), self._open_head))
-
-    def action_overview(self) -> None:
-        self._open_screen_of_view(OverviewScreen, "overview")
-
-    def action_metrics(self) -> None:
-        self._open_screen_of_view(MetricsScreen, "metrics")
-
-    def action_referents(self) -> None:
-        self._open_screen_of_view(ReferentScreen, "referents")
-
-    def action_correlation(self) -> None:
-        self._open_screen_of_view(CorrelationScreen, "correlation")
-
-    def action_query(self) -> None:
-        self.push_screen(QueryScreen(self.engine, self._query_history))
-
-    def action_compare(self) -> None:
-        analysis = self.view.analysis
-        if analysis is None or analysis.context is None or analysis.static is None:
-            self.notify("Compare needs both models loaded and a sentence typed.", severity="warning")
-            return
-        focused = self.view.focused_word
-        word = analysis.words[focused].text if focused is not None else None
-        self.push_screen(CompareScreen(self.engine, analysis, word, self.settings))
+        return not (action in EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # ---- background jobs (the explorer's screens and files) ------------------------------
+    def run_in_background(self, what: str, compute, then) -> None:
+        """Compute in a thread, then `then(result)` on the UI thread (services/background.py)."""
+        self._background.run(what, compute, then)
 
     def on_computed(self, message: messages.Computed) -> None:
         if not self._closing_down():
@@ -328,12 +250,6 @@ class WordLensApp(App[None]):
         self.notify(message.error, title=f"could not compute the {message.what}", severity="error")
 
     # ---- where the keys go ------------------------------------------------------------------
-    def action_explore(self) -> None:
-        self.explorer.explore()
-
-    def action_edit(self) -> None:
-        self.explorer.edit()
-
     def action_cycle_focus(self, step: int) -> None:
         if self.screen is not self.explorer:  # a dialog on top: tab moves between its fields
             self.screen.focus_next() if step > 0 else self.screen.focus_previous()
@@ -348,18 +264,9 @@ class WordLensApp(App[None]):
             self.notify(str(error), severity="error")
             return
         self.notify(str(path), title="screenshot saved")
-        self._deliver_to_browser([path])
+        self.deliver_to_browser([path])
 
-    def action_export(self) -> None:
-        view, folder = self.view, self.output_folder or Path.cwd()
-
-        def exported(paths: list[Path]) -> None:
-            self.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
-            self._deliver_to_browser(paths)
-
-        self._background.run("export", lambda: export_files(view, folder), exported)
-
-    def _deliver_to_browser(self, paths: list[Path]) -> None:
+    def deliver_to_browser(self, paths: list[Path]) -> None:
         """Under `wordlens serve` the files are on the server: offer them as downloads too."""
         if self.is_web:
             for path in paths:

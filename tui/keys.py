@@ -21,27 +21,27 @@ APP_BINDINGS = [
     Binding("ctrl+q", "quit", "quit", priority=True),
     Binding("f1", "help", "help", priority=True),
     Binding("shift+tab", "cycle_focus(-1)", "previous pane", show=False, priority=True),
-    Binding("escape", "explore", "explore", show=False),
-    Binding("e,slash", "edit", "edit", show=False),
-    Binding("left_square_bracket", "layer(-1)", "layer-", key_display="[", group=LAYER_KEYS),
-    Binding("right_square_bracket", "layer(1)", "layer+", key_display="]", group=LAYER_KEYS),
-    Binding("comma", "head(-1)", "head-", key_display=",", group=HEAD_KEYS),
-    Binding("full_stop", "head(1)", "head+", key_display=".", group=HEAD_KEYS),
-    Binding("b", "best_head", "best head"),
-    Binding("a", "cycle_aggregate", "view"),
-    Binding("w", "toggle('words')", "words", show=False),
-    Binding("s", "toggle('hide_special')", "specials", show=False),
-    Binding("d", "toggle('dense')", "dense", show=False),
-    Binding("o", "overview", "overview", show=False),
-    Binding("m", "metrics", "metrics", show=False),
-    Binding("r", "referents", "referents", show=False),
-    Binding("colon", "query", "query", key_display=":"),
-    Binding("c", "compare", "compare"),
-    Binding("t", "correlation", "static~attn", show=False),
+    Binding("escape", "screen.explore", "explore", show=False),
+    Binding("e,slash", "screen.edit", "edit", show=False),
+    Binding("left_square_bracket", "screen.layer(-1)", "layer-", key_display="[", group=LAYER_KEYS),
+    Binding("right_square_bracket", "screen.layer(1)", "layer+", key_display="]", group=LAYER_KEYS),
+    Binding("comma", "screen.head(-1)", "head-", key_display=",", group=HEAD_KEYS),
+    Binding("full_stop", "screen.head(1)", "head+", key_display=".", group=HEAD_KEYS),
+    Binding("b", "screen.best_head", "best head"),
+    Binding("a", "screen.cycle_aggregate", "view"),
+    Binding("w", "screen.toggle('words')", "words", show=False),
+    Binding("s", "screen.toggle('hide_special')", "specials", show=False),
+    Binding("d", "screen.toggle('dense')", "dense", show=False),
+    Binding("o", "screen.overview", "overview", show=False),
+    Binding("m", "screen.metrics", "metrics", show=False),
+    Binding("r", "screen.referents", "referents", show=False),
+    Binding("colon", "screen.query", "query", key_display=":"),
+    Binding("c", "screen.compare", "compare"),
+    Binding("t", "screen.correlation", "static~attn", show=False),
     Binding("g", "fit_map", "in GloVe terms", show=False),
     Binding("ctrl+o", "open_models", "open models", show=False),
     Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
-    Binding("x", "export", "export", show=False),
+    Binding("x", "screen.export", "export", show=False),
     Binding("question_mark", "help", "help", key_display="?", show=False),
     Binding("q", "quit", "quit", show=False),
 ]
@@ -90,7 +90,8 @@ def app_actions(app) -> list[tuple[str, str, str, str]]:
             keys.setdefault(binding.id, []).append(app.get_key_display(binding))
     order = [binding_id(binding.action) for binding in type(app).BINDINGS if isinstance(binding, Binding)]
     order = list(dict.fromkeys(identity for identity in order if identity in first))
-    return [(identity, first[identity].action, first[identity].description or identity,
+    # The explorer's actions are bound as `screen.NAME`: listed by their own name.
+    return [(identity, first[identity].action.removeprefix("screen."), first[identity].description or identity,
              " ".join(keys[identity])) for identity in order]
 
 
@@ -100,7 +101,11 @@ class ActionCommands(Provider):
     def _commands(self):
         for identity, action, description, keys in app_actions(self.app):
             title = f"{description}  ({keys})" if keys else description
-            yield title, partial(self.app.run_action, action), f"key {keys or '-'} · config.toml keys id: {identity}"
+            # The explorer's actions run on the explorer screen, not on the palette's own screen.
+            explorer = self.app.explorer
+            on = explorer if hasattr(explorer, f"action_{parse(action)[1]}") else None
+            run = partial(self.app.run_action, action, on)
+            yield title, run, f"key {keys or '-'} · config.toml keys id: {identity}"
 
     async def discover(self) -> Hits:
         for title, run, help_text in self._commands():

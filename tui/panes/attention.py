@@ -48,15 +48,15 @@ class AttentionGrid(ScrollView, can_focus=True):
     """Rows attend to columns. In dense mode each character shows two rows (half blocks)."""
 
     BINDINGS = [
-        Binding("up,k", "app.move_focus(-1)", "token ↑", show=False),
-        Binding("down,j", "app.move_focus(1)", "token ↓", show=False),
-        Binding("left,h", "app.move_target(-1)", "target ←", show=False),
-        Binding("right,l", "app.move_target(1)", "target →", show=False),
-        Binding("pageup", "app.move_focus(-10)", show=False),
-        Binding("pagedown", "app.move_focus(10)", show=False),
-        Binding("home", "app.move_target(-100000)", show=False),
-        Binding("end", "app.move_target(100000)", show=False),
-        Binding("space", "app.toggle_selected", "select row", show=False),
+        Binding("up,k", "screen.move_focus(-1)", "token ↑", show=False),
+        Binding("down,j", "screen.move_focus(1)", "token ↓", show=False),
+        Binding("left,h", "screen.move_target(-1)", "target ←", show=False),
+        Binding("right,l", "screen.move_target(1)", "target →", show=False),
+        Binding("pageup", "screen.move_focus(-10)", show=False),
+        Binding("pagedown", "screen.move_focus(10)", show=False),
+        Binding("home", "screen.move_target(-100000)", show=False),
+        Binding("end", "screen.move_target(100000)", show=False),
+        Binding("space", "screen.toggle_selected", "select row", show=False),
     ]
     view: reactive[ViewState] = reactive(ViewState)
 

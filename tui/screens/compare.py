@@ -14,7 +14,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -23,6 +22,7 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
 from wordlens.tui.panes.sentence_input import OrderedInput
+from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.style.colors import bar, heat_cells
 
 SUGGESTIONS = {  # a second sentence that makes the classic point, when the first has the word
@@ -84,7 +84,7 @@ def rarest(words: list[str], vectors) -> str:
     return max(ranks, key=ranks.get) if ranks else words[0]
 
 
-class CompareScreen(ModalScreen[None]):
+class CompareScreen(Dialog[None]):
     """Type a second sentence; ↑ ↓ pick the shared word; esc goes back."""
 
     BINDINGS = [

@@ -1,8 +1,12 @@
 """The main screen: the model bar, the sentence and the three panes. The App hands it the state
-as attributes; it decides where the keyboard focus goes and whether the focused token follows
-the text cursor (it does while the user types)."""
+as attributes. Its actions are the explorer's keys (bound in keys.APP_BINDINGS with the `screen.`
+namespace, so they do nothing while a dialog is on top): each gives the App's view its next value
+or opens a screen; it also decides where the keyboard focus goes and whether the focused token
+follows the text cursor (it does while the user types)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
@@ -11,6 +15,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wordlens.core.measures.derived_views import strongest_heads_from
+from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
@@ -18,6 +24,12 @@ from wordlens.tui.panes.sentence import SentencePane
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
+from wordlens.tui.screens.compare import CompareScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.of_view import ScreenOfView
+from wordlens.tui.screens.overview import OverviewScreen
+from wordlens.tui.screens.query import QueryScreen
+from wordlens.tui.services.saving import export_files
 from wordlens.tui.state import ViewState
 
 
@@ -54,10 +66,10 @@ class ExplorerScreen(Screen[None]):
     def text_input(self) -> Input:
         return self.query_one("#text", Input)
 
-    def explore(self) -> None:
+    def action_explore(self) -> None:
         self._focus_now(self.query_one(AttentionGrid))
 
-    def edit(self) -> None:
+    def action_edit(self) -> None:
         self._focus_now(self.text_input)
 
     def cycle_focus(self, step: int) -> None:
@@ -72,3 +84,92 @@ class ExplorerScreen(Screen[None]):
         key typed right after tab would still land in the sentence line)."""
         self.set_focus(widget)
         self.focus_follows_cursor = isinstance(widget, Input)
+
+    # ---- exploring: each action gives the view its next value ---------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
+
+    def action_move_focus(self, delta: int) -> None:
+        self.focus_follows_cursor = False
+        self.app.view = self.app.view.with_focus_moved(delta)
+
+    def action_move_target(self, delta: int) -> None:
+        self.app.view = self.app.view.with_target_moved(delta)
+
+    def action_toggle_selected(self) -> None:
+        self.app.view = self.app.view.with_selection_toggled()
+
+    def action_layer(self, delta: int) -> None:
+        self.app.view = self.app.view.with_layer_moved(delta)
+
+    def action_head(self, delta: int) -> None:
+        self.app.view = self.app.view.with_head_moved(delta)
+
+    def action_cycle_aggregate(self) -> None:
+        self.app.view = self.app.view.with_next_aggregate()
+
+    def action_toggle(self, flag: str) -> None:
+        self.app.view = self.app.view.with_(**{flag: not getattr(self.app.view, flag)})
+
+    def _open_head(self, chosen: tuple[int, int] | None) -> None:
+        if chosen is not None:
+            self.app.view = self.app.view.with_head(*chosen)
+
+    def action_best_head(self) -> None:
+        """Jump to the layer and head where the focused word gives the target word most weight."""
+        view = self.app.view
+        source, target = view.focused_word, view.target_word
+        if view.context is None or source is None or target is None:
+            self.app.notify("Focus a word and put the target on another word first.", severity="warning")
+            return
+
+        def jump(best) -> None:
+            words = view.analysis.words
+            self.app.view = self.app.view.with_head(best.layer, best.head)
+            self.app.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "
+                        f"head {best.head}")
+
+        self.app.run_in_background("best head", lambda: strongest_heads_from(view.analysis, source)[target], jump)
+
+    # ---- screens over the whole model: numbers computed in the background ----------------
+    def _open_screen_of_view(self, screen: type[ScreenOfView], what: str) -> None:
+        view = self.app.view
+        problem = screen.unavailable(view)
+        if problem is not None:
+            self.app.notify(problem, severity="warning")
+            return
+        self.app.run_in_background(what, lambda: screen.numbers(view),
+                             lambda numbers: self.app.push_screen(screen.of_view(view, numbers), self._open_head))
+
+    def action_overview(self) -> None:
+        self._open_screen_of_view(OverviewScreen, "overview")
+
+    def action_metrics(self) -> None:
+        self._open_screen_of_view(MetricsScreen, "metrics")
+
+    def action_referents(self) -> None:
+        self._open_screen_of_view(ReferentScreen, "referents")
+
+    def action_correlation(self) -> None:
+        self._open_screen_of_view(CorrelationScreen, "correlation")
+
+    def action_query(self) -> None:
+        self.app.push_screen(QueryScreen(self.app.engine, self.app.query_history))
+
+    def action_compare(self) -> None:
+        analysis = self.app.view.analysis
+        if analysis is None or analysis.context is None or analysis.static is None:
+            self.app.notify("Compare needs both models loaded and a sentence typed.", severity="warning")
+            return
+        focused = self.app.view.focused_word
+        word = analysis.words[focused].text if focused is not None else None
+        self.app.push_screen(CompareScreen(self.app.engine, analysis, word, self.app.settings))
+
+    def action_export(self) -> None:
+        view, folder = self.app.view, self.app.output_folder or Path.cwd()
+
+        def exported(paths: list[Path]) -> None:
+            self.app.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
+            self.app.deliver_to_browser(paths)
+
+        self.app.run_in_background("export", lambda: export_files(view, folder), exported)

@@ -10,7 +10,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
@@ -19,6 +18,7 @@ from wordlens.core.measures.static_vs_context import (
     CorrelationTable,
     correlation_table,
 )
+from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.screens.of_view import needs_both_models, needs_model
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import bar, heat_cells
@@ -33,7 +33,7 @@ METRIC_COLUMNS = (
 )
 
 
-class HeadTableScreen(ModalScreen[tuple[int, int] | None]):
+class HeadTableScreen(Dialog[tuple[int, int] | None]):
     """A full-screen table whose rows are heads; enter returns (layer, head)."""
 
     BINDINGS = [

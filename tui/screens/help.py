@@ -6,8 +6,9 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from wordlens.tui.screens.dialog import Dialog
 
 KEYS = (
     ("Sentence", (
@@ -19,7 +20,7 @@ KEYS = (
         ("↑ ↓  or  k j", "focus the previous / next token (the grid's row)"),
         ("← →  h l  home end", "move the target token (the grid's column); its weight is shown"),
         ("[ ]   , .", "previous / next layer   ·   previous / next head"),
-        ("b", "the layer and head where the focused word attends most to the target"),
+        ("b", "best head: the layer and head where the focused word attends most to the target"),
         ("tab / shift+tab", "move between panes (scroll the neighbours with ↑ ↓)"),
     )),
     ("Attention views", (
@@ -60,7 +61,7 @@ def keys_table() -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape,q,question_mark,f1", "dismiss", "close help"),
     ]

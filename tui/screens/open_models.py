@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from wordlens.core.engine import Sources
 from wordlens.tui.models_state import Component, ModelsState
 from wordlens.tui.panes.sentence_input import OrderedInput
+from wordlens.tui.screens.dialog import Dialog
 
 # What the screen returns: which model to replace and from where (None: the bundled default).
 OpenRequest = tuple[Component, str | None]
@@ -38,7 +38,7 @@ def options_text(sources: Sources) -> Text:
     return text
 
 
-class OpenScreen(ModalScreen[OpenRequest | None]):
+class OpenScreen(Dialog[OpenRequest | None]):
     BINDINGS = [Binding("escape", "dismiss", "back")]
     DEFAULT_CSS = """
     OpenScreen { align: center top; }

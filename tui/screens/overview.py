@@ -12,11 +12,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.screens.of_view import needs_model
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import heat_level, level_style
@@ -123,7 +123,7 @@ class Thumbnails(Widget, can_focus=True):
         return Strip(segments).crop(0, self.size.width).extend_cell_length(self.size.width, PLAIN)
 
 
-class OverviewScreen(ModalScreen[tuple[int, int] | None]):
+class OverviewScreen(Dialog[tuple[int, int] | None]):
     BINDINGS = [
         Binding("enter", "open", "open head"),
         Binding("escape,o,q", "dismiss(None)", "close"),

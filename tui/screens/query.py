@@ -8,13 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.vectors.query_line import USAGE, QueryAnswer, answer_query
 from wordlens.tui.panes.sentence_input import OrderedInput
+from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.style.colors import bar
 
 EXAMPLES = ("sim queen woman dog", "man:king::woman:?", "odd breakfast lunch dinner cat", "near france")
@@ -37,7 +37,7 @@ def answer_text(answer: QueryAnswer, width: int) -> Text:
     return text
 
 
-class QueryScreen(ModalScreen[None]):
+class QueryScreen(Dialog[None]):
     """Type a query, enter answers it; ↑ ↓ recall earlier queries; esc goes back."""
 
     BINDINGS = [
