@@ -70,6 +70,9 @@ def shows_current_analysis(app) -> bool:
     return not any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers)
 
 
+FOCUS_POLLS = 250  # x 20 ms: 5 s at most
+
+
 class TapePlayer:
     """Runs a tape's steps through a Pilot; `error` holds what stopped it, if anything."""
 
@@ -94,6 +97,12 @@ class TapePlayer:
 
     async def _play(self, pilot: Pilot) -> None:
         delay = DEFAULT_DELAY
+        # The pilot may start before the first screen has focused its sentence line; a key sent
+        # then reaches no widget and is lost (the tape's first typed character was).
+        for _ in range(FOCUS_POLLS):
+            if pilot.app.focused is not None:
+                break
+            await pilot.pause(0.02)
         for step in self.tape.steps:
             if pilot.app.return_code is not None:  # the app is leaving (a load failed, q was pressed)
                 return

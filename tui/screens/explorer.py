@@ -34,6 +34,7 @@ from wordlens.tui.state import ViewState
 
 
 class ExplorerScreen(Screen[None]):
+    AUTO_FOCUS = "#text"  # focused as the screen is first shown, before any key is read
     view: reactive[ViewState] = reactive(ViewState)
     models: reactive[ModelsState] = reactive(ModelsState)
     # Only the static pane reads these: kept out of the view so they repaint that pane alone.
