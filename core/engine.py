@@ -88,8 +88,7 @@ class Engine:
 
     Analyses are cached (least recently used first out) up to `cache_bytes`: their arrays and
     the views derived from them (analysis.derived), counted in that one budget. The newest is
-    always kept, whatever its size. An analysis dropped from the cache has its derived views
-    emptied; replacing a model drops every analysis.
+    always kept, whatever its size; replacing a model drops every analysis.
     """
 
     def __init__(
@@ -253,8 +252,10 @@ class Engine:
     def _drop_oldest(self) -> None:
         key, analysis = self._cache.popitem(last=False)
         del self._array_bytes[key]
+        # Its views stay with it: the view on screen may still be this analysis (the next one is
+        # cached before it is shown), and emptying them would recompute them on the UI thread. They
+        # go when the analysis does; what it gains from now on is bounded by its memo, not counted.
         analysis.derived.watch(None)
-        analysis.derived.clear()  # whoever still holds it recomputes what it asks, uncounted but bounded
 
 
 def _size_in_bytes(analysis: Analysis) -> int:

@@ -1,9 +1,9 @@
 """A small thread-safe memo: values derived from one object, computed once, bounded, sized.
 
 An `Analysis` carries one for the views derived from it (core/measures/derived_views.py), so
-they die with it; the engine counts their bytes in its one cache budget and, when it drops an
-analysis (evicted, or its models replaced), empties that analysis's memo. A `ContextModel`
-carries one for lookups in its input table, so they die with a replaced model.
+they die with it; the engine counts their bytes in its one cache budget while it caches the
+analysis. A `ContextModel` carries one for lookups in its input table, so they die with a
+replaced model.
 """
 
 from __future__ import annotations
@@ -59,11 +59,6 @@ class Memo:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._nbytes = 0
 
     def watch(self, listener: Callable[[], None] | None) -> None:
         """Call `listener` after each value stored (None: stop)."""
