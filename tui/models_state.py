@@ -17,7 +17,7 @@ class Component(str, Enum):
 
     @property
     def label(self) -> str:
-        return "static vectors" if self is Component.VECTORS else "the transformer"
+        return "static vectors" if self is Component.VECTORS else "transformer"
 
 
 class Phase(str, Enum):

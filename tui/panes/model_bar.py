@@ -6,10 +6,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from wordlens.tui.models_state import ModelsState, ModelState
+from wordlens.tui.models_state import Component, ModelsState, ModelState
 
-IN_USE_STYLE = {"vectors": "bold green", "model": "bold cyan"}
-LOADING_WORDS = {"vectors": "static vectors loading…", "model": "transformer loading…"}
+IN_USE_STYLE = {Component.VECTORS: "bold green", Component.MODEL: "bold cyan"}
 
 
 class ModelBar(Widget):
@@ -28,10 +27,9 @@ class ModelBar(Widget):
 
 
 def _append_model(text: Text, state: ModelState) -> None:
-    name = state.component.value
     if state.summary:
-        text.append(state.summary, style=IN_USE_STYLE[name])
+        text.append(state.summary, style=IN_USE_STYLE[state.component])
     else:
-        text.append(f"{LOADING_WORDS[name]} {state.fraction:.0%}", style="italic")
+        text.append(f"{state.component.label} loading… {state.fraction:.0%}", style="italic")
     if state.opening is not None:
         text.append(f" ({state.opening.describe()})", style="italic yellow")

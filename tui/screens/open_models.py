@@ -24,7 +24,6 @@ PLACEHOLDERS = {
     Component.VECTORS: "empty: the bundled GloVe 6B 50d; or a word2vec / GloVe file",
     Component.MODEL: "empty: the bundled all-MiniLM-L6-v2; or a model folder, a hub id",
 }
-LABELS = {Component.VECTORS: "static vectors", Component.MODEL: "transformer"}
 
 
 def options_text(sources: Sources) -> Text:
@@ -68,8 +67,8 @@ class OpenScreen(Dialog[OpenRequest | None]):
     def _label(self, component: Component) -> str:
         opening = self.models.of(component).opening
         if opening is not None:
-            return f"{LABELS[component]} (opening {opening.source or 'the bundled one'}…)"
-        return LABELS[component]
+            return f"{component.label} (opening {opening.source or 'the bundled one'}…)"
+        return component.label
 
     def on_mount(self) -> None:
         self.query_one("#vectors", Input).focus()
