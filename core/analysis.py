@@ -13,7 +13,7 @@ import numpy as np
 from wordlens.core.measures.attention_views import HeadScore
 from wordlens.core.memo import Memo
 from wordlens.core.text import Word
-from wordlens.core.transformer.context_model import ModelInfo
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, CapturedArithmetic, HeadsOff, ModelInfo
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
 
 
@@ -41,6 +41,10 @@ class ContextPart:
     attentions: np.ndarray  # (layers, heads, T, T), raw weights as the model returns them
     hidden_states: np.ndarray  # (layers + 1, T, hidden)
     truncated: bool
+    ids: tuple[int, ...] = ()  # each token's row in the model's input table
+    # the queries and keys of every layer, from the same forward pass; None when the runtime cannot capture them
+    captured: CapturedArithmetic | None = None
+    heads_off: HeadsOff = NO_HEADS_OFF  # the heads switched off in the forward pass that made it
 
     def word_of(self, token: int) -> int:
         return int(self.token_word[token])

@@ -13,7 +13,14 @@ from wordlens.core.errors import Cancelled, LoadError
 from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
-from wordlens.core.transformer.context_model import ContextModel, check_device, load_context_model, resolve_model_source
+from wordlens.core.transformer.context_model import (
+    NO_HEADS_OFF,
+    ContextModel,
+    HeadsOff,
+    check_device,
+    load_context_model,
+    resolve_model_source,
+)
 from wordlens.core.vectors.static_vectors import (
     DEFAULT_RESTRICT_VOCAB,
     SEARCH_MODES,
@@ -205,11 +212,14 @@ class Engine:
         text: str,
         settings: AnalysisSettings = AnalysisSettings(),
         is_cancelled: Callable[[], bool] = lambda: False,
+        heads_off: HeadsOff = NO_HEADS_OFF,
     ) -> Analysis:
-        """Everything the loaded models can say about `text`; raises Cancelled if asked to stop."""
+        """Everything the loaded models can say about `text`, with `heads_off` switched off in the
+        transformer; raises Cancelled if asked to stop. NotImplementedError when heads are to be
+        switched off in a model whose runtime cannot."""
         with self._cache_lock:
             vectors, model, generation = self._vectors, self._model, self._generation
-            key = (text, settings, vectors is not None, model is not None, generation)
+            key = (text, settings, vectors is not None, model is not None, generation, heads_off)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
@@ -217,7 +227,7 @@ class Engine:
         static = _static_part(vectors, words, settings) if vectors is not None else None
         if is_cancelled():
             raise Cancelled
-        context = _context_part(model, text, words) if model is not None else None
+        context = _context_part(model, text, words, heads_off) if model is not None else None
         if is_cancelled():
             raise Cancelled
         analysis = Analysis(
@@ -274,9 +284,9 @@ def _static_part(vectors: StaticVectors, words: tuple[Word, ...], settings: Anal
     )
 
 
-def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> ContextPart:
+def _context_part(model: ContextModel, text: str, words: tuple[Word, ...], heads_off: HeadsOff) -> ContextPart:
     encoding = model.encode(text)
-    output = model.run(encoding)
+    output = model.run(encoding, heads_off=heads_off, capture=model.can_capture)
     return ContextPart(
         model=model.info,
         tokens=encoding.tokens,
@@ -286,6 +296,9 @@ def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> Co
         attentions=freeze(output.attentions),
         hidden_states=freeze(output.hidden_states),
         truncated=encoding.truncated,
+        ids=encoding.ids,
+        captured=output.captured,
+        heads_off=heads_off,
     )
 
 

@@ -64,9 +64,12 @@ def test_cache_returns_the_identical_object(tiny_engine):
 
 
 def array_bytes(analysis) -> int:
-    """What an analysis holds in numpy arrays (the cache's budget is counted in array bytes)."""
+    """What an analysis holds in numpy arrays (the cache's budget is counted in array bytes), the
+    captured queries and keys included."""
     parts = [p for p in (analysis.static, analysis.context) if p is not None]
-    return sum(v.nbytes for p in parts for v in vars(p).values() if isinstance(v, np.ndarray))
+    arrays = [v for p in parts for v in vars(p).values() if isinstance(v, np.ndarray)]
+    captured = analysis.context.captured if analysis.context is not None else None
+    return sum(v.nbytes for v in arrays) + (captured.nbytes if captured is not None else 0)
 
 
 def test_cache_is_bounded_and_least_recently_used(tiny_vectors, tiny_model):

@@ -6,10 +6,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
-from wordlens.core.transformer.context_model import ContextModel
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, ContextModel, HeadsOff
 from wordlens.core.vectors import queries
 from wordlens.core.vectors.static_vectors import StaticVectors
 
@@ -37,11 +38,13 @@ def neighbours_report(
     }
 
 
-def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(aggregate="mean")) -> dict[str, Any]:
-    """Every layer and head's raw weights, [layer][head][from][to], as the model returns them,
-    and the view `spec` selects ("view", labelled by "view_labels")."""
+def attention_report(
+    model: ContextModel, text: str, spec: ViewSpec = ViewSpec(aggregate="mean"), heads_off: HeadsOff = NO_HEADS_OFF,
+) -> dict[str, Any]:
+    """Every layer and head's raw weights, [layer][head][from][to], as the model returns them
+    (with `heads_off` switched off), and the view `spec` selects ("view", labelled by "view_labels")."""
     encoding = model.encode(text)
-    output = model.run(encoding)
+    output = model.run(encoding, heads_off=heads_off)
     words, _ = split_words_upto(text, MAX_WORDS)
     token_word = align_tokens_to_words(encoding.offsets, encoding.special, words)
     view = build_view(output.attentions, spec, encoding.tokens, encoding.special, token_word, [w.text for w in words])
@@ -58,6 +61,7 @@ def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(a
         "view_spec": view_spec_report(spec),
         "view": view.matrix.tolist(),
         "view_labels": list(view.labels),
+        "heads_off": heads_off_report(heads_off),
     }
     if spec.words:
         report["unit_of_token"] = view.units.unit_of_token.tolist()
@@ -127,13 +131,21 @@ def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, An
     return result
 
 
-def compare_report(first: Analysis, second: Analysis, word: str, vectors: StaticVectors) -> dict[str, Any]:
+def compare_report(
+    first: Analysis, second: Analysis, word: str, vectors: StaticVectors,
+    intact: tuple[Analysis, Analysis] | None = None,
+) -> dict[str, Any]:
     """The same word in two sentences: static cosine (1.0: one vector per word) beside the
-    contextual cosine at every layer, and how the shared words' attention maps differ per head."""
+    contextual cosine at every layer, and how the shared words' attention maps differ per head.
+    With heads switched off, `intact` (the two analyses without) adds "intact_layers", the
+    baseline the ablated "layers" are read against."""
     from wordlens.core.measures.static_vs_context import compare
 
     result = compare(first, second, word, vectors)
     model = first.require_context().model
+    extra: dict[str, Any] = {"heads_off": heads_off_report(first.require_context().heads_off)}
+    if intact is not None:
+        extra["intact_layers"] = [float(value) for value in compare(*intact, word, vectors).layers]
     return {
         "vectors": _vectors_summary(vectors),
         "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
@@ -143,6 +155,59 @@ def compare_report(first: Analysis, second: Analysis, word: str, vectors: Static
         "layers": [float(value) for value in result.layers],
         "attention_difference": None if result.attention_difference is None
         else result.attention_difference.tolist(),
+        **extra,
+    }
+
+
+def heads_off_report(heads_off: HeadsOff) -> list[list[int]]:
+    """[[layer, head], ...] in order, 0-based."""
+    return [[layer, head] for layer, head in sorted(heads_off)]
+
+
+def mechanism_report(
+    analysis: Analysis, layer: int, head: int, source: int, target: int, input_units: Any | None,
+) -> dict[str, Any]:
+    """Why this weight: the arithmetic of `source` -> `target` at one layer and head, from the vectors the
+    analysis's forward pass captured; `logit` = sum(products) x scale, `row_weights` = softmax(row_logits),
+    the model's attention row (`attention`: the model's own weight, for comparison). Masked targets
+    (a decoder's later tokens) have a null logit."""
+    from wordlens.core.measures.attention_arithmetic import layer_input_name, pair_arithmetic, static_side
+
+    context = analysis.require_context()
+    pair = pair_arithmetic(context, layer, head, source, target)
+    side = static_side(analysis, source, target, input_units)
+    model = context.model
+    return {
+        "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
+        "text": analysis.text,
+        "layer": layer,
+        "head": head,
+        "from": source,
+        "to": target,
+        "tokens": list(context.tokens),
+        "query": pair.query.tolist(),
+        "key": pair.key.tolist(),
+        "products": pair.products.tolist(),
+        "scale": pair.scale,
+        "logit": pair.logit,
+        "row_logits": [float(value) if np.isfinite(value) else None for value in pair.row_logits],
+        "row_weights": pair.row_weights.tolist(),
+        "weight": pair.weight,
+        "attention": pair.model_weight,
+        "top_dimensions": [
+            {"dimension": d.dimension, "query": d.query, "key": d.key, "product": d.product}
+            for d in pair.top_dimensions
+        ],
+        "content_logit": pair.content_logit,
+        "position_logit": pair.position_part,
+        "layer_input": layer_input_name(layer),
+        "static": {
+            "from_word": side.source_word,
+            "to_word": side.target_word,
+            "glove_cosine": side.glove_cosine,
+            "input_table_cosine": side.input_table_cosine,
+        },
+        "heads_off": heads_off_report(context.heads_off),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadInputs, HeadsOff
 from wordlens.core.transformer.tokens import RustTokenizer
 
 WEIGHTS_FILE = "model.safetensors"
@@ -212,14 +213,20 @@ class BertNetwork:
     def input_embeddings(self) -> Any:
         return self.weights["embeddings.word_embeddings.weight"]
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
-        """(attentions per layer (batch, heads, T, T), hidden states: embeddings then each layer)."""
+    def __call__(
+        self, input_ids: Any, token_type_ids: Any, attention_mask: Any, *,
+        heads_off: HeadsOff = NO_HEADS_OFF, capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        """(attentions per layer (batch, heads, T, T), hidden states: embeddings then each layer).
+        `capture`: each layer's HeadInputs (of the first sentence) appended; `heads_off`: those
+        heads' context vectors zeroed before the output projection (context_model.Network)."""
         additive_mask = self._additive_mask(attention_mask)
         hidden = self._embed(input_ids, token_type_ids)
         hidden_states, attentions = [hidden], []
         for layer in range(self.shape.layers):
             prefix = f"encoder.layer.{layer}."
-            attended, attention = self._self_attention(prefix, hidden, additive_mask)
+            off = sorted(head for off_layer, head in heads_off if off_layer == layer)
+            attended, attention = self._self_attention(prefix, hidden, additive_mask, off, capture)
             hidden = self._feed_forward(prefix, attended)
             hidden_states.append(hidden)
             attentions.append(attention)
@@ -245,7 +252,10 @@ class BertNetwork:
         embeddings = embeddings + functional.embedding(positions, w["embeddings.position_embeddings.weight"])
         return self._layer_norm(embeddings, "embeddings.LayerNorm")
 
-    def _self_attention(self, prefix: str, hidden: Any, additive_mask: Any | None) -> tuple[Any, Any]:
+    def _self_attention(
+        self, prefix: str, hidden: Any, additive_mask: Any | None, heads_off: list[int],
+        capture: list[HeadInputs] | None,
+    ) -> tuple[Any, Any]:
         """(the attention block's output, its attention weights)."""
         import torch
         from torch.nn import functional
@@ -258,11 +268,17 @@ class BertNetwork:
             return projected.view(batch, length, -1, head_size).transpose(1, 2)
 
         query, key, value = heads_of("query"), heads_of("key"), heads_of("value")
-        scores = torch.matmul(query, key.transpose(2, 3)) * head_size**-0.5
+        scale = head_size**-0.5
+        if capture is not None:
+            capture.append(HeadInputs(layer_input=hidden[0], queries=query[0], keys=key[0], scale=scale))
+        scores = torch.matmul(query, key.transpose(2, 3)) * scale
         if additive_mask is not None:
             scores = scores + additive_mask
         attention = functional.softmax(scores, dim=-1)
-        context = torch.matmul(attention, value).transpose(1, 2).contiguous().reshape(batch, length, -1)
+        context = torch.matmul(attention, value)
+        if heads_off:
+            context[:, heads_off] = 0.0
+        context = context.transpose(1, 2).contiguous().reshape(batch, length, -1)
         attended = self._linear(f"{prefix}attention.output.dense", context)
         return self._layer_norm(attended + hidden, f"{prefix}attention.output.LayerNorm"), attention
 

@@ -48,9 +48,63 @@ class Encoding:
 
 
 @dataclass(frozen=True)
+class HeadInputs:
+    """One layer's attention arithmetic, captured during the same forward pass that gave the attentions
+    (torch tensors from the network, batch dimension dropped)."""
+
+    layer_input: Any  # (T, hidden): what the layer's query/key projections read
+    # (post-norm BERT: the previous layer's output; pre-norm Llama: after the input RMSNorm)
+    queries: Any  # (heads, T, head_dim): the vectors the scores multiply, positions applied (after rotary)
+    keys: Any  # (heads, T, head_dim): grouped key/value heads repeated to one per query head
+    scale: float  # what the dot products are multiplied by (1/sqrt(head_dim))
+    queries_content: Any | None = None  # rotary models: queries before the rotation (the content part)
+    keys_content: Any | None = None  # rotary models: keys before the rotation
+
+
+# (layer, head), 0-based: those heads' attention outputs are zeroed.
+HeadsOff = frozenset[tuple[int, int]]
+NO_HEADS_OFF: HeadsOff = frozenset()
+
+
+@dataclass(frozen=True, eq=False)
+class CapturedArithmetic:
+    """Every layer's HeadInputs as numpy arrays: what the mechanism screen shows (core/measures/attention_arithmetic.py)."""
+
+    layer_inputs: np.ndarray  # (layers, T, hidden)
+    queries: np.ndarray  # (layers, heads, T, head_dim)
+    keys: np.ndarray  # (layers, heads, T, head_dim)
+    scale: float
+    queries_content: np.ndarray | None = None  # (layers, heads, T, head_dim), rotary models only
+    keys_content: np.ndarray | None = None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.layer_inputs, self.queries, self.keys, self.queries_content, self.keys_content)
+        return sum(array.nbytes for array in arrays if array is not None)
+
+
+def captured_arithmetic(layers: list[HeadInputs]) -> CapturedArithmetic:
+    def stacked(values: list[Any]) -> np.ndarray:
+        array = np.stack([value.detach().float().cpu().numpy() for value in values])
+        array.flags.writeable = False  # it goes into an immutable Analysis
+        return array
+
+    has_content = layers[0].queries_content is not None
+    return CapturedArithmetic(
+        layer_inputs=stacked([layer.layer_input for layer in layers]),
+        queries=stacked([layer.queries for layer in layers]),
+        keys=stacked([layer.keys for layer in layers]),
+        scale=float(layers[0].scale),
+        queries_content=stacked([layer.queries_content for layer in layers]) if has_content else None,
+        keys_content=stacked([layer.keys_content for layer in layers]) if has_content else None,
+    )
+
+
+@dataclass(frozen=True)
 class ModelOutput:
     attentions: np.ndarray  # (layers, heads, T, T), rows sum to 1
     hidden_states: np.ndarray  # (layers + 1, T, hidden), index 0 = embedding layer output
+    captured: CapturedArithmetic | None = None  # with run(..., capture=True)
 
 
 class Tokenizer(Protocol):
@@ -69,9 +123,18 @@ class Network(Protocol):
 
     def input_embeddings(self) -> Any: ...
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
-        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer)."""
+    def __call__(
+        self, input_ids: Any, token_type_ids: Any, attention_mask: Any, *,
+        heads_off: HeadsOff = NO_HEADS_OFF, capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer).
+        When `capture` is a list, one HeadInputs per layer is appended to it. `heads_off`: each such
+        head's context vector (its attention-weighted values) is zeroed before the output projection.
+        A runtime that cannot do either raises NotImplementedError."""
         ...
+
+
+NOT_AVAILABLE = "not available for this model"
 
 
 class ContextModel:
@@ -85,7 +148,13 @@ class ContextModel:
         # memoised here so they go with the model when another replaces it.
         self.derived = Memo(max_entries=256)
         max_tokens = min(tokenizer.model_max_length or network.max_positions, network.max_positions)
-        warm = self.run(self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens))
+        warm_up = self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens)
+        try:
+            warm = self.run(warm_up, capture=True)
+            self.can_capture = True  # it shows its arithmetic and can switch heads off
+        except NotImplementedError:
+            warm = self.run(warm_up)
+            self.can_capture = False
         layers, heads = warm.attentions.shape[:2]
         self.info = ModelInfo(
             name=name,
@@ -140,16 +209,26 @@ class ContextModel:
         with self._lock:
             return self.tokenizer.encode(text, limit)
 
-    def run(self, encoding: Encoding) -> ModelOutput:
-        attentions, hidden = self._forward([encoding])
-        return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0])
+    def run(self, encoding: Encoding, heads_off: HeadsOff = NO_HEADS_OFF, capture: bool = False) -> ModelOutput:
+        """The model's attentions and hidden states for `encoding`, with `heads_off` switched off;
+        with `capture`, every layer's queries and keys too. NotImplementedError (saying
+        NOT_AVAILABLE) when the runtime can do neither; InputError for a head the model lacks."""
+        if heads_off and hasattr(self, "info"):
+            check_heads(heads_off, self.info)
+        layers: list[HeadInputs] | None = [] if capture else None
+        attentions, hidden = self._forward([encoding], heads_off=heads_off, capture=layers)
+        captured = captured_arithmetic(layers) if layers else None
+        return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0], captured=captured)
 
     def hidden_states_batch(self, encodings: Sequence[Encoding]) -> np.ndarray:
         """(batch, layers + 1, T, hidden) for several encodings at once, padded on the right to
         the longest; positions past an encoding's own length are padding."""
         return self._forward(encodings)[1].transpose(1, 0, 2, 3)
 
-    def _forward(self, encodings: Sequence[Encoding]) -> tuple[np.ndarray, np.ndarray]:
+    def _forward(
+        self, encodings: Sequence[Encoding], heads_off: HeadsOff = NO_HEADS_OFF,
+        capture: list[HeadInputs] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(layers, batch, heads, T, T) attentions and (layers + 1, batch, T, hidden) hidden states."""
         import torch
 
@@ -164,8 +243,34 @@ class ContextModel:
             mask[row, :size] = 1
         device = self.network.device
         with self._lock, torch.inference_mode():
-            attention_layers, hidden_layers = self.network(ids.to(device), type_ids.to(device), mask.to(device))
+            arguments: dict[str, Any] = {}  # only when asked: a runtime written before them need not take them
+            if heads_off:
+                arguments["heads_off"] = heads_off
+            if capture is not None:
+                arguments["capture"] = capture
+            attention_layers, hidden_layers = self.network(
+                ids.to(device), type_ids.to(device), mask.to(device), **arguments)
             return _stacked(attention_layers), _stacked(hidden_layers)
+
+
+def check_heads(heads_off: HeadsOff, model: ModelInfo) -> None:
+    """An InputError naming the first (layer, head) the model does not have."""
+    for layer, head in sorted(heads_off):
+        if not (0 <= layer < model.layers and 0 <= head < model.heads):
+            raise InputError(
+                f"head {layer}:{head} is out of range: {model.name} has layers 0-{model.layers - 1}, "
+                f"heads 0-{model.heads - 1}")
+
+
+def parse_heads(text: str) -> HeadsOff:
+    """'3:1,4:0' -> {(3, 1), (4, 0)}; an InputError for anything else."""
+    heads = set()
+    for part in text.split(","):
+        layer, colon, head = part.strip().partition(":")
+        if not (colon and layer.strip().isdigit() and head.strip().isdigit()):
+            raise InputError(f"--ablate {text}: expected LAYER:HEAD[,LAYER:HEAD...] (0-based), e.g. 3:1,4:0")
+        heads.add((int(layer), int(head)))
+    return frozenset(heads)
 
 
 def _stacked(layers: list[Any]) -> np.ndarray:

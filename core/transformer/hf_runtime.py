@@ -15,6 +15,7 @@ import numpy as np
 
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, NOT_AVAILABLE, HeadInputs, HeadsOff
 from wordlens.core.transformer.tokens import TokenizedText
 
 
@@ -66,7 +67,14 @@ class TransformersNetwork:
     def input_embeddings(self) -> Any:
         return self._model.get_input_embeddings().weight
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
+    def __call__(
+        self, input_ids: Any, token_type_ids: Any, attention_mask: Any, *,
+        heads_off: HeadsOff = NO_HEADS_OFF, capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        if heads_off or capture is not None:
+            # Each architecture computes its scores in its own module: wordlens captures them only
+            # in its own runtimes.
+            raise NotImplementedError(f"attention arithmetic and switching heads off: {NOT_AVAILABLE} ({self.name})")
         given = {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask}
         # A model whose tokenizer gives no token types may read them differently (GPT-2 adds them
         # through its word embeddings): pass only what its own tokenizer would.
