@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto

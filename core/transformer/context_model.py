@@ -68,7 +68,8 @@ NO_HEADS_OFF: HeadsOff = frozenset()
 
 @dataclass(frozen=True, eq=False)
 class CapturedArithmetic:
-    """Every layer's HeadInputs as numpy arrays: what the mechanism screen shows (core/measures/attention_arithmetic.py)."""
+    """Every layer's HeadInputs as numpy arrays: what the mechanism screen shows
+    (core/measures/attention_arithmetic.py)."""
 
     layer_inputs: np.ndarray  # (layers, T, hidden)
     queries: np.ndarray  # (layers, heads, T, head_dim)
