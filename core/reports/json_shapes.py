@@ -12,6 +12,7 @@ from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, ContextModel, HeadsOff
+from wordlens.core.transformer.verify import Verification
 from wordlens.core.vectors import queries
 from wordlens.core.vectors.static_vectors import StaticVectors
 
@@ -221,4 +222,23 @@ def view_spec_report(spec: ViewSpec) -> dict[str, Any]:
         "words": spec.words,
         "hide_special": spec.hide_special,
         "description": spec.describe(),
+    }
+
+
+def verify_report(model: str, verification: Verification) -> dict[str, Any]:
+    """`wordlens verify --json`: per layer the largest |wordlens - transformers| in attentions and hidden states."""
+    return {
+        "model": model,
+        "own_runtime": verification.own_runtime,
+        "reference_runtime": verification.reference_runtime,
+        "sentences": list(verification.sentences),
+        "same_tokens": verification.same_tokens,
+        "tolerance": verification.tolerance,
+        "largest": verification.largest,
+        "passed": verification.passed,
+        "layers": [
+            {"layer": "embeddings" if d.layer is None else d.layer, "attention": d.attention,
+             "hidden_state": d.hidden_state}
+            for d in verification.layers
+        ],
     }

@@ -7,14 +7,25 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wordlens.core.engine import Sources, check_sources
+from wordlens.core.analysis import Analysis
+from wordlens.core.engine import Engine, Sources, check_sources
 from wordlens.core.errors import WordlensError
 from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
 from wordlens.core.text import clean_text
-from wordlens.core.transformer.context_model import RUNTIMES, ModelInfo
+from wordlens.core.transformer.context_model import (
+    NO_HEADS_OFF,
+    NOT_AVAILABLE,
+    RUNTIMES,
+    ContextModel,
+    HeadsOff,
+    ModelInfo,
+    check_heads,
+    parse_heads,
+)
 from wordlens.core.vectors.ann_index import ANN_MIN_WORK
 from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
@@ -23,31 +34,56 @@ from wordlens.tui.config import Config, load_config
 EXIT_USER_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def model_options(defaults: bool) -> argparse.ArgumentParser:
+    """The options naming the models, for the command line before the subcommand (`defaults`) and after it.
+    After it they have no defaults: a subcommand's default would overwrite what was given before it."""
+
+    def default(value: Any) -> Any:
+        return value if defaults else argparse.SUPPRESS
+
     sources = argparse.ArgumentParser(add_help=False)
     group = sources.add_argument_group("models")
-    group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
+    group.add_argument("--vectors", metavar="PATH", default=default(None),
+                       help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
                        "(default: the bundled GloVe 6B 50d)")
-    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
+    group.add_argument("--model", metavar="PATH_OR_ID", default=default(None),
+                       help="a Hugging Face model folder, or a hub id when online "
                        "(default: the bundled all-MiniLM-L6-v2)")
-    group.add_argument("--device", default="auto",
+    group.add_argument("--device", default=default("auto"),
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
-    group.add_argument("--runtime", choices=RUNTIMES, default="auto",
+    group.add_argument("--runtime", choices=RUNTIMES, default=default("auto"),
                        help="auto (default): a standard BERT folder runs on wordlens's own torch forward pass, "
                        "which starts seconds sooner; anything else, or transformers, loads through transformers")
-    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
+    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default=default("auto"),
                        help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
                        "cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= "
                        f"{ANN_MIN_WORK // 10**6}M "
                        "(e.g. all 3M words of GoogleNews)")
-    group.add_argument("--allow-pickle", action="store_true",
+    group.add_argument("--allow-pickle", action="store_true", default=default(False),
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
-    group.add_argument("--trust-remote-code", action="store_true",
+    group.add_argument("--trust-remote-code", action="store_true", default=default(False),
                        help="allow a model folder's own Python code to run")
+    return sources
+
+
+def ablation_option(defaults: bool) -> argparse.ArgumentParser:
+    option = argparse.ArgumentParser(add_help=False)
+    option.add_argument("--ablate", metavar="L:H[,L:H...]", default=None if defaults else argparse.SUPPRESS,
+                        help="switch these heads off (0-based layer:head; their attention output zeroed)")
+    return option
+
+
+# The subcommands that take --ablate.
+ABLATING_COMMANDS = ("attention", "compare", "mechanism")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    sources = model_options(defaults=False)
+    ablation = ablation_option(defaults=False)
 
     parser = argparse.ArgumentParser(
         prog="wordlens",
-        parents=[sources],
+        parents=[model_options(defaults=True), ablation_option(defaults=True)],
         description="Explore how a static word embedding and self-attention relate the words of a sentence.",
         epilog="Without a command, opens the explorer. Keys: press ? inside it.",
     )
@@ -93,14 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "0 = the whole vocabulary)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
 
-    compare = commands.add_parser("compare", parents=[sources],
+    compare = commands.add_parser("compare", parents=[sources, ablation],
                                   help="the same word in two sentences: static vs contextual cosine per layer")
     compare.add_argument("text_a", metavar="TEXT_A")
     compare.add_argument("text_b", metavar="TEXT_B")
     compare.add_argument("--word", required=True, metavar="W", help="a word that both sentences contain")
     compare.add_argument("--json", action="store_true", help="print JSON")
 
-    attention = commands.add_parser("attention", parents=[sources], help="self-attention weights of a sentence")
+    attention = commands.add_parser("attention", parents=[sources, ablation],
+                                    help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
     attention.add_argument("--layer", type=_non_negative_int,
                            help="the layer (0-based) to show; for rollout, the last layer multiplied in (default: all)")
@@ -114,6 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
                            help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
     attention.add_argument("--json", action="store_true",
                            help="print JSON: raw weights of every layer and head, plus the selected view")
+
+    mechanism = commands.add_parser(
+        "mechanism", parents=[sources, ablation],
+        help="why this weight: the query . key arithmetic of one attention weight, beside the static cosine")
+    mechanism.add_argument("text", metavar="TEXT")
+    mechanism.add_argument("--layer", type=_non_negative_int, required=True, help="the layer (0-based)")
+    mechanism.add_argument("--head", type=_non_negative_int, required=True, help="the head (0-based)")
+    mechanism.add_argument("--from", dest="source", required=True, metavar="I",
+                           help="the attending token (the row): its index (0-based, [CLS] is 0) or its text")
+    mechanism.add_argument("--to", dest="target", required=True, metavar="J",
+                           help="the attended token (the column): its index or its text")
+    mechanism.add_argument("--json", action="store_true", help="print JSON")
+
+    verify = commands.add_parser(
+        "verify", parents=[sources],
+        help="wordlens's forward pass against transformers' eager one: largest difference per layer")
+    verify.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
@@ -168,7 +222,7 @@ def _non_negative_int(text: str) -> int:
 
 
 # Arguments that are sentences or words (not paths): cleaned as the explorer's sentence line is.
-TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c")
+TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c", "source", "target")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,6 +245,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         check_sources(sources)
+        if args.ablate is not None and args.command not in ABLATING_COMMANDS:
+            where = args.command or "the explorer"
+            raise WordlensError(f"--ablate applies to {', '.join(ABLATING_COMMANDS)}, not to {where}")
+        if args.command == "mechanism":
+            return _mechanism(sources, args)
+        if args.command == "verify":
+            return _verify(sources, args)
         if args.command == "neighbours":
             return _neighbours(sources, args)
         if args.command == "attention":
@@ -297,8 +358,11 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
 
     engine = Engine.from_sources(sources)
     vectors = engine.load_vectors()
-    engine.load_model()
-    result = compare_report(engine.analyze(args.text_a), engine.analyze(args.text_b), args.word, vectors)
+    model = engine.load_model()
+    heads_off = _heads_off(args.ablate, model)
+    first, second = (_analyze(engine, text, heads_off) for text in (args.text_a, args.text_b))
+    intact = (engine.analyze(args.text_a), engine.analyze(args.text_b)) if heads_off else None
+    result = compare_report(first, second, args.word, vectors, intact=intact)
     if args.json:
         _print_json(result)
     else:
@@ -318,6 +382,7 @@ def _attention(sources: Sources, args: argparse.Namespace) -> int:
         raise WordlensError(f"--head selects one head; it does not combine with --aggregate {aggregate}")
     model = sources.model_loader()(lambda stage, fraction: None)
     _check_layer_head(model.info, args.layer, args.head)
+    heads_off = _heads_off(args.ablate, model)
     default_layer = model.info.layers - 1 if aggregate == "rollout" else 0
     spec = ViewSpec(
         aggregate=aggregate,
@@ -326,7 +391,10 @@ def _attention(sources: Sources, args: argparse.Namespace) -> int:
         words=args.words,
         hide_special=args.hide_special,
     )
-    report = attention_report(model, args.text, spec)
+    try:
+        report = attention_report(model, args.text, spec, heads_off=heads_off)
+    except NotImplementedError as error:
+        raise WordlensError(str(error)) from error
     if args.json:
         _print_json(report)
     else:
@@ -335,6 +403,74 @@ def _attention(sources: Sources, args: argparse.Namespace) -> int:
         chosen = any([args.layer is not None, args.aggregate, args.words, args.hide_special])
         print_attention(report, show_view=chosen)
     return 0
+
+
+def _heads_off(ablate: str | None, model: ContextModel) -> HeadsOff:
+    if ablate is None:
+        return NO_HEADS_OFF
+    heads_off = parse_heads(ablate)
+    check_heads(heads_off, model.info)
+    return heads_off
+
+
+def _analyze(engine: Engine, text: str, heads_off: HeadsOff) -> Analysis:
+    try:
+        return engine.analyze(text, heads_off=heads_off)
+    except NotImplementedError as error:
+        raise WordlensError(str(error)) from error
+
+
+def _mechanism(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.reports.json_shapes import mechanism_report
+
+    engine = Engine.from_sources(sources)
+    engine.load_vectors()
+    model = engine.load_model()
+    _check_layer_head(model.info, args.layer, args.head)
+    if not model.can_capture:
+        raise WordlensError(f"mechanism: {NOT_AVAILABLE} ({model.info.name} runs on transformers)")
+    analysis = _analyze(engine, args.text, _heads_off(args.ablate, model))
+    tokens = analysis.require_context().tokens
+    source, target = _token_index(tokens, args.source, "--from"), _token_index(tokens, args.target, "--to")
+    report = mechanism_report(analysis, args.layer, args.head, source, target, model.input_embedding_units())
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_mechanism
+
+        print_mechanism(report)
+    return 0
+
+
+def _token_index(tokens: Sequence[str], given: str, option: str) -> int:
+    """A token's index, given as a number or as the token's text (its first occurrence, any case)."""
+    if given.isdigit():
+        index = int(given)
+        if index >= len(tokens):
+            raise WordlensError(f"{option} {given} is out of range: the sentence has tokens 0-{len(tokens) - 1}")
+        return index
+    lowered = [token.lower() for token in tokens]
+    if given.lower() not in lowered:
+        raise WordlensError(f"{option} {given}: no such token; the tokens are {' '.join(tokens)}")
+    return lowered.index(given.lower())
+
+
+def _verify(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports.json_shapes import verify_report
+    from wordlens.core.transformer.verify import verify_runtime
+
+    own = sources.model_loader()(terminal_progress)
+    reference = replace(sources, runtime="transformers").model_loader()(terminal_progress)
+    verification = verify_runtime(own, reference)
+    report = verify_report(own.info.name, verification)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_verification
+
+        print_verification(report)
+    return 0 if verification.passed else 1
 
 
 def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> None:

@@ -141,3 +141,66 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
         layer, head = np.unravel_index(values.argmax(), values.shape)
         console.print(f"attention between the shared words differs most at layer {layer}, head {head} "
                       f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
+
+
+def print_mechanism(report: dict[str, Any], console: Console | None = None) -> None:
+    """Why this weight: query x key per dimension, the logit, the row's softmax, the static side."""
+    console = console or Console()
+    tokens = report["tokens"]
+    source, target = report["from"], report["to"]
+    layer, head = report["layer"], report["head"]
+    title = Text(f"{report['model']['name']} · layer {layer}, head {head} · ", style="bold")
+    title.append(f"{tokens[source]} → {tokens[target]}")
+    if report["heads_off"]:
+        title.append(" · heads off: " + ", ".join(f"{a}:{b}" for a, b in report["heads_off"]), style="yellow")
+    console.print(title)
+    console.print(f"layer {layer}'s input: {report['layer_input']}", markup=False)
+    dimensions = Table(title="the dimensions that contribute most (query × key)", title_justify="left",
+                       show_edge=False)
+    for name in ("dimension", "query", "key", "product"):
+        dimensions.add_column(name, justify="right")
+    for d in report["top_dimensions"]:
+        dimensions.add_row(str(d["dimension"]), f"{d['query']:+.3f}", f"{d['key']:+.3f}", f"{d['product']:+.3f}")
+    console.print(dimensions)
+    total = sum(report["products"])
+    console.print(f"sum of the {len(report['products'])} products {total:+.3f} × scale {report['scale']:.4f} "
+                  f"= logit {report['logit']:+.3f}", markup=False)
+    row = Table(title="the whole row: softmax of the logits = the model's attention", title_justify="left",
+                show_edge=False)
+    row.add_column("to")
+    row.add_column("logit", justify="right")
+    row.add_column("weight", justify="right")
+    row.add_column("")
+    for index, (token, logit, weight) in enumerate(zip(tokens, report["row_logits"], report["row_weights"],
+                                                       strict=True)):
+        label = Text(("▶ " if index == target else "  ") + token, style="bold" if index == target else "")
+        row.add_row(label, "masked" if logit is None else f"{logit:+.3f}", f"{weight:.3f}", bar(weight, 20))
+    console.print(row)
+    static = report["static"]
+    words = f"{static['from_word'] or tokens[source]} / {static['to_word'] or tokens[target]}"
+    glove = "—" if static["glove_cosine"] is None else f"{static['glove_cosine']:.3f}"
+    table = "—" if static["input_table_cosine"] is None else f"{static['input_table_cosine']:.3f}"
+    console.print(Text(f"the same pair out of context ({words}): GloVe cosine {glove}, "
+                       f"cosine of their rows in the model's input table {table}; in this sentence the weight is "
+                       f"{report['weight']:.3f}"))
+
+
+def print_verification(report: dict[str, Any], console: Console | None = None) -> None:
+    """Per layer the largest |wordlens - transformers|, and the verdict against the tolerance."""
+    console = console or Console()
+    console.print(Text(f"{report['model']}: {report['own_runtime']} against {report['reference_runtime']}, "
+                       f"{len(report['sentences'])} sentences"))
+    if report["own_runtime"] == "TransformersNetwork":
+        console.print("[dim]this model already runs on transformers: both sides are the same code[/]")
+    table = Table(title="largest absolute difference", title_justify="left", show_edge=False)
+    table.add_column("layer", justify="right")
+    table.add_column("attentions", justify="right")
+    table.add_column("hidden state after it", justify="right")
+    for row in report["layers"]:
+        attention = "—" if row["attention"] is None else f"{row['attention']:.2e}"
+        table.add_row(str(row["layer"]), attention, f"{row['hidden_state']:.2e}")
+    console.print(table)
+    if not report["same_tokens"]:
+        console.print("[red]the two tokenizers gave different tokens[/]")
+    verdict = "[green]agree[/]" if report["passed"] else "[red]differ[/]"
+    console.print(f"largest {report['largest']:.2e}, tolerance {report['tolerance']:.0e}: the runtimes {verdict}")
