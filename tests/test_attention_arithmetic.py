@@ -12,6 +12,7 @@ from wordlens.core.measures.attention_arithmetic import (
     pair_arithmetic,
     rebuilt_attentions,
     static_side,
+    token_table_cosines,
 )
 from wordlens.core.transformer.context_model import parse_heads
 
@@ -47,7 +48,7 @@ def test_the_static_side_is_the_glove_cosine_and_the_input_table_cosine(tiny_eng
     analysis = tiny_engine.analyze(SENTENCE)
     context = analysis.require_context()
     source, target = context.tokens.index("it"), context.tokens.index("france")
-    side = static_side(analysis, source, target, tiny_model.input_embedding_units())
+    side = static_side(analysis, source, target, token_table_cosines(tiny_model.input_embedding_units(), context.ids))
     assert (side.source_word, side.target_word) == ("it", "France")
     assert side.glove_cosine == pytest.approx(tiny_vectors.similarity("it", "france"), abs=1e-6)
     table = tiny_model.network.input_embeddings().numpy()

@@ -130,17 +130,22 @@ def rebuilt_attentions(captured: CapturedArithmetic, causal: bool = False) -> np
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def static_side(analysis: Analysis, source: int, target: int, input_units: np.ndarray | None) -> StaticSide:
-    """`input_units`: the model's input table with unit rows (ContextModel.input_embedding_units), or None."""
+def token_table_cosines(input_units: np.ndarray, ids: tuple[int, ...]) -> np.ndarray:
+    """(T, T) cosines between the sentence's tokens' rows in the model's input table; `input_units`
+    is that table with unit rows (ContextModel.input_embedding_units)."""
+    rows = input_units[list(ids)]
+    return rows @ rows.T
+
+
+def static_side(analysis: Analysis, source: int, target: int, table_cosines: np.ndarray | None) -> StaticSide:
+    """`table_cosines`: token_table_cosines of the analysis's tokens, or None."""
     context = analysis.require_context()
     source_word, target_word = context.word_of(source), context.word_of(target)
     glove = None
     if analysis.static is not None and source_word >= 0 and target_word >= 0:
         value = float(analysis.static.cosine[source_word, target_word])
         glove = None if np.isnan(value) else value
-    table = None
-    if input_units is not None and context.ids:
-        table = float(input_units[context.ids[source]] @ input_units[context.ids[target]])
+    table = None if table_cosines is None else float(table_cosines[source, target])
     return StaticSide(
         source_word=analysis.words[source_word].text if source_word >= 0 else None,
         target_word=analysis.words[target_word].text if target_word >= 0 else None,

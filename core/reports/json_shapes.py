@@ -173,11 +173,17 @@ def mechanism_report(
     analysis's forward pass captured; `logit` = sum(products) x scale, `row_weights` = softmax(row_logits),
     the model's attention row (`attention`: the model's own weight, for comparison). Masked targets
     (a decoder's later tokens) have a null logit."""
-    from wordlens.core.measures.attention_arithmetic import layer_input_name, pair_arithmetic, static_side
+    from wordlens.core.measures.attention_arithmetic import (
+        layer_input_name,
+        pair_arithmetic,
+        static_side,
+        token_table_cosines,
+    )
 
     context = analysis.require_context()
     pair = pair_arithmetic(context, layer, head, source, target)
-    side = static_side(analysis, source, target, input_units)
+    table = None if input_units is None else token_table_cosines(input_units, context.ids)
+    side = static_side(analysis, source, target, table)
     model = context.model
     return {
         "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
