@@ -18,6 +18,7 @@ from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.text import clean_text
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.tui import messages
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
@@ -58,6 +59,7 @@ class WordLensApp(App[None]):
         self.settings = settings or AnalysisSettings()
         self.explorer = ExplorerScreen(clean_text(text))
         self.query_history: list[str] = []  # the query line's, kept while the app runs
+        self.heads_off: HeadsOff = NO_HEADS_OFF  # switched off in every analysis the explorer shows (z, Z)
         self._vocabulary_has_controls = False
         self._exiting = False
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
@@ -132,6 +134,7 @@ class WordLensApp(App[None]):
         self.models = self.models.loaded(message.component, message.summary, message.replacing)
         if message.replacing:  # the map and the focused token's reading belong to the old pair
             self.notify(message.summary, title="opened")
+            self.heads_off = NO_HEADS_OFF  # the heads of the model it replaced
             self.glove_map, self.reading = MapState(), None
             self._reader.forget()
         self._analyze_now()
@@ -191,12 +194,19 @@ class WordLensApp(App[None]):
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
         if not self._closing_down():
-            self._analyser.submit(self._text_input.value, self._text_input.cursor_position)
+            self._analyser.submit(self._text_input.value, self._text_input.cursor_position, self.heads_off)
+
+    def switch_heads_off(self, heads_off: HeadsOff) -> None:
+        """Re-analyse the sentence with these heads switched off (none: the intact model)."""
+        self.heads_off = heads_off
+        self._analyze_now()
 
     def on_analysis_ready(self, message: messages.AnalysisReady) -> None:
         analysis = message.analysis
         if self._closing_down() or analysis.text != self._text_input.value:
             return  # the sentence changed while this was computed
+        if analysis.context is not None and analysis.context.heads_off != self.heads_off:
+            return  # heads were switched on or off while this was computed
         current = self.view
         if current.analysis is not None and current.analysis.text == analysis.text \
                 and current.parts() > ViewState(analysis=analysis).parts():
@@ -206,7 +216,7 @@ class WordLensApp(App[None]):
             self.explorer.focus_follows_cursor = True
         follows = self.explorer.focus_follows_cursor and (self._text_input.has_focus or analysis.context is None)
         cursor_unit = current.with_(analysis=analysis).unit_at_char(self._text_input.cursor_position)
-        view = current.showing(analysis, cursor_unit if follows else None)
+        view = current.showing(analysis, cursor_unit if follows else None).with_(intact=message.intact)
         if message.reading is not None:
             asked, reading = message.reading
             if asked == reading_question(view, self.glove_map.fitted, self.engine.model is not None):

@@ -42,13 +42,16 @@ APP_BINDINGS = [
     Binding("ctrl+o", "open_models", "open models", show=False),
     Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
     Binding("x", "screen.export", "export", show=False),
+    Binding("n", "screen.mechanism", "why this weight", show=False),
+    Binding("z", "screen.head_off", "switch head off/on", show=False),
+    Binding("Z", "screen.heads_on", "restore all heads", show=False),
     Binding("question_mark", "help", "help", key_display="?", show=False),
     Binding("q", "quit", "quit", show=False),
 ]
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({
     "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
-    "query", "compare", "correlation", "fit_map", "export",
+    "query", "compare", "correlation", "fit_map", "export", "mechanism", "head_off", "heads_on",
 })
 
 

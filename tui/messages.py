@@ -42,10 +42,12 @@ class MapChanged(Message):
 
 
 class AnalysisReady(Message):
-    def __init__(self, analysis: Analysis, reading: tuple[ReadingQuestion, TokenReading] | None = None) -> None:
+    def __init__(self, analysis: Analysis, reading: tuple[ReadingQuestion, TokenReading] | None = None,
+                 intact: Analysis | None = None) -> None:
         super().__init__()
         self.analysis = analysis
         self.reading = reading  # the focused token's reading, when the analyser foresaw the question
+        self.intact = intact  # with heads switched off: the same text with none off (the baseline)
 
 
 class AnalysisFailed(Message):

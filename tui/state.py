@@ -9,6 +9,7 @@ import numpy as np
 from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import AGGREGATES, Aggregate, View, ViewSpec
 from wordlens.core.measures.derived_views import attention_view
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class ViewState:
     hide_special: bool = False  # drop [CLS]/[SEP]... rows and columns, renormalise rows
     dense: bool = False  # half-block cells: two rows per text line, one column per character
     selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
+    # With heads switched off (analysis.context.heads_off): the same text with none off, the
+    # baseline the panes show the change against; None otherwise.
+    intact: Analysis | None = None
 
     def with_(self, **changes) -> ViewState:
         return replace(self, **changes)
@@ -117,6 +121,20 @@ class ViewState:
     @property
     def context(self):
         return self.analysis.context if self.analysis is not None else None
+
+    @property
+    def heads_off(self) -> HeadsOff:
+        context = self.context
+        return context.heads_off if context is not None else NO_HEADS_OFF
+
+    @property
+    def intact_context(self):
+        """The intact model's ContextPart of the same tokens while heads are off, else None."""
+        context = self.context
+        intact = self.intact.context if self.intact is not None else None
+        if context is None or intact is None or intact.tokens != context.tokens or not context.heads_off:
+            return None
+        return intact
 
     def moved(self, token: int, delta: int) -> int:
         """The token `delta` grid rows away (words and hidden specials count as shown)."""

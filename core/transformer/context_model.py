@@ -274,6 +274,11 @@ def parse_heads(text: str) -> HeadsOff:
     return frozenset(heads)
 
 
+def heads_label(heads_off: HeadsOff) -> str:
+    """'3:1, 4:0': the heads in order, as --ablate takes them."""
+    return ", ".join(f"{layer}:{head}" for layer, head in sorted(heads_off))
+
+
 def _stacked(layers: list[Any]) -> np.ndarray:
     """One float32 array of the per-layer tensors, each freed once copied: torch.stack would hold
     the list and the stacked copy at once (150 MB for the attentions of 512 tokens, not 80)."""

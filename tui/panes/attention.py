@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from wordlens.core.measures.attention_views import View, top_targets
+from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
 from wordlens.tui.panes.loading import loading_text
 from wordlens.tui.state import ViewState
@@ -285,7 +286,8 @@ class AttentionPane(Vertical):
             self.border_subtitle = ""
             return
         model = context.model
-        self.border_title = f"self-attention · {view.spec.describe()}"
+        off = f" · heads off: {heads_label(context.heads_off)}" if context.heads_off else ""
+        self.border_title = f"self-attention · {view.spec.describe()}{off}"
         self.border_subtitle = (
             f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
             + f" · layers 0–{model.layers - 1} · heads 0–{model.heads - 1}"

@@ -12,6 +12,7 @@ from rich.text import Text
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
 from wordlens.core.measures.static_vs_context import drift
+from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.panes.view_text import ViewText
 from wordlens.tui.state import ViewState, rows_for, window_around
@@ -62,6 +63,7 @@ class WordComparison(ViewText):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(analysis.words[focused].text, style="bold reverse")
         _append_summary(text, analysis, others, cosines, attention, view)
+        _append_heads_off(text, analysis, view)
         text.append(f"\n{'word':<{word_column}}", style="dim")
         text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
         text.append(f"{'attn' if bar_width < 8 else 'attn ' + view.spec.short():<{bar_width + 6}}", style="dim cyan")
@@ -108,6 +110,16 @@ def _append_drift(text: Text, analysis: Analysis, view: ViewState) -> None:
     text.append(sparkline(values), style="magenta")
     text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
                 style="dim")
+
+
+def _append_heads_off(text: Text, analysis: Analysis, view: ViewState) -> None:
+    """With heads off, the focused token's drift at the last layer against the intact model's."""
+    intact = view.intact_context
+    if intact is None or not 0 <= view.focus < len(intact.tokens):
+        return
+    value, baseline = drift(analysis.context, view.focus)[-1], drift(intact, view.focus)[-1]
+    text.append(f"\n{heads_label(analysis.context.heads_off)} off: drift {value:.2f}, intact {baseline:.2f} "
+                f"({value - baseline:+.2f})", style="yellow")
 
 
 def _append_summary(

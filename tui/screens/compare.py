@@ -21,6 +21,7 @@ from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, heads_label
 from wordlens.tui.panes.sentence_input import OrderedInput
 from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.style.colors import bar, heat_cells
@@ -31,28 +32,38 @@ SUGGESTIONS = {  # a second sentence that makes the classic point, when the firs
 
 
 class SecondAnalysed(Message):
-    def __init__(self, analysis: Analysis | None, error: str = "") -> None:
+    def __init__(self, analysis: Analysis | None, error: str = "", intact: Analysis | None = None) -> None:
         super().__init__()
         self.analysis, self.error = analysis, error
+        self.intact = intact  # with heads switched off: the second sentence with none off
 
 
-def comparison_text(comparison: SentenceComparison, layers_label_width: int, width: int, no_color: bool) -> Text:
+def comparison_text(comparison: SentenceComparison, layers_label_width: int, width: int, no_color: bool,
+                    intact: SentenceComparison | None = None) -> Text:
+    """`intact`: with heads switched off, the same comparison with none off, shown beside each layer."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(comparison.word, style="bold reverse")
     text.append("  static cosine ", style="dim")
     text.append(f"{comparison.static_cosine:.3f}", style="bold green")
     text.append("  (one vector per word type)\n", style="dim")
     text.append("contextual cosine of its hidden states, layer by layer:\n", style="dim")
-    bar_width = max(4, min(40, width - layers_label_width - 10))
+    bar_width = max(4, min(40, width - layers_label_width - 10 - (22 if intact is not None else 0)))
     last = len(comparison.layers) - 1
     for layer, value in enumerate(comparison.layers):
         label = "embeddings" if layer == 0 else f"after layer {layer - 1}"  # as the grid numbers layers
         text.append(f"  {label:<{layers_label_width}}")
         text.append(f"{value:6.3f} ", style="bold" if layer in (0, last) else "")
-        text.append(bar(max(0.0, float(value)), bar_width) + "\n", style="magenta")
+        text.append(bar(max(0.0, float(value)), bar_width), style="magenta")
+        if intact is not None:
+            baseline = float(intact.layers[layer])
+            text.append(f"  intact {baseline:6.3f} {value - baseline:+.3f}", style="yellow")
+        text.append("\n")
     change = comparison.layers[last] - comparison.layers[0]
     text.append(f"  embeddings → last layer: {change:+.3f}", style="italic")
     text.append("  attention pulls the two uses apart\n" if change < 0 else "\n", style="dim italic")
+    if intact is not None:
+        text.append(f"  with heads off; the intact model: {intact.layers[last] - intact.layers[0]:+.3f}\n",
+                    style="yellow")
     _append_difference(text, comparison.attention_difference, no_color)
     return text
 
@@ -104,16 +115,22 @@ class CompareScreen(Dialog[None]):
     CompareScreen #result { height: auto; text-wrap: nowrap; }
     """
 
-    def __init__(self, engine: Engine, first: Analysis, word: str | None, settings: AnalysisSettings) -> None:
+    def __init__(self, engine: Engine, first: Analysis, word: str | None, settings: AnalysisSettings,
+                 first_intact: Analysis | None = None) -> None:
+        """`first_intact`: with heads switched off in `first`, the same sentence with none off."""
         super().__init__()
         self.engine, self.first, self.settings = engine, first, settings
+        self.heads_off = first.context.heads_off if first.context is not None else NO_HEADS_OFF
+        self.first_intact = first_intact if self.heads_off else None
+        self.second_intact: Analysis | None = None
         self.wanted = word.lower() if word else None  # the focused word, or the one picked with ↑ ↓
         self.word = self.wanted  # the word compared: the wanted one when both sentences have it
         self.second: Analysis | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
-            box.border_title = "compare: the same word in two sentences"
+            off = f" · heads off: {heads_label(self.heads_off)}" if self.heads_off else ""
+            box.border_title = f"compare: the same word in two sentences{off}"
             box.border_subtitle = "↑ ↓ shared word · esc back"
             yield Static(Text.assemble(("A  ", "bold"), self.first.text), id="first")
             yield OrderedInput(value=SUGGESTIONS.get(self.word or "", ""), placeholder="B  type a second sentence",
@@ -139,7 +156,11 @@ class CompareScreen(Dialog[None]):
     def _analyze(self, text: str) -> None:
         worker = get_current_worker()
         try:
-            analysis = self.engine.analyze(text, self.settings, is_cancelled=lambda: worker.is_cancelled)
+            analysis = self.engine.analyze(text, self.settings, is_cancelled=lambda: worker.is_cancelled,
+                                           heads_off=self.heads_off)
+            intact = None
+            if self.first_intact is not None:
+                intact = self.engine.analyze(text, self.settings, is_cancelled=lambda: worker.is_cancelled)
         except Cancelled:
             return
         except WordlensError as error:
@@ -147,7 +168,7 @@ class CompareScreen(Dialog[None]):
         except Exception as error:
             self.post_message(SecondAnalysed(None, f"{type(error).__name__}: {first_line(error)}"))
         else:
-            self.post_message(SecondAnalysed(analysis))
+            self.post_message(SecondAnalysed(analysis, intact=intact))
 
     def on_second_analysed(self, message: SecondAnalysed) -> None:
         if message.error:
@@ -155,7 +176,7 @@ class CompareScreen(Dialog[None]):
             return
         if message.analysis.text != self.query_one("#second", Input).value:
             return  # typed on while it was computed
-        self.second = message.analysis
+        self.second, self.second_intact = message.analysis, message.intact
         self._refresh_result()
 
     def action_pick_word(self, step: int) -> None:
@@ -185,6 +206,9 @@ class CompareScreen(Dialog[None]):
         self.word = self.wanted if self.wanted in shared else rarest(shared, self.engine.vectors)
         try:
             comparison = compare(self.first, self.second, self.word, self.engine.vectors)
+            intact = None
+            if self.first_intact is not None and self.second_intact is not None:
+                intact = compare(self.first_intact, self.second_intact, self.word, self.engine.vectors)
         except WordlensError as error:
             self._show(Text(str(error), style="red"))
             return
@@ -194,7 +218,7 @@ class CompareScreen(Dialog[None]):
             text.append(" ")
         text.append("\n\n")
         width = self.query_one("#result").size.width or 80
-        text.append_text(comparison_text(comparison, 14, width, self.app.no_color))
+        text.append_text(comparison_text(comparison, 14, width, self.app.no_color, intact))
         self._show(text)
 
     def _show_hint(self) -> None:

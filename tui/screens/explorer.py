@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from wordlens.core.measures.derived_views import strongest_heads_from
+from wordlens.core.transformer.context_model import NO_HEADS_OFF
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
 from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
@@ -26,7 +27,13 @@ from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
-from wordlens.tui.screens.of_view import ScreenOfView
+from wordlens.tui.screens.mechanism import (
+    MechanismScreen,
+    heads_off_notice,
+    heads_off_unavailable,
+    toggled_head,
+)
+from wordlens.tui.screens.of_view import NEEDS_MODEL, ScreenOfView
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
 from wordlens.tui.services.saving import export_files
@@ -164,7 +171,32 @@ class ExplorerScreen(Screen[None]):
             return
         focused = self.app.view.focused_word
         word = analysis.words[focused].text if focused is not None else None
-        self.app.push_screen(CompareScreen(self.app.engine, analysis, word, self.app.settings))
+        self.app.push_screen(CompareScreen(self.app.engine, analysis, word, self.app.settings, self.app.view.intact))
+
+    # ---- attention's arithmetic, and switching heads off --------------------------------------
+    def action_mechanism(self) -> None:
+        view, model = self.app.view, self.app.engine.model
+        problem = MechanismScreen.unavailable(view)
+        if problem is not None or model is None:
+            self.app.notify(problem or NEEDS_MODEL, severity="warning")
+            return
+        self.app.run_in_background("mechanism", lambda: MechanismScreen.numbers_of(view, model),
+                                   lambda numbers: self.app.push_screen(MechanismScreen(view, numbers),
+                                                                        self._open_head))
+
+    def action_head_off(self) -> None:
+        view = self.app.view
+        problem = heads_off_unavailable(view)
+        if problem is not None:
+            self.app.notify(problem, severity="warning")
+            return
+        self.app.switch_heads_off(toggled_head(self.app.heads_off, view.layer, view.head))
+        self.app.notify(heads_off_notice(self.app.heads_off, view.layer, view.head))
+
+    def action_heads_on(self) -> None:
+        if self.app.heads_off:
+            self.app.switch_heads_off(NO_HEADS_OFF)
+            self.app.notify("every head is on again: the intact model")
 
     def action_export(self) -> None:
         view, folder = self.app.view, self.app.output_folder or Path.cwd()

@@ -16,6 +16,7 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled
 from wordlens.core.measures.derived_views import attention_view, strongest_heads_from
 from wordlens.core.measures.static_vs_context import StaticMap
+from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.tui.messages import AnalysisFailed, AnalysisReady
 from wordlens.tui.reading import read_token, reading_question
 from wordlens.tui.services.errors import describe
@@ -36,19 +37,24 @@ class Analyser:
         self._post, self._current_view, self._current_map = post, current_view, current_map
         self._thread = LatestOnly("analyse", self._analyse)
 
-    def submit(self, text: str, cursor: int) -> None:
+    def submit(self, text: str, cursor: int, heads_off: HeadsOff = NO_HEADS_OFF) -> None:
         """Analyse `text` now, or as soon as the running analysis ends; `cursor` is the text
-        cursor, where the focus goes while typing."""
-        self._thread.submit((text, cursor))
+        cursor, where the focus goes while typing; `heads_off`: the heads switched off (then the
+        intact analysis, the baseline, is made too: usually the engine has it cached)."""
+        self._thread.submit((text, cursor, heads_off))
 
     @property
     def busy(self) -> bool:
         return self._thread.busy
 
-    def _analyse(self, request: tuple[str, int]) -> None:
-        text, cursor = request
+    def _analyse(self, request: tuple[str, int, HeadsOff]) -> None:
+        text, cursor, heads_off = request
         try:
-            analysis = self.engine.analyze(text, self.settings, is_cancelled=self._thread.has_newer)
+            intact = self.engine.analyze(text, self.settings, is_cancelled=self._thread.has_newer)
+            analysis = intact
+            if heads_off and intact.context is not None:
+                analysis = self.engine.analyze(text, self.settings, is_cancelled=self._thread.has_newer,
+                                               heads_off=heads_off)
         except Cancelled:
             return
         except Exception as error:
@@ -64,7 +70,7 @@ class Analyser:
         foreseen = None
         if question is not None and model is not None:
             foreseen = (question, read_token(model, self.engine.vectors, question))
-        self._post(AnalysisReady(analysis, foreseen))
+        self._post(AnalysisReady(analysis, foreseen, intact if analysis is not intact else None))
 
 
 def prepare_views(view: ViewState) -> None:
