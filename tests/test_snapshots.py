@@ -19,6 +19,7 @@ from wordlens.tui.panes.attention import AttentionGrid
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.screens.help import HelpScreen
+from wordlens.tui.screens.mechanism import MechanismScreen
 from wordlens.tui.screens.open_models import OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
@@ -72,6 +73,10 @@ STATES = [
     State("query", ("tab", "colon", *typed(QUERY), "enter"), _answered),
     State("open_models", ("ctrl+o",), _screen(OpenScreen)),
     State("help", ("tab", "question_mark"), _screen(HelpScreen)),
+    State("mechanism", ("tab", "up", "up", "up", "n"), _screen(MechanismScreen)),
+    State("mechanism_head_off", ("tab", "up", "up", "up", "n", "z"),
+          lambda app: isinstance(app.screen, MechanismScreen) and bool(app.view.heads_off)),
+    State("main_head_off", ("tab", "up", "up", "up", "z"), lambda app: bool(app.view.heads_off)),
     # The command palette (ctrl+p) is left out: its snapshot differed from run to run.
 ]
 

@@ -44,7 +44,7 @@ async def test_the_screen_shows_the_arithmetic_of_the_focused_pair(tiny_engine):
     async with app.run_test(size=SIZE) as pilot:
         await explore(pilot, app)
         await pilot.press("right_square_bracket")  # layer 1
-        screen = await open_mechanism(pilot, app)
+        await open_mechanism(pilot, app)
         pair = pair_arithmetic(app.view.context, 1, 0, IT, FRANCE)
         text = screen_text(app)
         assert "why this weight · layer 1, head 0 · it → france" in text
@@ -52,7 +52,8 @@ async def test_the_screen_shows_the_arithmetic_of_the_focused_pair(tiny_engine):
         assert f"weight {pair.weight:.3f}" in text
         assert f"logit {pair.logit:+.3f}" in text
         assert f"d{pair.top_dimensions[0].dimension:<3}" in text
-        assert "▶ france" in text and "GloVe cosine" in text
+        glove = app.view.analysis.static.cosine[app.view.context.word_of(IT), app.view.context.word_of(FRANCE)]
+        assert "▶ france" in text and f"similar in the vocabulary: GloVe {glove:.3f}" in text
         assert pair.weight == pytest.approx(float(app.view.context.attentions[1, 0, IT, FRANCE]), abs=1e-6)
 
         await pilot.press("left", "full_stop", "left_square_bracket")  # to 'france' -> [CLS]; head 1; layer 0

@@ -39,7 +39,8 @@ from wordlens.tui.style.colors import bar
 
 SPARK = "▁▂▃▄▅▆▇█"
 POSITIVE, NEGATIVE = Style(color="green"), Style(color="red")
-TWO_COLUMNS = 104  # from this width the row's softmax stands beside the arithmetic
+TWO_COLUMNS = 104  # from this width the row's softmax stands beside the whole arithmetic
+MIDDLE_WIDTH = 70  # from this width (80 columns) it stands beside the bars, the header across both
 
 
 def heads_off_unavailable(view: ViewState) -> str | None:
@@ -81,8 +82,12 @@ def dimension_bars(pair: PairArithmetic, width: int) -> Text:
     size = len(pair.query)
     for start in range(0, size, per_line):
         end = min(size, start + per_line)
-        ruler = "".join(str(d // 10 % 10) if d % 10 == 0 else " " for d in range(start, end))
-        text.append(f"{'dim':<{label}}{ruler}\n", style="dim")
+        ruler = [" "] * (end - start)
+        for d in range(start + (-start) % 10, end, 10):  # every tenth dimension numbered where it is
+            for offset, digit in enumerate(str(d)):
+                if d - start + offset < len(ruler):
+                    ruler[d - start + offset] = digit
+        text.append(f"{'dim':<{label}}{''.join(ruler)}\n", style="dim")
         for name, values, top in (("query", pair.query, top_vector), ("key", pair.key, top_vector),
                                   ("q×k", pair.products, top_product)):
             text.append(f"{name:<{label}}", style="bold" if name == "q×k" else "")
@@ -93,48 +98,62 @@ def dimension_bars(pair: PairArithmetic, width: int) -> Text:
 
 def arithmetic_text(analysis: Analysis, pair: PairArithmetic, side: StaticSide, width: int,
                     intact_weight: float | None) -> Text:
+    """The pair, its logit and weight, the layer's input, and the static side beside the attention."""
     context = analysis.require_context()
     tokens = context.tokens
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(tokens[pair.source], style="bold reverse")
     text.append(" → ")
     text.append(tokens[pair.target], style="bold reverse")
-    text.append(f"  weight {pair.weight:.3f}", style="bold cyan")
-    text.append(f"  at layer {pair.layer}, head {pair.head}\n", style="dim")
+    text.append(f"  logit {pair.logit:+.3f} → weight {pair.weight:.3f}", style="bold cyan")
+    text.append(f"  layer {pair.layer}, head {pair.head}\n", style="dim")
     if intact_weight is not None:
         text.append(f"with heads {heads_label(context.heads_off)} off; the intact model gives {intact_weight:.3f} "
                     f"({pair.weight - intact_weight:+.3f})\n", style="yellow")
     if (pair.layer, pair.head) in context.heads_off:
         text.append("this head is off: its weights are computed as before, its output is zeroed\n", style="yellow")
     text.append(f"layer {pair.layer}'s input: {layer_input_name(pair.layer)}\n", style="dim")
-    text.append("similar in the vocabulary  ", style="green")
     glove = "—" if side.glove_cosine is None else f"{side.glove_cosine:.3f}"
     table = "—" if side.input_table_cosine is None else f"{side.input_table_cosine:.3f}"
-    text.append(f"GloVe cosine {glove} · input-table cosine {table}\n")
-    text.append("relevant in this sentence  ", style="cyan")
-    text.append(f"attention {pair.weight:.3f} (softmax of the logits below)\n")
-    text.append(f"\nquery of {tokens[pair.source]}, key of {tokens[pair.target]}, their product "
-                f"({len(pair.query)} dimensions; green +, red −)\n", style="bold")
-    text.append_text(dimension_bars(pair, width))
-    text.append("dimensions that contribute most\n", style="bold")
-    top = abs(pair.top_dimensions[0].product) if pair.top_dimensions else 0.0
-    total = float(pair.products.sum())
-    for share in pair.top_dimensions:
-        text.append(f"  d{share.dimension:<3} {share.query:+6.2f} × {share.key:+6.2f} = ")
-        text.append(f"{share.product:+6.2f} ", style=POSITIVE if share.product >= 0 else NEGATIVE)
-        text.append(bar(abs(share.product) / top if top else 0.0, 10), style="magenta")
-        text.append(f" {share.product / total:+.0%} of the sum\n" if total else "\n", style="dim")
-    text.append(f"sum {total:+.3f} × scale {pair.scale:.4f} (1/√{len(pair.query)}) = ", style="")
-    text.append(f"logit {pair.logit:+.3f}\n", style="bold")
-    if pair.content_logit is not None and pair.position_part is not None:
-        text.append(f"content part {pair.content_logit:+.3f} · positions (rotary) {pair.position_part:+.3f}\n")
+    text.append("similar in the vocabulary: ", style="green")
+    text.append(f"GloVe {glove} · input table {table}\n")
+    text.append("relevant in this sentence: ", style="cyan")
+    text.append(f"attention {pair.weight:.3f}\n")
     return text
 
 
-def row_text(analysis: Analysis, pair: PairArithmetic, rows: int) -> Text:
+def dimensions_text(tokens: tuple[str, ...], pair: PairArithmetic, width: int, compact: bool) -> Text:
+    """The bars per dimension and the dimensions that contribute most (`compact`: no bars in that list)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    what = "" if compact else f"q of {tokens[pair.source]}, k of {tokens[pair.target]}, "
+    text.append(f"{'' if compact else chr(10)}{what}q×k per dimension (green +, red −)\n", style="bold")
+    text.append_text(dimension_bars(pair, width))
+    text.append("dimensions that contribute most\n", style="bold")
+    top = abs(pair.top_dimensions[0].product) if pair.top_dimensions else 0.0
+    for share in pair.top_dimensions:
+        text.append(f"  d{share.dimension:<3} {share.query:+6.2f} × {share.key:+6.2f} = ")
+        text.append(f"{share.product:+6.2f}", style=POSITIVE if share.product >= 0 else NEGATIVE)
+        if not compact:
+            text.append(" " + bar(abs(share.product) / top if top else 0.0, 10), style="magenta")
+            text.append(f" {share.product * pair.scale:+.2f} to the logit", style="dim")
+        text.append("\n")
+    return text
+
+
+def sum_text(pair: PairArithmetic) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"sum {float(pair.products.sum()):+.3f} × scale {pair.scale:.4f} (1/√{len(pair.query)}) = ")
+    text.append(f"logit {pair.logit:+.3f}", style="bold")
+    if pair.content_logit is not None and pair.position_part is not None:
+        text.append(f"\ncontent part {pair.content_logit:+.3f} · positions (rotary) {pair.position_part:+.3f}")
+    return text
+
+
+def row_text(analysis: Analysis, pair: PairArithmetic, rows: int, compact: bool = False) -> Text:
     tokens = analysis.require_context().tokens
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("the whole row: softmax(logits) = the attention\n", style="bold")
+    title = "softmax of the row = attention" if compact else "the whole row: softmax(logits) = the attention"
+    text.append(title + "\n", style="bold")
     label = max(6, min(12, max(len(token) for token in tokens) + 2))
     text.append(f"  {'to':<{label}}{'logit':>7} {'weight':>7}\n", style="dim")
     shown = window_around(list(range(len(tokens))), pair.target, rows)
@@ -147,12 +166,21 @@ def row_text(analysis: Analysis, pair: PairArithmetic, rows: int) -> Text:
         text.append(f"{tokens[index][:label - 1]:<{label}}", style="bold" if chosen else "")
         text.append("  masked" if not np.isfinite(logit) else f"{logit:+7.2f}")
         text.append(f" {pair.row_weights[index]:7.3f} ", style="bold cyan" if chosen else "")
-        text.append(bar(float(pair.row_weights[index]), 12) + "\n", style="cyan")
+        text.append(bar(float(pair.row_weights[index]), 4 if compact else 12) + "\n", style="cyan")
     if shown and shown[-1] < len(tokens) - 1:
         text.append(f"  … {len(tokens) - 1 - shown[-1]} after\n", style="dim italic")
     finite = pair.row_logits[np.isfinite(pair.row_logits)]
-    text.append(f"e^{pair.logit:.2f} / Σ e^logit over {len(finite)} = {pair.weight:.3f}", style="dim")
+    text.append(f"e^{pair.logit:.2f} / Σ e^logit" + ("" if compact else f" over {len(finite)}")
+                + f" = {pair.weight:.3f}", style="dim")
     return text
+
+
+def side_by_side(left: RenderableType, right: RenderableType, left_width: int) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(width=left_width)
+    grid.add_column()
+    grid.add_row(left, right)
+    return grid
 
 
 class MechanismScreen(Dialog[tuple[int, int] | None]):
@@ -212,6 +240,7 @@ class MechanismScreen(Dialog[tuple[int, int] | None]):
                 yield Static(id="body")
 
     def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()  # page up / page down scroll a screen taller than the terminal
         self.watch(self.app, "view", self._view_changed, init=False)
         self._show()
 
@@ -236,18 +265,25 @@ class MechanismScreen(Dialog[tuple[int, int] | None]):
         intact = self.view.intact_context
         intact_weight = None if intact is None else float(intact.attentions[self.at_layer, self.head, self.source,
                                                                             self.target])
-        wide = width >= TWO_COLUMNS
-        left_width = min(64, width - 40) if wide else width
-        left = arithmetic_text(analysis, pair, side, left_width, intact_weight)
-        rows = rows_for(height - 5 if wide else max(4, height - left.plain.count("\n") - 4), minimum=4)
-        right = row_text(analysis, pair, rows)
-        if not wide:
-            return Group(left, Text(), right)
-        grid = Table.grid(padding=(0, 3))
-        grid.add_column(width=left_width)
-        grid.add_column()
-        grid.add_row(left, right)
-        return grid
+        tokens = analysis.require_context().tokens
+        header = arithmetic_text(analysis, pair, side, width, intact_weight)
+        if width >= TWO_COLUMNS:  # the arithmetic, and the row beside it
+            left_width = min(66, width - 46)
+            left = Text(no_wrap=True, overflow="ellipsis")
+            for part in (header, dimensions_text(tokens, pair, left_width, compact=False), sum_text(pair)):
+                left.append_text(part)
+            return side_by_side(left, row_text(analysis, pair, rows_for(height - 5, minimum=4)), left_width)
+        header.rstrip()  # a Group puts each part on its own lines
+        header_lines = header.plain.count("\n") + 1
+        if width >= MIDDLE_WIDTH:  # the header across; the bars beside the row; the sum below
+            left_width = width - 35
+            dimensions = dimensions_text(tokens, pair, left_width, compact=True)
+            rows = rows_for(height - header_lines - 6, minimum=4)
+            return Group(header, side_by_side(dimensions, row_text(analysis, pair, rows, compact=True), left_width),
+                         sum_text(pair))
+        rows = rows_for(height - header_lines - 18, minimum=4)
+        return Group(header, dimensions_text(tokens, pair, width, compact=False), sum_text(pair),
+                     row_text(analysis, pair, rows))
 
     def _show(self) -> None:
         box = self.query_one(Vertical)
