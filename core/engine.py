@@ -223,8 +223,13 @@ class Engine:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
+            # Heads switched off change only the transformer: the static part of the intact analysis is reused.
+            intact = self._cache.get(key[:-1] + (NO_HEADS_OFF,)) if heads_off else None
         words, words_cut = split_words_upto(text, MAX_WORDS)
-        static = _static_part(vectors, words, settings) if vectors is not None else None
+        if intact is not None:
+            static = intact.static
+        else:
+            static = _static_part(vectors, words, settings) if vectors is not None else None
         if is_cancelled():
             raise Cancelled
         context = _context_part(model, text, words, heads_off) if model is not None else None

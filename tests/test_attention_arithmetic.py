@@ -150,6 +150,7 @@ def test_the_engine_caches_an_ablated_analysis_apart_from_the_intact_one(tiny_en
     off = frozenset({(0, 1)})
     intact, ablated = tiny_engine.analyze(SENTENCE), tiny_engine.analyze(SENTENCE, heads_off=off)
     assert ablated is not intact and ablated.require_context().heads_off == off
+    assert ablated.static is intact.static  # heads off change only the transformer
     assert intact.require_context().heads_off == frozenset()
     assert tiny_engine.analyze(SENTENCE, heads_off=off) is ablated
     assert not np.allclose(intact.require_context().hidden_states[-1], ablated.require_context().hidden_states[-1])
