@@ -32,9 +32,7 @@ KEYS = (
         ("o", "overview: every layer × head as thumbnails"),
         ("m", "per-head metrics, sortable (entropy, distance, mass on specials...)"),
         ("r", "referents: every head ranked by focused → target weight"),
-        ("n", "why this weight: the focused token's query · the target's key, dimension by dimension, "
-              "the logit, the row's softmax, beside the static cosine"),
-        ("z  /  Z", "switch the current head off (again: on) / every head on; every pane shows the change"),
+        ("n   z   Z", "why this weight (query · key → softmax) · this head off/on · all on"),
     )),
     ("Static vs contextual", (
         (":", "static queries: sim queen woman dog · man:king::woman:? · odd … · near …"),
