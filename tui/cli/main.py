@@ -23,36 +23,50 @@ from wordlens.tui.config import Config, load_config
 EXIT_USER_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _source_options(suppress: bool) -> argparse.ArgumentParser:
+    """The model options, accepted before and after a subcommand. The subcommands' copy has no
+    defaults (argparse.SUPPRESS), so a subcommand given none keeps what came before it: with
+    defaults, a subparser's namespace silently overwrote `wordlens --vectors X neighbours`."""
+
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
     sources = argparse.ArgumentParser(add_help=False)
     group = sources.add_argument_group("models")
-    group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
+    group.add_argument("--vectors", metavar="PATH", default=default(None),
+                       help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
                        "(default: the bundled GloVe 6B 50d)")
-    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
+    group.add_argument("--model", metavar="PATH_OR_ID", default=default(None),
+                       help="a Hugging Face model folder, or a hub id when online "
                        "(default: the bundled all-MiniLM-L6-v2)")
-    group.add_argument("--device", default="auto",
+    group.add_argument("--device", default=default("auto"),
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
-    group.add_argument("--runtime", choices=RUNTIMES, default="auto",
+    group.add_argument("--runtime", choices=RUNTIMES, default=default("auto"),
                        help="auto (default): a standard BERT folder runs on wordlens's own torch forward pass, "
                        "which starts seconds sooner; anything else, or transformers, loads through transformers")
-    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default="auto",
+    group.add_argument("--neighbour-search", choices=SEARCH_MODES, default=default("auto"),
                        help="exact: scan every candidate word; ann: an approximate index (faiss), built once and "
                        "cached in ~/.cache/wordlens; auto (default): the index when candidates x dimensions >= "
                        f"{ANN_MIN_WORK // 10**6}M "
                        "(e.g. all 3M words of GoogleNews)")
-    group.add_argument("--allow-pickle", action="store_true",
+    group.add_argument("--allow-pickle", action="store_true", default=default(False),
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
-    group.add_argument("--trust-remote-code", action="store_true",
+    group.add_argument("--trust-remote-code", action="store_true", default=default(False),
                        help="allow a model folder's own Python code to run")
+    return sources
 
+
+def build_parser() -> argparse.ArgumentParser:
+    sources = _source_options(suppress=True)
     parser = argparse.ArgumentParser(
         prog="wordlens",
-        parents=[sources],
+        parents=[_source_options(suppress=False)],
         description="Explore how a static word embedding and self-attention relate the words of a sentence.",
         epilog="Without a command, opens the explorer. Keys: press ? inside it.",
     )
-    parser.add_argument("--text", default="", help="the sentence to start with")
-    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+    parser.add_argument("--text", dest="explorer_text", default=None,
+                        help="the sentence to start with (the explorer and serve)")
+    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
                         help=f"neighbours among the N most frequent words (default {DEFAULT_RESTRICT_VOCAB:,}; "
                         "0 = the whole vocabulary)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -61,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     neighbours.add_argument("words", nargs="+", metavar="WORD")
     neighbours.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word (default 10)")
     neighbours.add_argument(
-        "--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+        "--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
         help=f"search only the N most frequent words, as gensim's restrict_vocab (default {DEFAULT_RESTRICT_VOCAB:,}; "
         "0 = the whole vocabulary)",
     )
@@ -87,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[sources],
                                    help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
-    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
+    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
                           help="only the N most frequent words count "
                           f"(gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
                           "0 = the whole vocabulary)")
@@ -168,12 +182,33 @@ def _non_negative_int(text: str) -> int:
 
 
 # Arguments that are sentences or words (not paths): cleaned as the explorer's sentence line is.
-TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c")
+TEXT_ARGUMENTS = ("text", "explorer_text", "serve_text", "text_a", "text_b", "word", "words", "a", "b", "c")
+
+
+# Commands the top-level --text means something to: the explorer (no command) and serve.
+TEXT_COMMANDS = (None, "serve")
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line as main reads it: an option means the same before or after the subcommand
+    (the later one wins), or is refused with WordlensError where it means nothing."""
+    args = build_parser().parse_args(argv)
+    if args.explorer_text is not None and args.command not in TEXT_COMMANDS:
+        raise WordlensError(f"--text is the explorer's first sentence; `{args.command}` does not take it")
+    if not hasattr(args, "restrict_vocab"):
+        args.restrict_vocab = EVALUATION_RESTRICT_VOCAB if args.command == "evaluate" else DEFAULT_RESTRICT_VOCAB
+    if args.command is None:
+        args.text = args.explorer_text or ""
+    _clean_text_arguments(args)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _clean_text_arguments(args)
+    try:
+        args = parse_arguments(argv)
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     try:
         config = load_config()
     except WordlensError as error:
@@ -204,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from wordlens.tui.cli.serve import serve
 
-            serve(sources, args.host, args.port, text=args.serve_text or args.text)
+            serve(sources, args.host, args.port, text=args.serve_text or args.explorer_text or "")
             return 0
         return _explore(sources, args.text, config)
     except WordlensError as error:
