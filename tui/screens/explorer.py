@@ -18,7 +18,7 @@ from textual.widgets import Footer, Input
 from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
-from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
+from wordlens.tui.panes.attention import AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
 from wordlens.tui.panes.sentence import SentencePane
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
@@ -68,13 +68,13 @@ class ExplorerScreen(Screen[None]):
         return self.query_one("#text", Input)
 
     def action_explore(self) -> None:
-        self._focus_now(self.query_one(AttentionGrid))
+        self._focus_now(self.query_one(AttentionPane).keyboard_target)
 
     def action_edit(self) -> None:
         self._focus_now(self.text_input)
 
     def cycle_focus(self, step: int) -> None:
-        order = [self.text_input, self.query_one(AttentionGrid), self.query_one("#static"),
+        order = [self.text_input, self.query_one(AttentionPane).keyboard_target, self.query_one("#static"),
                  self.query_one("#comparison")]
         order = [widget for widget in order if widget.display]
         current = order.index(self.focused) if self.focused in order else -1
