@@ -60,7 +60,7 @@ async def run(args) -> dict:
         out = Path(folder) / "out"
         out.mkdir()
         screens: Counter[str] = Counter()
-        done, seeds, failures = 0, [], []
+        done, seeds, failures, restarts, quits = 0, [], [], 0, []
         start = time.monotonic()
         seed = args.seed
         while done < args.keys:
@@ -76,6 +76,8 @@ async def run(args) -> dict:
                 done += keys // 2  # keys pressed before it failed: not known here; counted as half
                 continue
             done += report.keys
+            restarts += report.restarts
+            quits += report.quits
             seeds.append(seed)
             screens.update(report.screens)
             print(f"seed {seed}: {report.keys} keys, {report.seconds:.0f} s {report.seconds_by_step()} "
@@ -83,7 +85,7 @@ async def run(args) -> dict:
             seed += 1
         return {"key_fuzzer": {"keys": done, "seeds": seeds, "seconds": round(time.monotonic() - start, 1),
                                "screens": dict(screens), "models": "bundled" if args.bundled else "tiny",
-                               "failures": failures}}
+                               "restarts": restarts, "quits": quits, "failures": failures}}
 
 
 def main() -> int:

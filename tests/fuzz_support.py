@@ -43,11 +43,13 @@ class FuzzReport:
     screens: Counter[str] = field(default_factory=Counter)  # steps taken on each screen class
     trail: deque[str] = field(default_factory=lambda: deque(maxlen=40))  # the last steps, for a failure
     timing: Counter[str] = field(default_factory=Counter)  # seconds spent in each kind of step
+    quits: list[str] = field(default_factory=list)  # the last steps before each of those quits
+    restarts: int = 0  # times the keys quit the app (the palette's quit command) and a fresh one went on
 
     def describe(self) -> str:
         return (f"seed {self.seed}: {self.keys} keys in {self.steps} steps, {self.seconds:.0f} s; "
                 f"screens: {dict(self.screens)}; seconds by step: "
-                f"{self.seconds_by_step()}\nlast steps:\n  " + "\n  ".join(self.trail))
+                f"{self.seconds_by_step()}; restarts {self.restarts}\nlast steps:\n  " + "\n  ".join(self.trail))
 
     def seconds_by_step(self) -> dict[str, float]:
         return {kind: round(seconds, 1) for kind, seconds in self.timing.items()}
@@ -106,22 +108,19 @@ def as_keys(text: str) -> list[str]:
 class KeyFuzzer:
     """Drives one running app (under `app.run_test()`) with seeded random input."""
 
-    def __init__(self, app, pilot, seed: int, output_folder: Path | None = None) -> None:
+    def __init__(self, app, pilot, rng: random.Random, report: FuzzReport, output_folder: Path | None = None) -> None:
         self.app, self.pilot = app, pilot
-        self.rng = random.Random(seed)
-        self.report = FuzzReport(seed)
+        self.rng, self.report = rng, report
         if output_folder is not None:  # ctrl+s and x write files: not into the working directory
             app.output_folder = output_folder
 
     def _alive(self) -> bool:
         return self.app.is_running and self.app.return_code is None
 
-    async def run(self, keys: int) -> FuzzReport:
-        start = time.monotonic()
+    async def run(self, keys: int) -> None:
+        """Steps until the report counts `keys` keys, or the app has quit."""
         while self.report.keys < keys and self._alive():
             await self.step()
-        self.report.seconds = time.monotonic() - start
-        return self.report
 
     async def step(self) -> None:
         rng, app = self.rng, self.app
@@ -221,27 +220,37 @@ def failures_in_notices(app) -> list[str]:
 
 async def fuzz_once(make_app, seed: int, keys: int, output_folder: Path, size=(120, 36),
                     sentence: str = "the queen is in the bank") -> FuzzReport:
-    """One seeded run on a fresh app: raises FuzzFailure naming the seed on an exception, a
-    traceback, a crashed computation or an app that no longer answers a sentence."""
-    from tui_support import shows, wait_for
-
-    app = make_app()
-    fuzzer = None
-    try:
-        async with app.run_test(size=size) as pilot:
-            fuzzer = KeyFuzzer(app, pilot, seed, output_folder)
-            await wait_for(pilot, lambda: app.view.analysis is not None, timeout=60, what="a first analysis")
-            report = await fuzzer.run(keys)
-            if app.is_running:
-                await back_to_the_sentence(pilot, app, sentence)
-                assert shows(app, sentence)
-            crashed = failures_in_notices(app)
-            if crashed:
-                raise FuzzFailure("a computation failed:\n" + "\n".join(crashed))
-    except Exception as error:
-        described = fuzzer.report.describe() if fuzzer is not None else f"seed {seed}"
-        raise FuzzFailure(f"key fuzzer failed ({described})\n{type(error).__name__}: {error}") from error
-    if app.return_code not in (None, 0):
-        raise FuzzFailure(f"key fuzzer: the app exited with {app.return_code} ({report.describe()})")
+    """One seeded run: raises FuzzFailure naming the seed on an exception, a traceback, a crashed
+    computation or an app that no longer answers a sentence. A quit the keys reached on their own
+    (the palette's "quit" command) is no failure: a fresh app takes the remaining keys."""
+    rng, report = random.Random(seed), FuzzReport(seed)
+    start = time.monotonic()
+    while report.keys < keys:
+        app = make_app()
+        try:
+            await _drive(app, KeyFuzzer, rng, report, keys, output_folder, size, sentence)
+        except Exception as error:
+            raise FuzzFailure(f"key fuzzer failed ({report.describe()})\n{type(error).__name__}: {error}") from error
+        if app.return_code not in (None, 0):
+            raise FuzzFailure(f"key fuzzer: the app exited with {app.return_code} ({report.describe()})")
+        if report.keys < keys:
+            report.restarts += 1
+            report.quits.append(" | ".join(list(report.trail)[-2:]))
+            report.trail.append("(the app quit: a fresh app goes on)")
+    report.seconds = time.monotonic() - start
     return report
 
+
+async def _drive(app, fuzzer_class, rng, report, keys, output_folder, size, sentence) -> None:
+    from tui_support import shows, wait_for
+
+    async with app.run_test(size=size) as pilot:
+        fuzzer = fuzzer_class(app, pilot, rng, report, output_folder)
+        await wait_for(pilot, lambda: app.view.analysis is not None, timeout=60, what="a first analysis")
+        await fuzzer.run(keys)
+        if app.is_running:
+            await back_to_the_sentence(pilot, app, sentence)
+            assert shows(app, sentence)
+        crashed = failures_in_notices(app)
+        if crashed:
+            raise FuzzFailure("a computation failed:\n" + "\n".join(crashed))
