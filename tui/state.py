@@ -121,7 +121,7 @@ class ViewState:
     def moved(self, token: int, delta: int) -> int:
         """The token `delta` grid rows away (words and hidden specials count as shown)."""
         grid = self.grid
-        if grid is None:
+        if grid is None or not grid.labels:  # no rows shown (only special tokens, and they are hidden)
             return clamp(token + delta, self.unit_count)
         return self.token_of_row(clamp(self.nearest_row(token) + delta, len(grid.labels)))
 
