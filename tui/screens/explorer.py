@@ -25,7 +25,7 @@ from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
-from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
 from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
@@ -124,13 +124,18 @@ class ExplorerScreen(Screen[None]):
             self.app.notify("Focus a word and put the target on another word first.", severity="warning")
             return
 
-        def jump(best) -> None:
-            words = view.analysis.words
-            self.app.view = self.app.view.with_head(best.layer, best.head)
-            self.app.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "
-                        f"head {best.head}")
+        def best():
+            found = strongest_heads_from(view.analysis, source)[target]
+            return found, best_head_note(view, found.layer, found.head)
 
-        self.app.run_in_background("best head", lambda: strongest_heads_from(view.analysis, source)[target], jump)
+        def jump(found_and_note) -> None:
+            found, note = found_and_note
+            words = view.analysis.words
+            self.app.view = self.app.view.with_head(found.layer, found.head)
+            self.app.notify(f"{words[source].text} → {words[target].text}: {found.weight:.2f} at layer {found.layer}, "
+                            f"head {found.head}{note}")
+
+        self.app.run_in_background("best head", best, jump)
 
     # ---- screens over the whole model: numbers computed in the background ----------------
     def _open_screen_of_view(self, screen: type[ScreenOfView], what: str) -> None:
