@@ -29,3 +29,18 @@ async def test_moving_in_a_grid_with_no_rows_shown(tiny_engine):
         await pilot.press("right", "left", "up", "down", "pageup", "pagedown", "home", "end", "space", "w", "right")
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+
+async def test_the_palette_asked_for_again_from_a_screen_over_it(tiny_engine):
+    """seed 1009: f1 (a priority key) opens help over the command palette; ctrl+p there pushed a
+    second palette with the same id and the app closed with DuplicateIds."""
+    from textual.command import CommandPalette
+
+    app = WordLensApp(tiny_engine, text="the queen")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        await pilot.press("f1", "ctrl+p")
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
+        assert sum(isinstance(screen, CommandPalette) for screen in app.screen_stack) == 1
