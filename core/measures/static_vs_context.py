@@ -65,6 +65,21 @@ class SentenceComparison:
     static_cosine: float
     layers: np.ndarray  # (layers + 1,) contextual cosine per layer, 0 = embedding output
     attention_difference: np.ndarray | None  # (layers, heads): mean |A - B| over the shared words
+    # The same-sense baseline: the other words both sentences share (mostly used in one sense in
+    # both) and the largest drop of their contextual cosine, embeddings -> last layer; the word's
+    # own drop says something only beyond it. None when the sentences share no other word.
+    baseline_words: tuple[str, ...] = ()
+    baseline_change: float | None = None
+
+    @property
+    def change(self) -> float:
+        """Contextual cosine after the last layer minus at the embeddings (negative: apart)."""
+        return float(self.layers[-1] - self.layers[0])
+
+    @property
+    def pulled_apart(self) -> bool:
+        """The word's uses move apart more than any other shared word's do."""
+        return self.baseline_change is not None and self.change < self.baseline_change
 
 
 def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors) -> SentenceComparison:
@@ -77,11 +92,19 @@ def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors
     static_b = vectors.vector(second.words[index_b].text).astype(np.float64)
     static = 1.0 if np.array_equal(static_a, static_b) else float(cosine(static_a, static_b))
     layers = cosine(word_states(first.context, index_a), word_states(second.context, index_b))
+    others = tuple(other for other in shared_words(first, second) if other != word.lower())
+    changes = []
+    for other in others:
+        other_layers = cosine(word_states(first.context, find_word(first, other)),
+                              word_states(second.context, find_word(second, other)))
+        changes.append(float(other_layers[-1] - other_layers[0]))
     return SentenceComparison(
         word=word,
         static_cosine=static,
         layers=layers.astype(np.float32),
         attention_difference=shared_word_attention_difference(first, second),
+        baseline_words=others,
+        baseline_change=min(changes) if changes else None,
     )
 
 
