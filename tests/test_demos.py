@@ -28,7 +28,9 @@ SHOWS = {
     "overview": ["every layer × head", "L5", "H11"],
     "explorer-80x24": ["static neighbours", "self-attention", "static cosine vs attention", "▶it"],
     "king-man-woman": [r"man : king :: woman : \? +3CosAdd", r"▶ queen"],
-    "bank-compare": [r"static cosine 1\.000", r"after layer 5", r"attention pulls the two uses apart"],
+    # The verdict is measured against the other shared words (on the bundled models 'the' drops
+    # more than 'bank' here, so no verdict is given): the baseline line is what must show.
+    "bank-compare": [r"static cosine 1\.000", r"after layer 5", r"baseline, the other shared words"],
 }
 
 

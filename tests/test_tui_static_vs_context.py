@@ -183,8 +183,8 @@ async def test_compare_mode_shows_the_same_static_vector_and_the_contextual_cosi
         assert "static cosine 1.000" in result
         for value in expected.layers:
             assert f"{value:6.3f}" in result
-        top = expected.attention_difference.max()
-        assert f"scale 0 – {top:.3f}" in result
+        assert "fixed scale: 0" in result
+        assert f"baseline, the other shared words ({', '.join(expected.baseline_words)})" in result
         word_before = screen.word
         await pilot.press("down")
         assert screen.word != word_before and screen.word in ("the", "bank", "in")

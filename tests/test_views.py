@@ -127,7 +127,9 @@ def test_head_metrics_match_loops():
         for head in range(2):
             rows = attention[layer, head]
             entropy = np.mean([-sum(p * math.log(p) for p in row if p > 0) for row in rows])
-            distance = np.mean([sum(rows[i, j] * abs(i - j) for j in range(7)) for i in range(7)])
+            words = [i for i in range(7) if not SPECIAL[i]]  # the distance leaves special tokens out
+            distance = np.mean([sum(rows[i, j] * abs(i - j) for j in words) / sum(rows[i, j] for j in words)
+                                for i in words])
             special = np.mean([sum(rows[i, j] for j in range(7) if SPECIAL[j]) for i in range(7)])
             assert metrics["entropy"][layer, head] == pytest.approx(entropy, abs=1e-5)
             assert metrics["max"][layer, head] == pytest.approx(np.mean(rows.max(axis=1)), abs=1e-6)

@@ -10,6 +10,7 @@ import gc
 from pathlib import Path
 
 from textual.app import App
+from textual.command import CommandPalette
 from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import Input
@@ -246,6 +247,12 @@ class WordLensApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_command_palette(self) -> None:
+        """Textual's, but not a second palette when one is open under another screen (f1 over the
+        palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id."""
+        if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
+            super().action_command_palette()
 
     # ---- background jobs (the explorer's screens and files) ------------------------------
     def run_in_background(self, what: str, compute, then) -> None:

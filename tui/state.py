@@ -139,7 +139,7 @@ class ViewState:
     def moved(self, token: int, delta: int) -> int:
         """The token `delta` grid rows away (words and hidden specials count as shown)."""
         grid = self.grid
-        if grid is None:
+        if grid is None or not grid.labels:  # no rows shown (only special tokens, and they are hidden)
             return clamp(token + delta, self.unit_count)
         return self.token_of_row(clamp(self.nearest_row(token) + delta, len(grid.labels)))
 
@@ -190,6 +190,9 @@ class ViewState:
         view = self.with_(analysis=analysis)
         if self.analysis is None or self.analysis.text != analysis.text:
             view = view.with_(selected=frozenset())
+        elif (self.context is None) != (analysis.context is None):  # words became tokens, or back
+            view = view.with_(focus=self.unit_in(analysis, self.focus), target=self.unit_in(analysis, self.target),
+                              selected=frozenset(self.unit_in(analysis, unit) for unit in self.selected))
         focus, target = view.focus, view.target
         if cursor_unit is not None:
             focus = cursor_unit
@@ -201,6 +204,14 @@ class ViewState:
             head = min(head, context.model.heads - 1)
         count = view.unit_count
         return view.with_(focus=clamp(focus, count), target=clamp(target, count), layer=layer, head=head)
+
+    def unit_in(self, analysis: Analysis, unit: int) -> int:
+        """This view's `unit` as a unit of `analysis` (same text): a word's first token, a token's word."""
+        word = self.word_of_unit(unit)
+        if analysis.context is None:
+            return 0 if word is None else word
+        tokens = [token for token in range(len(analysis.context.tokens)) if analysis.context.word_of(token) == word]
+        return tokens[0] if tokens and word is not None else unit
 
     def parts(self) -> int:
         """How complete the analysis shown is: -1 none, then one per model that answered."""

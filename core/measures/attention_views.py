@@ -191,18 +191,77 @@ def head_metrics(attentions: np.ndarray, special: np.ndarray, punctuation: np.nd
     """(layers, heads) arrays, each averaged over the rows (from-tokens):
 
     entropy: how spread a row is; max: its largest weight; distance: mean |from - to| weighted
-    by attention (0 = attends to itself); special / punctuation: mass on those tokens.
+    by attention (0 = attends to itself), over the non-special tokens only (see
+    `distance_between_words`); special / punctuation: mass on those tokens.
     """
-    size = attentions.shape[-1]
-    positions = np.arange(size)
-    offsets = np.abs(positions[:, None] - positions[None, :])
     return {
         "entropy": row_entropy(attentions).mean(axis=-1),
         "max": attentions.max(axis=-1).mean(axis=-1),
-        "distance": (attentions * offsets).sum(axis=-1).mean(axis=-1),
+        "distance": distance_between_words(attentions, special),
         "special": attentions[..., np.asarray(special, dtype=bool)].sum(axis=-1).mean(axis=-1),
         "punctuation": attentions[..., np.asarray(punctuation, dtype=bool)].sum(axis=-1).mean(axis=-1),
     }
+
+
+def distance_between_words(attentions: np.ndarray, special: np.ndarray) -> np.ndarray:
+    """(layers, heads) mean |from - to| among the non-special tokens: each such row's attention to
+    the other non-special tokens, renormalised to 1, weighting the distance; rows that give them
+    nothing are left out. Mass on [CLS]/[SEP] (often most of it) would otherwise count as a jump
+    to the sentence's ends and make a head that attends to itself score far from 0."""
+    keep = np.flatnonzero(~np.asarray(special, dtype=bool))
+    layers, heads = attentions.shape[:2]
+    if len(keep) == 0:
+        return np.zeros((layers, heads))
+    among = attentions[..., keep[:, None], keep[None, :]].astype(np.float64)  # (L, H, k, k)
+    mass = among.sum(axis=-1)
+    offsets = np.abs(keep[:, None] - keep[None, :])
+    weighted = (among * offsets).sum(axis=-1)
+    per_row = np.divide(weighted, mass, out=np.zeros_like(weighted), where=mass > 0)
+    rows = np.maximum((mass > 0).sum(axis=-1), 1)
+    return per_row.sum(axis=-1) / rows
+
+
+POSITIONAL_SHARE = 0.5  # a head giving at least this share of a row's weight to one position kind
+
+
+def head_patterns(attentions: np.ndarray, special: np.ndarray, punctuation: np.ndarray) -> np.ndarray:
+    """(layers, heads) of str: the positional pattern of each head, "" when it has none. A head is
+    positional when, averaged over the non-special rows, at least POSITIONAL_SHARE of the weight
+    goes to the previous token, the next token, the token itself, the special tokens, or punctuation:
+    its weights then say where a token is, not what it means."""
+    special = np.asarray(special, dtype=bool)
+    punctuation = np.asarray(punctuation, dtype=bool)
+    size = attentions.shape[-1]
+    rows = np.flatnonzero(~special)
+    if len(rows) == 0:
+        rows = np.arange(size)
+    shares = {
+        "previous token": _offset_share(attentions, rows, -1),
+        "next token": _offset_share(attentions, rows, 1),
+        "itself": _offset_share(attentions, rows, 0),
+        "special tokens": attentions[..., rows, :][..., special].sum(axis=-1).mean(axis=-1),
+        "punctuation": attentions[..., rows, :][..., punctuation].sum(axis=-1).mean(axis=-1),
+    }
+    names = list(shares)
+    stacked = np.stack([shares[name] for name in names])  # (kinds, L, H)
+    best = stacked.argmax(axis=0)
+    labels = np.array(names, dtype=object)[best]
+    return np.where(stacked.max(axis=0) >= POSITIONAL_SHARE, labels, "")
+
+
+def _offset_share(attentions: np.ndarray, rows: np.ndarray, offset: int) -> np.ndarray:
+    """(layers, heads) mean weight each row gives the token `offset` away (0 where there is none)."""
+    size = attentions.shape[-1]
+    columns = rows + offset
+    inside = (columns >= 0) & (columns < size)
+    weights = np.zeros(attentions.shape[:2] + (len(rows),))
+    weights[..., inside] = attentions[..., rows[inside], columns[inside]]
+    return weights.mean(axis=-1)
+
+
+def positional_note(pattern: str) -> str:
+    """How a head's pattern is named beside it: "" when it has none."""
+    return f"positional: {pattern}" if pattern else ""
 
 
 def is_punctuation(token: str) -> bool:
@@ -247,7 +306,7 @@ def causal_mask(attentions: np.ndarray) -> bool:
     return bool(np.all(attentions[..., upper] == 0))
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
+def average_ranks(values: np.ndarray) -> np.ndarray:
     """Ranks 1..n, ties given their average rank (as Spearman's rho needs)."""
     order = np.argsort(values, kind="stable")
     ranks = np.empty(len(values), dtype=np.float64)
@@ -264,7 +323,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rho: the Pearson correlation of the ranks; NaN if either side is constant."""
-    ranks_a, ranks_b = _ranks(np.asarray(a)), _ranks(np.asarray(b))
+    ranks_a, ranks_b = average_ranks(np.asarray(a)), average_ranks(np.asarray(b))
     ranks_a -= ranks_a.mean()
     ranks_b -= ranks_b.mean()
     denominator = np.sqrt((ranks_a**2).sum() * (ranks_b**2).sum())

@@ -21,7 +21,7 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
-from wordlens.core.measures.attention_views import merge_to_units, rank_correlation
+from wordlens.core.measures.attention_views import average_ranks, merge_to_units, rank_correlation
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.vectors.topk import top_k_rows
 
@@ -65,6 +65,21 @@ class SentenceComparison:
     static_cosine: float
     layers: np.ndarray  # (layers + 1,) contextual cosine per layer, 0 = embedding output
     attention_difference: np.ndarray | None  # (layers, heads): mean |A - B| over the shared words
+    # The same-sense baseline: the other words both sentences share (mostly used in one sense in
+    # both) and the largest drop of their contextual cosine, embeddings -> last layer; the word's
+    # own drop says something only beyond it. None when the sentences share no other word.
+    baseline_words: tuple[str, ...] = ()
+    baseline_change: float | None = None
+
+    @property
+    def change(self) -> float:
+        """Contextual cosine after the last layer minus at the embeddings (negative: apart)."""
+        return float(self.layers[-1] - self.layers[0])
+
+    @property
+    def pulled_apart(self) -> bool:
+        """The word's uses move apart more than any other shared word's do."""
+        return self.baseline_change is not None and self.change < self.baseline_change
 
 
 def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors) -> SentenceComparison:
@@ -77,11 +92,19 @@ def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors
     static_b = vectors.vector(second.words[index_b].text).astype(np.float64)
     static = 1.0 if np.array_equal(static_a, static_b) else float(cosine(static_a, static_b))
     layers = cosine(word_states(first.context, index_a), word_states(second.context, index_b))
+    others = tuple(other for other in shared_words(first, second) if other != word.lower())
+    changes = []
+    for other in others:
+        other_layers = cosine(word_states(first.context, find_word(first, other)),
+                              word_states(second.context, find_word(second, other)))
+        changes.append(float(other_layers[-1] - other_layers[0]))
     return SentenceComparison(
         word=word,
         static_cosine=static,
         layers=layers.astype(np.float32),
         attention_difference=shared_word_attention_difference(first, second),
+        baseline_words=others,
+        baseline_change=min(changes) if changes else None,
     )
 
 
@@ -139,14 +162,27 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     """(layers, heads) Spearman correlation, over ordered pairs of distinct in-vocabulary words,
     between static cosine and word-level attention (symmetrised: a_ij + a_ji). NaN when fewer
     than three pairs. High: the head follows meaning; near 0: position, syntax or specials."""
+    context = analysis.require_context()
+    layers, heads = context.attentions.shape[:2]
+    result = np.full((layers, heads), np.nan, dtype=np.float32)
+    scores = _pair_scores(analysis)
+    if scores is None:
+        return result
+    static_scores, attention_scores = scores
+    for layer in range(layers):
+        for head in range(heads):
+            result[layer, head] = rank_correlation(static_scores, attention_scores[layer, head])
+    return result
+
+
+def _pair_scores(analysis: Analysis) -> tuple[np.ndarray, np.ndarray] | None:
+    """(static cosine per word pair, (layers, heads, pairs) attention between them), None under 3 pairs."""
     context, static = analysis.require_context(), analysis.require_static()
     n_words = len(analysis.words)
     known = words_with_both(analysis)
-    layers, heads = context.attentions.shape[:2]
-    result = np.full((layers, heads), np.nan, dtype=np.float32)
     pairs = [(i, j) for a, i in enumerate(known) for j in known[a + 1 :]]
     if len(pairs) < 3:
-        return result
+        return None
     unit_of_token = np.where(context.token_word >= 0, context.token_word, n_words)
     merged = merge_to_units(context.attentions, unit_of_token, n_words + 1)
     rows, columns = np.array(pairs).T
@@ -157,12 +193,47 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
                           for index, found in enumerate(static.neighbours)])
     low = np.minimum(canonical[rows], canonical[columns])
     high = np.maximum(canonical[rows], canonical[columns])
-    static_scores = static.cosine[low, high]
-    attention_scores = merged[..., rows, columns] + merged[..., columns, rows]  # (L, H, pairs)
+    return static.cosine[low, high], merged[..., rows, columns] + merged[..., columns, rows]
+
+
+PERMUTATIONS = 2000  # shuffles of the static side per permutation test
+
+
+@dataclass(frozen=True)
+class CorrelationSignificance:
+    pairs: int  # n: the word pairs each ρ is computed over
+    p: np.ndarray  # (layers, heads) two-sided permutation p-value of ρ; NaN where ρ is
+
+
+def correlation_significance(analysis: Analysis, rho: np.ndarray, permutations: int = PERMUTATIONS,
+                             seed: int = 0) -> CorrelationSignificance:
+    """How often ρ at least as far from 0 comes out when the static cosines are shuffled among
+    the pairs: p = (1 + count) / (1 + permutations), per head (a fixed seed: the same p each time)."""
+    p = np.full(rho.shape, np.nan)
+    scores = _pair_scores(analysis)
+    if scores is None:
+        return CorrelationSignificance(0, p)
+    static_scores, attention_scores = scores
+    static_ranks = _centred_ranks(static_scores)
+    rng = np.random.default_rng(seed)
+    shuffled = np.stack([rng.permutation(static_ranks) for _ in range(permutations)])  # (P, pairs)
+    shuffled /= np.linalg.norm(static_ranks)
+    layers, heads = rho.shape
     for layer in range(layers):
         for head in range(heads):
-            result[layer, head] = rank_correlation(static_scores, attention_scores[layer, head])
-    return result
+            if np.isnan(rho[layer, head]):
+                continue
+            ranks = _centred_ranks(attention_scores[layer, head])
+            norm = np.linalg.norm(ranks)
+            null = shuffled @ (ranks / norm)
+            count = int((np.abs(null) >= abs(float(rho[layer, head])) - 1e-9).sum())
+            p[layer, head] = (1 + count) / (1 + permutations)
+    return CorrelationSignificance(len(static_scores), p)
+
+
+def _centred_ranks(values: np.ndarray) -> np.ndarray:
+    ranks = average_ranks(np.asarray(values))
+    return ranks - ranks.mean()
 
 
 # ---- contextual neighbours in the static space ----------------------------------------------
@@ -300,8 +371,10 @@ class CorrelationTable:
     rho: np.ndarray  # (layers, heads)
     words: np.ndarray  # indices into analysis.words
     attention: np.ndarray  # (layers, heads, len(words), len(words))
+    significance: CorrelationSignificance  # n pairs and a permutation p-value per head
 
 
 def correlation_table(analysis: Analysis, max_words: int) -> CorrelationTable:
     words = words_with_both(analysis)[:max_words]
-    return CorrelationTable(static_attention_correlation(analysis), words, attention_among_words(analysis, words))
+    rho = static_attention_correlation(analysis)
+    return CorrelationTable(rho, words, attention_among_words(analysis, words), correlation_significance(analysis, rho))

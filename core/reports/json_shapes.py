@@ -27,11 +27,13 @@ def neighbours_report(
             "size": vectors.info.size,
             "dim": vectors.info.dim,
             "restrict_vocab": vectors.effective_restrict_vocab(restrict_vocab),
+            "note": vectors.info.note,
         },
         "neighbours": [
             {
                 "word": found.word,
                 "in_vocab": found.in_vocab,
+                "from_subwords": found.from_subwords,
                 "key": found.key,
                 "items": [{"word": item.word, "cosine": item.cosine} for item in found.items],
             }

@@ -10,9 +10,8 @@ gensim (about a second to import) is needed only for the few queries answered by
 
 from __future__ import annotations
 
-import gzip
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +45,8 @@ class VectorsInfo:
     size: int
     dim: int
     source: str
+    note: str = ""  # what reading the file repaired (invalid UTF-8 words...), "" when nothing
+    subwords: bool = False  # out-of-vocabulary words get a vector from character n-grams (fastText)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class NeighbourList:
     word: str
     key: str | None  # the vocabulary entry used for `word`, None when out of vocabulary
     items: tuple[Neighbour, ...]
+    from_subwords: bool = False  # out of vocabulary, its vector built from character n-grams
 
     @property
     def in_vocab(self) -> bool:
@@ -70,7 +72,8 @@ class StaticVectors:
 
     def __init__(
         self, words: list[str], matrix: np.ndarray, name: str, source: str = "", search: str = "auto",
-        row_of: dict[str, int] | None = None, norms: np.ndarray | None = None,
+        row_of: dict[str, int] | None = None, norms: np.ndarray | None = None, note: str = "",
+        subword_vector: Callable[[str], np.ndarray] | None = None,
     ) -> None:
         if len(words) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
@@ -86,7 +89,9 @@ class StaticVectors:
         # gensim's own norms (float32, one np.linalg.norm per row): cosines come out as its do.
         self.norms = norms if norms is not None else row_norms(matrix)
         self.inverse_norms = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
-        self.info = VectorsInfo(name=name, size=len(words), dim=matrix.shape[1], source=source)
+        self.info = VectorsInfo(name=name, size=len(words), dim=matrix.shape[1], source=source, note=note,
+                                subwords=subword_vector is not None)
+        self.subword_vector = subword_vector  # any word's vector from its n-grams (fastText), or None
         self.search = search
         self._ann_indexes: dict[int, Any] = {}  # candidates (restrict_vocab) -> core.ann.AnnIndex
         self._ann_lock = threading.Lock()
@@ -199,9 +204,20 @@ class StaticVectors:
             batch = self._most_similar_batch(known, topn, restrict_vocab)
         found = dict(zip(known, batch, strict=True))
         return [
-            NeighbourList(word=word, key=key, items=found[key] if key is not None else ())
+            NeighbourList(word=word, key=key, items=found[key]) if key is not None else self._unknown(word, topn,
+                                                                                                     restrict_vocab)
             for word, key in zip(words, keys, strict=True)
         ]
+
+    def _unknown(self, word: str, topn: int, restrict_vocab: int | None) -> NeighbourList:
+        """An out-of-vocabulary word: no neighbours, or (fastText) those of its n-gram vector."""
+        if self.subword_vector is None or not word.strip():
+            return NeighbourList(word=word, key=None, items=())
+        vector = np.asarray(self.subword_vector(word), dtype=np.float64)
+        if not np.any(vector):  # none of its n-grams is known
+            return NeighbourList(word=word, key=None, items=())
+        return NeighbourList(word=word, key=None, items=self.nearest_to_vector(vector, topn, restrict_vocab),
+                             from_subwords=True)
 
     def nearest_to_vector(
         self, vector: np.ndarray, topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
@@ -314,25 +330,37 @@ PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle")
 
 
 def load_vectors_file(path: str | Path, allow_pickle: bool = False, progress: Progress = no_progress) -> StaticVectors:
-    """Vectors from a user file: word2vec binary or text, GloVe text (no header), gensim `.kv`."""
+    """Vectors from a user file: word2vec binary or text, fastText .vec or .bin, GloVe text (no
+    header), gensim `.kv`; text files may be gzip or bzip2 compressed (see vector_files.py)."""
+    from wordlens.core.vectors.vector_files import read_fasttext_binary, read_text_vectors
+
     progress("detecting the file format", 0.1)
     path, fmt = check_vectors_file(path, allow_pickle)
     progress(f"reading {fmt} vectors", 0.3)
     try:
+        if fmt in TEXT_FORMATS:
+            text = read_text_vectors(path, has_header=(fmt == "word2vec text"), progress=progress)
+            progress("computing vector norms", 0.9)
+            return StaticVectors(text.words, text.matrix, name=path.name, source=str(path), note=text.note)
+        if fmt == "fastText binary":
+            words, matrix, subword_vector = read_fasttext_binary(path)
+            progress("computing vector norms", 0.9)
+            return StaticVectors(words, matrix, name=path.name, source=str(path), subword_vector=subword_vector)
         from gensim.models import KeyedVectors
 
         if fmt == "gensim":
             keyed_vectors = _word_vectors_of(KeyedVectors.load(str(path), mmap="r"), path)
         else:
-            keyed_vectors = KeyedVectors.load_word2vec_format(
-                str(path), binary=(fmt == "word2vec binary"), no_header=(fmt == "GloVe text")
-            )
+            keyed_vectors = KeyedVectors.load_word2vec_format(str(path), binary=True)
     except LoadError:
         raise
     except Exception as error:  # gensim raises many kinds; the user needs one clear line
         raise LoadError(f"could not read {path} as {fmt} vectors: {first_line(error)}") from error
     progress("computing vector norms", 0.9)
     return StaticVectors.from_keyed_vectors(keyed_vectors, name=path.name, source=str(path))
+
+
+TEXT_FORMATS = ("word2vec text", "GloVe text")
 
 
 def _word_vectors_of(loaded: object, path: Path) -> KeyedVectors:
@@ -367,21 +395,21 @@ def check_vectors_file(path: str | Path, allow_pickle: bool = False) -> tuple[Pa
 
 
 def detect_vectors_format(path: Path) -> str:
-    """'word2vec binary', 'word2vec text', 'GloVe text' or 'gensim', from the file's first bytes."""
+    """'word2vec binary', 'word2vec text' (fastText .vec too), 'GloVe text', 'fastText binary' or
+    'gensim', from the file's first bytes (decompressed for .gz and .bz2)."""
+    from wordlens.core.vectors.vector_files import head_of, is_fasttext_binary
+
     name = path.name.lower()
     if name.endswith(PICKLE_SUFFIXES):
         return "gensim"
-    opener = gzip.open if name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as stream:
-            head = stream.read(4096)
-    except OSError as error:
-        raise LoadError(f"could not read {path}: {error}") from error
+    if is_fasttext_binary(path):
+        return "fastText binary"
+    head = head_of(path)
     header, _, rest = head.partition(b"\n")
     if head.startswith(b"\x80"):  # pickle protocol marker
         return "gensim"
     if _is_count_and_dimension(header):
-        if name.endswith((".bin", ".bin.gz")) or not _is_text(rest):
+        if name.endswith((".bin", ".bin.gz", ".bin.bz2")) or not _is_text(rest):
             return "word2vec binary"
         return "word2vec text"
     if not _is_text(head):
@@ -395,9 +423,8 @@ def _is_count_and_dimension(line: bytes) -> bool:
 
 
 def _is_text(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        # A multi-byte character cut by the read limit is still text.
-        return error.start >= len(data) - 3
-    return b"\x00" not in data
+    """Mostly UTF-8 text: a few invalid bytes (words cut inside a character) are still text."""
+    if b"\x00" in data:
+        return False
+    decoded = data.decode("utf-8", errors="replace")
+    return decoded.count("\ufffd") <= max(3, len(decoded) // 200)

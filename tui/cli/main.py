@@ -80,15 +80,15 @@ ABLATING_COMMANDS = ("attention", "compare", "mechanism")
 def build_parser() -> argparse.ArgumentParser:
     sources = model_options(defaults=False)
     ablation = ablation_option(defaults=False)
-
     parser = argparse.ArgumentParser(
         prog="wordlens",
         parents=[model_options(defaults=True), ablation_option(defaults=True)],
         description="Explore how a static word embedding and self-attention relate the words of a sentence.",
         epilog="Without a command, opens the explorer. Keys: press ? inside it.",
     )
-    parser.add_argument("--text", default="", help="the sentence to start with")
-    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+    parser.add_argument("--text", dest="explorer_text", default=None,
+                        help="the sentence to start with (the explorer and serve)")
+    parser.add_argument("--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
                         help=f"neighbours among the N most frequent words (default {DEFAULT_RESTRICT_VOCAB:,}; "
                         "0 = the whole vocabulary)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     neighbours.add_argument("words", nargs="+", metavar="WORD")
     neighbours.add_argument("--topn", type=_positive_int, default=10, help="neighbours per word (default 10)")
     neighbours.add_argument(
-        "--restrict-vocab", type=_non_negative_int, default=DEFAULT_RESTRICT_VOCAB, metavar="N",
+        "--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
         help=f"search only the N most frequent words, as gensim's restrict_vocab (default {DEFAULT_RESTRICT_VOCAB:,}; "
         "0 = the whole vocabulary)",
     )
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", parents=[sources],
                                    help="the vectors on gensim's benchmarks: analogies, WordSim353, SimLex-999")
-    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=EVALUATION_RESTRICT_VOCAB, metavar="N",
+    evaluate.add_argument("--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
                           help="only the N most frequent words count "
                           f"(gensim's default, {EVALUATION_RESTRICT_VOCAB:,}; "
                           "0 = the whole vocabulary)")
@@ -222,12 +222,34 @@ def _non_negative_int(text: str) -> int:
 
 
 # Arguments that are sentences or words (not paths): cleaned as the explorer's sentence line is.
-TEXT_ARGUMENTS = ("text", "text_a", "text_b", "word", "words", "a", "b", "c", "source", "target")
+TEXT_ARGUMENTS = ("text", "explorer_text", "serve_text", "text_a", "text_b", "word", "words", "a", "b", "c",
+                  "source", "target")
+
+
+# Commands the top-level --text means something to: the explorer (no command) and serve.
+TEXT_COMMANDS = (None, "serve")
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line as main reads it: an option means the same before or after the subcommand
+    (the later one wins), or is refused with WordlensError where it means nothing."""
+    args = build_parser().parse_args(argv)
+    if args.explorer_text is not None and args.command not in TEXT_COMMANDS:
+        raise WordlensError(f"--text is the explorer's first sentence; `{args.command}` does not take it")
+    if not hasattr(args, "restrict_vocab"):
+        args.restrict_vocab = EVALUATION_RESTRICT_VOCAB if args.command == "evaluate" else DEFAULT_RESTRICT_VOCAB
+    if args.command is None:
+        args.text = args.explorer_text or ""
+    _clean_text_arguments(args)
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    _clean_text_arguments(args)
+    try:
+        args = parse_arguments(argv)
+    except WordlensError as error:
+        print(f"wordlens: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     try:
         config = load_config()
     except WordlensError as error:
@@ -265,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from wordlens.tui.cli.serve import serve
 
-            serve(sources, args.host, args.port, text=args.serve_text or args.text)
+            serve(sources, args.host, args.port, text=args.serve_text or args.explorer_text or "")
             return 0
         return _explore(sources, args.text, config)
     except WordlensError as error:

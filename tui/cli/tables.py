@@ -15,20 +15,26 @@ from wordlens.tui.style.colors import bar, heat_style
 def print_neighbours(report: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     vectors = report["vectors"]
-    console.print(
-        f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d · "
+    # Words and file names are Text, never markup: a word such as [bold] is printed as it is.
+    console.print(Text.assemble(
+        (vectors["name"], "bold"), f" · {vectors['size']:,} words · {vectors['dim']}d · "
         f"neighbours among the {vectors['restrict_vocab']:,} most frequent words"
-    )
+    ))
+    if vectors.get("note"):
+        console.print(Text(f"note: {vectors['note']}", style="yellow"))
     for found in report["neighbours"]:
-        if not found["in_vocab"]:
-            console.print(f"[bold]{found['word']}[/]: [red]not in the vocabulary[/]")
+        if not found["in_vocab"] and not found.get("from_subwords"):
+            console.print(Text.assemble((found["word"], "bold"), ": ", ("not in the vocabulary", "red")))
             continue
-        table = Table(title=found["word"], title_justify="left", title_style="bold", show_edge=False)
+        title = Text(found["word"])
+        if found.get("from_subwords"):
+            title.append(" (from subwords: not in the vocabulary)", style="yellow")
+        table = Table(title=title, title_justify="left", title_style="bold", show_edge=False)
         table.add_column("#", justify="right", style="dim")
         table.add_column("word")
         table.add_column("cosine", justify="right")
         for rank, item in enumerate(found["items"], start=1):
-            table.add_row(str(rank), item["word"], f"{item['cosine']:.4f}")
+            table.add_row(str(rank), Text(item["word"]), f"{item['cosine']:.4f}")
         console.print(table)
 
 

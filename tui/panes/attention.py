@@ -45,10 +45,9 @@ def label(token: str, width: int) -> str:
     return token if len(token) <= width else token[: max(1, width - 1)] + "…"
 
 
-class AttentionGrid(ScrollView, can_focus=True):
-    """Rows attend to columns. In dense mode each character shows two rows (half blocks)."""
-
-    BINDINGS = [
+# The keys that move the focused and target units: the grid's, and its placeholder's while the
+# transformer loads (they move over words then, so a key pressed during loading keeps its meaning).
+UNIT_BINDINGS = [
         Binding("up,k", "screen.move_focus(-1)", "token ↑", show=False),
         Binding("down,j", "screen.move_focus(1)", "token ↓", show=False),
         Binding("left,h", "screen.move_target(-1)", "target ←", show=False),
@@ -58,7 +57,13 @@ class AttentionGrid(ScrollView, can_focus=True):
         Binding("home", "screen.move_target(-100000)", show=False),
         Binding("end", "screen.move_target(100000)", show=False),
         Binding("space", "screen.toggle_selected", "select row", show=False),
-    ]
+]
+
+
+class AttentionGrid(ScrollView, can_focus=True):
+    """Rows attend to columns. In dense mode each character shows two rows (half blocks)."""
+
+    BINDINGS = UNIT_BINDINGS
     view: reactive[ViewState] = reactive(ViewState)
 
     def __init__(self, **kwargs) -> None:
@@ -254,9 +259,11 @@ class AttentionStatus(Widget):
         return text
 
 
-class AttentionPlaceholder(Widget):
-    """Loading progress, or why there is nothing to show yet."""
+class AttentionPlaceholder(Widget, can_focus=True):
+    """Loading progress, or why there is nothing to show yet. It stands in for the grid in the
+    keyboard's order: tab reaches it and its keys move over the words until the grid shows."""
 
+    BINDINGS = UNIT_BINDINGS
     DEFAULT_CSS = "AttentionPlaceholder { height: auto; }"
     models: reactive[ModelsState] = reactive(ModelsState)
 
@@ -275,11 +282,20 @@ class AttentionPane(Vertical):
         yield AttentionGrid().data_bind(AttentionPane.view)
         yield AttentionStatus().data_bind(AttentionPane.view)
 
+    @property
+    def keyboard_target(self) -> Widget:
+        """The widget that takes the pane's keys: the grid, or its placeholder while there is none."""
+        grid = self.query_one(AttentionGrid)
+        return grid if grid.display else self.query_one(AttentionPlaceholder)
+
     def watch_view(self, view: ViewState) -> None:
         grid = view.grid
+        had_keys = self.keyboard_target.has_focus
         self.query_one(AttentionPlaceholder).display = grid is None
         self.query_one(AttentionGrid).display = grid is not None
         self.query_one(AttentionStatus).display = grid is not None
+        if had_keys and not self.keyboard_target.has_focus:  # the keys go on where they went
+            self.screen.set_focus(self.keyboard_target)
         context = view.analysis.context if view.analysis else None
         if context is None:
             self.border_title = "self-attention"

@@ -123,10 +123,13 @@ def _append_word_list(text: Text, items: list[tuple[str, float]], width: int, co
 
 def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: int, shown: int) -> None:
     text.append(found.word, style="bold reverse")
-    if not found.in_vocab:
+    if found.from_subwords:
+        text.append(f"  from subwords: not in the vocabulary of {vectors_name}, its vector built from its "
+                    "character n-grams\n", style="yellow")
+    elif not found.in_vocab:
         text.append(f"  not in the vocabulary of {vectors_name}\n", style="red")
         return
-    if found.key != found.word:
+    elif found.key != found.word:
         text.append(f"  as '{found.key}'", style="dim")
     text.append("  nearest words, cosine\n", style="dim")
     bar_width = max(4, min(20, width - WORD_COLUMN - 8))
@@ -140,10 +143,13 @@ def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: 
 def _append_compact(text: Text, found: NeighbourList, width: int, is_focused: bool) -> None:
     marker = "▶" if is_focused else " "
     text.append(f"{marker}{found.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}", style="bold" if is_focused else "")
-    if not found.in_vocab:
+    if not found.in_vocab and not found.from_subwords:
         text.append("not in vocabulary\n", style="red italic")
         return
     room = width - WORD_COLUMN - 1
+    if found.from_subwords:
+        text.append("(from subwords) ", style="yellow italic")
+        room -= len("(from subwords) ")
     line = ""
     for item in found.items:
         candidate = f"{line}, {item.word}" if line else item.word

@@ -26,9 +26,10 @@ from wordlens.tui.panes.sentence_input import OrderedInput
 from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.style.colors import bar, heat_cells
 
-SUGGESTIONS = {  # a second sentence that makes the classic point, when the first has the word
+SUGGESTIONS = {  # a second sentence that makes the classic point, offered as a placeholder
     "bank": "She sat on the bank of the river.",
 }
+DIFFERENCE_SCALE = 0.25  # mean |A − B| shown at full heat
 
 
 class SecondAnalysed(Message):
@@ -58,9 +59,15 @@ def comparison_text(comparison: SentenceComparison, layers_label_width: int, wid
             baseline = float(intact.layers[layer])
             text.append(f"  intact {baseline:6.3f} {value - baseline:+.3f}", style="yellow")
         text.append("\n")
-    change = comparison.layers[last] - comparison.layers[0]
-    text.append(f"  embeddings → last layer: {change:+.3f}", style="italic")
-    text.append("  attention pulls the two uses apart\n" if change < 0 else "\n", style="dim italic")
+    text.append(f"  embeddings → last layer: {comparison.change:+.3f}\n", style="italic")
+    if comparison.baseline_change is None:
+        text.append("  no baseline (the sentences share no other word): no verdict\n", style="dim italic")
+    else:
+        others = ", ".join(comparison.baseline_words[:6]) + ("…" if len(comparison.baseline_words) > 6 else "")
+        text.append(f"  baseline, the other shared words ({others}): at most {comparison.baseline_change:+.3f}\n",
+                    style="dim")
+        text.append("  attention pulls the two uses apart (beyond the baseline)\n" if comparison.pulled_apart
+                    else "  within the baseline: no sign the two uses differ\n", style="dim italic")
     if intact is not None:
         text.append(f"  with heads off; the intact model: {intact.layers[last] - intact.layers[0]:+.3f}\n",
                     style="yellow")
@@ -73,13 +80,16 @@ def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool
     if difference is None:
         text.append("\n  the sentences share fewer than two words: nothing to compare", style="dim italic")
         return
-    top = float(difference.max()) or 1.0
-    text.append(f"  (scale 0 – {top:.3f})\n", style="dim")
+    top = DIFFERENCE_SCALE  # fixed, so two comparisons' colours mean the same
+    text.append("\n  fixed scale: 0 ", style="dim")
+    for cell, style in heat_cells(np.linspace(0, 1, 6), 1, no_color):
+        text.append(cell, style=style)
+    text.append(f" {top:.2f} and above\n", style="dim")
     layers, heads = difference.shape
     text.append("  layer \\ head " + "".join(f"{head:<3}" for head in range(heads)) + "\n", style="dim")
     for layer in range(layers):
         text.append(f"  {layer:>7}      ", style="dim")
-        for cell, style in heat_cells(difference[layer] / top, 2, no_color):
+        for cell, style in heat_cells(np.minimum(difference[layer] / top, 1.0), 2, no_color):
             text.append(cell, style=style)
             text.append(" ", style=Style())
         text.append("\n")
@@ -133,7 +143,8 @@ class CompareScreen(Dialog[None]):
             box.border_title = f"compare: the same word in two sentences{off}"
             box.border_subtitle = "↑ ↓ shared word · esc back"
             yield Static(Text.assemble(("A  ", "bold"), self.first.text), id="first")
-            yield OrderedInput(value=SUGGESTIONS.get(self.word or "", ""), placeholder="B  type a second sentence",
+            example = SUGGESTIONS.get(self.word or "")
+            yield OrderedInput(placeholder="B  type a second sentence" + (f", e.g. {example}" if example else ""),
                                id="second")
             with VerticalScroll():
                 yield Static(id="result")

@@ -19,14 +19,14 @@ from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.transformer.context_model import NO_HEADS_OFF
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
-from wordlens.tui.panes.attention import AttentionGrid, AttentionPane
+from wordlens.tui.panes.attention import AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
 from wordlens.tui.panes.sentence import SentencePane
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
-from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
 from wordlens.tui.screens.mechanism import (
     MechanismScreen,
     heads_off_notice,
@@ -75,13 +75,13 @@ class ExplorerScreen(Screen[None]):
         return self.query_one("#text", Input)
 
     def action_explore(self) -> None:
-        self._focus_now(self.query_one(AttentionGrid))
+        self._focus_now(self.query_one(AttentionPane).keyboard_target)
 
     def action_edit(self) -> None:
         self._focus_now(self.text_input)
 
     def cycle_focus(self, step: int) -> None:
-        order = [self.text_input, self.query_one(AttentionGrid), self.query_one("#static"),
+        order = [self.text_input, self.query_one(AttentionPane).keyboard_target, self.query_one("#static"),
                  self.query_one("#comparison")]
         order = [widget for widget in order if widget.display]
         current = order.index(self.focused) if self.focused in order else -1
@@ -131,13 +131,18 @@ class ExplorerScreen(Screen[None]):
             self.app.notify("Focus a word and put the target on another word first.", severity="warning")
             return
 
-        def jump(best) -> None:
-            words = view.analysis.words
-            self.app.view = self.app.view.with_head(best.layer, best.head)
-            self.app.notify(f"{words[source].text} → {words[target].text}: {best.weight:.2f} at layer {best.layer}, "
-                        f"head {best.head}")
+        def best():
+            found = strongest_heads_from(view.analysis, source)[target]
+            return found, best_head_note(view, found.layer, found.head)
 
-        self.app.run_in_background("best head", lambda: strongest_heads_from(view.analysis, source)[target], jump)
+        def jump(found_and_note) -> None:
+            found, note = found_and_note
+            words = view.analysis.words
+            self.app.view = self.app.view.with_head(found.layer, found.head)
+            self.app.notify(f"{words[source].text} → {words[target].text}: {found.weight:.2f} at layer {found.layer}, "
+                            f"head {found.head}{note}")
+
+        self.app.run_in_background("best head", best, jump)
 
     # ---- screens over the whole model: numbers computed in the background ----------------
     def _open_screen_of_view(self, screen: type[ScreenOfView], what: str) -> None:

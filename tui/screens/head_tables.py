@@ -13,8 +13,18 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
-from wordlens.core.measures.attention_views import HeadScore, head_metrics, is_punctuation, rank_heads, rollout
+from wordlens.core.measures.attention_views import (
+    POSITIONAL_SHARE,
+    HeadScore,
+    head_metrics,
+    head_patterns,
+    is_punctuation,
+    positional_note,
+    rank_heads,
+    rollout,
+)
 from wordlens.core.measures.static_vs_context import (
+    PERMUTATIONS,
     CorrelationTable,
     correlation_table,
 )
@@ -27,7 +37,8 @@ METRIC_COLUMNS = (
     # key, title, what it means (shown in the screen's description line)
     ("entropy", "entropy", "spread of a row (nats): low = focused"),
     ("max", "max", "mean of each row's largest weight"),
-    ("distance", "distance", "mean |from − to|: 0 = self, 1 = neighbour"),
+    ("distance", "distance", "mean |from − to| among the non-special tokens (rows renormalised without "
+     "[CLS]/[SEP]/<s>...): 0 = self, 1 = neighbour"),
     ("special", "special", "mass on [CLS]/[SEP]/<s>..."),
     ("punctuation", "punct.", "mass on punctuation"),
 )
@@ -89,8 +100,8 @@ class MetricsScreen(HeadTableScreen):
     @staticmethod
     def numbers(view: ViewState) -> dict[str, np.ndarray]:
         context = view.context
-        punctuation = np.array([is_punctuation(token) for token in context.tokens])
-        return head_metrics(context.attentions, context.special, punctuation)
+        return {**head_metrics(context.attentions, context.special, punctuation_of(view)),
+                "pattern": patterns_of(view)}
 
     @classmethod
     def of_view(cls, view: ViewState, numbers: dict[str, np.ndarray]) -> MetricsScreen:
@@ -100,7 +111,8 @@ class MetricsScreen(HeadTableScreen):
 
     def __init__(self, metrics: dict[str, np.ndarray], title: Text) -> None:
         legend = " · ".join(f"{name}: {meaning}" for _, name, meaning in METRIC_COLUMNS)
-        super().__init__(Text.assemble(title, (f"\n{legend}. Keys 1-5 sort (again: reverse), 0 by position.", "dim")))
+        super().__init__(Text.assemble(title, (f"\n{legend} · {PATTERN_LEGEND}. Keys 1-5 sort (again: reverse), "
+                                               "0 by position.", "dim")))
         self.metrics = metrics
         self._sorted_by: tuple[str, bool] = ("position", False)
 
@@ -110,11 +122,13 @@ class MetricsScreen(HeadTableScreen):
         table.add_column("head", key="head")
         for key, title, _ in METRIC_COLUMNS:
             table.add_column(title, key=key)
+        table.add_column("pattern", key="pattern")
         layers, heads = self.metrics["entropy"].shape
         for layer in range(layers):
             for head in range(heads):
                 cells = [Text(f"{self.metrics[key][layer, head]:.3f}", justify="right") for key, _, _ in METRIC_COLUMNS]
                 table.add_row(Text(str(layer), justify="right"), Text(str(head), justify="right"), *cells,
+                              Text(str(self.metrics["pattern"][layer, head]), style="yellow"),
                               key=f"{layer}:{head}")
         super().on_mount()
 
@@ -136,24 +150,34 @@ class ReferentScreen(HeadTableScreen):
     unavailable = staticmethod(needs_model)
 
     @staticmethod
-    def numbers(view: ViewState) -> tuple[list[HeadScore], float]:
+    def numbers(view: ViewState) -> tuple[list[HeadScore], float, np.ndarray]:
         attentions = view.context.attentions
-        return rank_heads(attentions, view.focus, view.target), float(rollout(attentions)[view.focus, view.target])
+        return (rank_heads(attentions, view.focus, view.target), float(rollout(attentions)[view.focus, view.target]),
+                patterns_of(view))
 
     @classmethod
-    def of_view(cls, view: ViewState, numbers: tuple[list[HeadScore], float]) -> ReferentScreen:
+    def of_view(cls, view: ViewState, numbers: tuple[list[HeadScore], float, np.ndarray]) -> ReferentScreen:
         tokens = view.context.tokens
         return cls(*numbers, tokens[view.focus], tokens[view.target])
 
-    def __init__(self, scores: list[HeadScore], rollout_score: float, source: str, target: str) -> None:
+    def __init__(self, scores: list[HeadScore], rollout_score: float, patterns: np.ndarray, source: str,
+                 target: str) -> None:
+        best = scores[0] if scores else None
+        warning = ""
+        if best is not None and patterns[best.layer, best.head]:
+            warning = (f"\nThe strongest head is positional ({patterns[best.layer, best.head]}): its weight says "
+                       f"where {target!r} is, not that {source!r} refers to it. ")
         super().__init__(
             Text.assemble(
                 (f"{source} → {target}", "bold"),
                 f": every layer × head by the weight {source!r} gives {target!r}   ·   rollout (all layers): ",
                 (f"{rollout_score:.3f}", "bold"),
+                (warning, "yellow"),
+                (f"\n{PATTERN_LEGEND}.", "dim"),
             )
         )
         self.scores = scores
+        self.patterns = patterns
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -162,6 +186,7 @@ class ReferentScreen(HeadTableScreen):
         table.add_column("head", key="head")
         table.add_column("weight", key="weight")
         table.add_column("", key="bar")
+        table.add_column("pattern", key="pattern")
         for rank, score in enumerate(self.scores, start=1):
             table.add_row(
                 Text(str(rank), justify="right"),
@@ -169,12 +194,31 @@ class ReferentScreen(HeadTableScreen):
                 Text(str(score.head), justify="right"),
                 Text(f"{score.weight:.3f}", justify="right"),
                 Text(bar(score.weight, 24), style="cyan"),
+                Text(str(self.patterns[score.layer, score.head]), style="yellow"),
                 key=f"{score.layer}:{score.head}",
             )
         super().on_mount()
 
 
 MATRIX_WORDS = 12  # the side matrices show at most this many words
+PATTERN_LEGEND = (f"pattern: a positional head (at least {POSITIONAL_SHARE:.0%} of each word's weight on the "
+                  "previous or next token, itself, special tokens or punctuation)")
+
+
+def punctuation_of(view: ViewState) -> np.ndarray:
+    return np.array([is_punctuation(token) for token in view.context.tokens])
+
+
+def patterns_of(view: ViewState) -> np.ndarray:
+    """(layers, heads) each head's positional pattern on this sentence, "" for none."""
+    context = view.context
+    return head_patterns(context.attentions, context.special, punctuation_of(view))
+
+
+def best_head_note(view: ViewState, layer: int, head: int) -> str:
+    """Said beside a head the explorer names (the `b` jump): its positional pattern, if any."""
+    note = positional_note(str(patterns_of(view)[layer, head]))
+    return f" ({note}: where the word is, not what it means)" if note else ""
 
 
 class CorrelationScreen(HeadTableScreen):
@@ -206,15 +250,18 @@ class CorrelationScreen(HeadTableScreen):
         return cls(view.analysis, numbers, title)
 
     def __init__(self, analysis: Analysis, table: CorrelationTable, title: Text) -> None:
+        significance = table.significance
         super().__init__(
-            Text.assemble(title, (
+            Text.assemble(title, f" · n = {significance.pairs} word pairs", (
                 "\nρ: Spearman correlation, over the pairs of words with a static vector, between their "
-                "static cosine and the attention between them (both directions). High: the head relates words by "
-                "meaning; near 0 or negative: by position, syntax or special tokens. 1 sorts by ρ, 2 by |ρ|, "
-                "0 by position, enter opens the head.", "dim"))
+                "static cosine and the attention between them (both directions). p: how often shuffling the "
+                f"cosines among the pairs gives |ρ| at least as large ({PERMUTATIONS:,} shuffles). A verdict only "
+                f"where p ≤ {SIGNIFICANT} (else –): ρ > 0, the head relates these words by meaning; ρ < 0, against it. "
+                "1 sorts by ρ, 2 by |ρ|, 0 by position, enter opens the head.", "dim"))
         )
         self.analysis = analysis
         self.rho, self.words, self.attention = table.rho, table.words, table.attention
+        self.p = significance.p
         self._sorted_by: tuple[str, bool] = ("position", False)
 
     def compose(self) -> ComposeResult:
@@ -230,16 +277,20 @@ class CorrelationScreen(HeadTableScreen):
         table.add_column("layer", key="layer")
         table.add_column("head", key="head")
         table.add_column("ρ", key="rho")
+        table.add_column("p", key="p")
         table.add_column("", key="bar")
+        table.add_column("verdict", key="verdict")
         layers, heads = self.rho.shape
         for layer in range(layers):
             for head in range(heads):
-                value = float(self.rho[layer, head])
+                value, p = float(self.rho[layer, head]), float(self.p[layer, head])
                 table.add_row(
                     Text(str(layer), justify="right"),
                     Text(str(head), justify="right"),
                     Text("  n/a" if np.isnan(value) else f"{value:+.3f}", justify="right"),
+                    Text("" if np.isnan(p) else f"{p:.3f}", justify="right"),
                     Text(bar(value, 16) if value > 0 else "", style="green"),
+                    Text(correlation_verdict(value, p, short=True), style="bold" if p <= SIGNIFICANT else "dim"),
                     key=f"{layer}:{head}",
                 )
         super().on_mount()
@@ -271,14 +322,27 @@ class CorrelationScreen(HeadTableScreen):
         static = self.analysis.static.cosine[np.ix_(self.words, self.words)].copy()
         np.fill_diagonal(static, np.nan)  # a word's cosine to itself (1.0) would swamp the scale
         text = Text(no_wrap=True)
-        rho = float(self.rho[layer, head])
-        text.append(f"layer {layer} head {head}   ρ = {rho:+.3f}\n\n", style="bold")
+        rho, p = float(self.rho[layer, head]), float(self.p[layer, head])
+        text.append(f"layer {layer} head {head}   ρ = {rho:+.3f}, p = {p:.3f}   {correlation_verdict(rho, p)}\n\n",
+                    style="bold")
         _append_word_matrix(text, "static cosine (same in every sentence)", names, np.clip(static, 0, 1),
                             "green", self.app.no_color)
         text.append("\n")
         _append_word_matrix(text, f"attention L{layer} H{head} (rows: from)", names,
                             self.attention[layer, head], "cyan", self.app.no_color)
         panel.update(text)
+
+
+SIGNIFICANT = 0.05
+
+
+def correlation_verdict(rho: float, p: float, short: bool = False) -> str:
+    """What a head's ρ says, only where the permutation test backs it (p ≤ SIGNIFICANT)."""
+    if np.isnan(rho) or np.isnan(p):
+        return ""
+    if p > SIGNIFICANT:
+        return "–" if short else f"no verdict (p > {SIGNIFICANT})"
+    return "by meaning" if rho > 0 else "against meaning"
 
 
 def _layer_head_order(cells: tuple[Text, Text]) -> tuple[int, int]:

@@ -63,7 +63,10 @@ class ModelLoader:
         """The header's words for the loaded model, and its vocabulary."""
         if component is Component.VECTORS:
             vectors = self.engine.load_vectors()
-            return f"{vectors.info.name}, {vectors.info.size:,} words", vectors.words
+            info = vectors.info
+            extras = "".join(f" ({extra})" for extra in ("n-gram vectors for unknown words" if info.subwords else "",
+                                                          info.note) if extra)
+            return f"{info.name}, {info.size:,} words{extras}", vectors.words
         model = self.engine.load_model()
         info = model.info
         return f"{info.name}, {info.layers} layers × {info.heads} heads", model.vocabulary().keys()
