@@ -19,6 +19,7 @@ from typing import Any
 
 from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress
+from wordlens.core.transformer.context_model import HeadInputs, HeadsOff
 from wordlens.core.transformer.tokens import RustTokenizer
 
 WEIGHTS_FILE = "model.safetensors"
@@ -212,8 +213,18 @@ class BertNetwork:
     def input_embeddings(self) -> Any:
         return self.weights["embeddings.word_embeddings.weight"]
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
+    def __call__(
+        self,
+        input_ids: Any,
+        token_type_ids: Any,
+        attention_mask: Any,
+        *,
+        heads_off: HeadsOff = frozenset(),
+        capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
         """(attentions per layer (batch, heads, T, T), hidden states: embeddings then each layer)."""
+        if heads_off or capture is not None:
+            raise NotImplementedError("capture and heads_off are issue 14's (the mechanism screen)")
         additive_mask = self._additive_mask(attention_mask)
         hidden = self._embed(input_ids, token_type_ids)
         hidden_states, attentions = [hidden], []

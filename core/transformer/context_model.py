@@ -20,9 +20,9 @@ from wordlens.core.errors import InputError, LoadError
 from wordlens.core.measures.attention_views import causal_mask
 from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.sources import BUNDLED_MODEL_NAME, SMOLLM2_MODEL_NAME, bundled_model_folder, is_smollm2, smollm2_gguf_file
 from wordlens.core.text import replace_lone_surrogates
-from wordlens.core.transformer.tokens import TokenizedText
+from wordlens.core.transformer.tokens import TokenizedText, byte_level_text, readable_label
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,25 @@ class ModelOutput:
     hidden_states: np.ndarray  # (layers + 1, T, hidden), index 0 = embedding layer output
 
 
+@dataclass(frozen=True)
+class HeadInputs:
+    """One layer's attention arithmetic, captured during the same forward pass that gave the attentions."""
+
+    layer_input: Any  # (T, hidden): what the layer's query/key projections read
+    # (post-norm BERT: the previous layer's output; pre-norm Llama: after input RMSNorm)
+    queries: Any  # (heads, T, head_dim): the vectors the scores multiply, positions applied (after rotary)
+    keys: Any  # (heads, T, head_dim): grouped key/value heads repeated to one per query head
+    scale: float  # what the dot products are multiplied by (1/sqrt(head_dim))
+    queries_content: Any | None = None  # rotary models: queries before the rotation (the content part); else None
+    keys_content: Any | None = None  # rotary models: keys before the rotation; else None
+
+
+HeadsOff = frozenset[tuple[int, int]]  # (layer, head), 0-based: those heads' attention outputs are zeroed
+
+
 class Tokenizer(Protocol):
     model_max_length: int
+    byte_level: bool  # tokens in GPT-2's byte alphabet (`Ġ` for a space)
 
     def encode(self, text: str, limit: int) -> TokenizedText: ...
     def token_id(self, token: str) -> int | None: ...
@@ -69,8 +86,19 @@ class Network(Protocol):
 
     def input_embeddings(self) -> Any: ...
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
-        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer)."""
+    def __call__(
+        self,
+        input_ids: Any,
+        token_type_ids: Any,
+        attention_mask: Any,
+        *,
+        heads_off: HeadsOff = frozenset(),
+        capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, then each layer).
+        When `capture` is a list, one HeadInputs per layer is appended to it (torch tensors, batch
+        dimension dropped). `heads_off`: the head's context vector (its attention-weighted values) is
+        zeroed before the output projection. A runtime that cannot do either raises NotImplementedError."""
         ...
 
 
@@ -106,6 +134,33 @@ class ContextModel:
                 norms = np.linalg.norm(table, axis=1, keepdims=True)
                 self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
         return self._embedding_units
+
+    @property
+    def predicts_tokens(self) -> bool:
+        """Whether the model has a language-model head (a decoder run by wordlens's own runtime)."""
+        return callable(getattr(self.network, "next_token_logits", None))
+
+    def next_token_logits(self, hidden: np.ndarray, *, normed: bool) -> np.ndarray:
+        """(..., vocabulary) float32 logits of the next token from hidden states (..., hidden): the
+        model's final norm (skipped when `normed`) and output layer. InputError without a head."""
+        import torch
+
+        if not self.predicts_tokens:
+            raise InputError(f"{self.info.name} has no language-model head: it does not predict next tokens")
+        values = torch.from_numpy(np.ascontiguousarray(hidden, dtype=np.float32)).to(self.network.device)
+        with self._lock, torch.inference_mode():
+            logits = self.network.next_token_logits(values, normed=normed)  # type: ignore[attr-defined]
+            return logits.float().cpu().numpy()
+
+    def token_text(self, token: str) -> str:
+        """The text a token stands for: a byte-level token decoded (`ĠParis` -> ' Paris'), others as written."""
+        return byte_level_text(token) if self.tokenizer.byte_level else token
+
+    def labels(self, tokens: Sequence[str]) -> tuple[str, ...]:
+        """Tokens as one-line labels: byte-level ones decoded, spaces shown as ␣ and line breaks as ↵."""
+        if not self.tokenizer.byte_level:
+            return tuple(tokens)
+        return tuple(readable_label(byte_level_text(token)) for token in tokens)
 
     def token_id(self, token: str) -> int | None:
         """The token's vocabulary index, None when the tokenizer does not know it."""
@@ -213,8 +268,11 @@ def load_context_model(
     process-wide."""
     if runtime not in RUNTIMES:
         raise LoadError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
+    converted = source is not None and is_smollm2(str(source))
     if source is None:
         folder, name, local = str(bundled_model_folder()), BUNDLED_MODEL_NAME, True
+    elif converted:
+        folder, name, local = "", SMOLLM2_MODEL_NAME, True
     else:
         folder, name, local = resolve_model_source(str(source))
     progress("importing torch", 0.05)
@@ -224,10 +282,12 @@ def load_context_model(
         torch.set_num_threads(threads)
     resolved_device = _pick_device(device, torch)
     loaded: tuple[Tokenizer, Network] | None = None
-    if runtime == "auto" and local and not trust_remote_code:
-        from wordlens.core.transformer.bert_runtime import load_plain_bert
+    if converted:
+        from wordlens.core.transformer.gguf_cache import load_smollm2
 
-        loaded = load_plain_bert(Path(folder), resolved_device, progress)
+        folder, loaded = load_smollm2(resolved_device, progress, own_runtime=runtime == "auto")
+    elif runtime == "auto" and local and not trust_remote_code:
+        loaded = _load_with_own_runtime(Path(folder), resolved_device, progress)
     if loaded is None:
         from wordlens.core.transformer.hf_runtime import load_with_transformers
 
@@ -245,7 +305,17 @@ def load_context_model(
 RUNTIMES = ("auto", "transformers")
 
 
+def _load_with_own_runtime(folder: Path, device: str, progress: Progress) -> tuple[Tokenizer, Network] | None:
+    """A standard BERT or Llama folder on wordlens's own forward pass; None for anything else."""
+    from wordlens.core.transformer.bert_runtime import load_plain_bert
+    from wordlens.core.transformer.llama_runtime import load_plain_llama
+
+    return load_plain_bert(folder, device, progress) or load_plain_llama(folder, device, progress)
+
+
 def resolve_model_source(source: str) -> tuple[str, str, bool]:
+    if is_smollm2(source):
+        return str(smollm2_gguf_file()), SMOLLM2_MODEL_NAME, True
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():

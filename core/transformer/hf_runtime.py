@@ -15,7 +15,8 @@ import numpy as np
 
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress
-from wordlens.core.transformer.tokens import TokenizedText
+from wordlens.core.transformer.context_model import HeadInputs, HeadsOff
+from wordlens.core.transformer.tokens import TokenizedText, is_byte_level
 
 
 class TransformersTokenizer:
@@ -24,6 +25,7 @@ class TransformersTokenizer:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
         self.model_max_length = int(tokenizer.model_max_length or 0)
+        self.byte_level = is_byte_level(getattr(tokenizer, "backend_tokenizer", None))
 
     def encode(self, text: str, limit: int) -> TokenizedText:
         encoded = self._tokenizer(
@@ -66,7 +68,17 @@ class TransformersNetwork:
     def input_embeddings(self) -> Any:
         return self._model.get_input_embeddings().weight
 
-    def __call__(self, input_ids: Any, token_type_ids: Any, attention_mask: Any) -> tuple[list[Any], list[Any]]:
+    def __call__(
+        self,
+        input_ids: Any,
+        token_type_ids: Any,
+        attention_mask: Any,
+        *,
+        heads_off: HeadsOff = frozenset(),
+        capture: list[HeadInputs] | None = None,
+    ) -> tuple[list[Any], list[Any]]:
+        if heads_off or capture is not None:
+            raise NotImplementedError(f"{self.name} runs through transformers: its heads cannot be captured or switched off")
         given = {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask}
         # A model whose tokenizer gives no token types may read them differently (GPT-2 adds them
         # through its word embeddings): pass only what its own tokenizer would.

@@ -1,0 +1,158 @@
+"""SmolLM2 from its GGUF file: converted once through transformers into a safetensors cache folder.
+
+Reading a GGUF file takes transformers ~30 s (it de-quantizes every tensor); the cache folder
+(config.json, model.safetensors, tokenizer.json, under wordlens's cache folder) then loads on
+wordlens's own Llama runtime in seconds. A manifest written last lists every file's size: a
+folder without it, or with a file of another size or a json that does not parse, is converted
+again, and so is one whose weights fail to load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from wordlens.core.errors import LoadError, first_line
+from wordlens.core.progress import Progress
+from wordlens.core.sources import cache_folder, smollm2_gguf_file
+
+MANIFEST = "wordlens-cache.json"
+CACHE_VERSION = 1
+# What the progress bar assumes a conversion takes (measured: 28 s on 2 cores).
+EXPECTED_SECONDS = 30.0
+
+
+def load_smollm2(device: str, progress: Progress, *, own_runtime: bool = True) -> tuple[str, Any]:
+    """(the cache folder, (tokenizer, network)) of SmolLM2, converting the GGUF file first when the
+    cache is missing or damaged. `own_runtime` False: (folder, None), for transformers to load."""
+    from wordlens.core.transformer.llama_runtime import load_plain_llama
+
+    gguf = smollm2_gguf_file()
+    folder = converted_folder(gguf, progress)
+    if not own_runtime:
+        return str(folder), None
+    try:
+        loaded = load_plain_llama(folder, device, progress)
+    except LoadError:
+        loaded = None
+    if loaded is None:  # whole by its manifest yet unreadable: convert once more
+        folder = converted_folder(gguf, progress, force=True)
+        loaded = load_plain_llama(folder, device, progress)
+        if loaded is None:
+            raise LoadError(f"{gguf.name}: the converted model in {folder} is not a Llama wordlens can run")
+    return str(folder), loaded
+
+
+def cache_path(gguf: Path) -> Path:
+    """Where a GGUF file's conversion lives: named after the file, its size and transformers' version."""
+    import transformers
+
+    identity = f"v{CACHE_VERSION}|{gguf.name}|{gguf.stat().st_size}|{transformers.__version__}"
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return cache_folder() / "models" / f"{gguf.stem}-{digest}"
+
+
+def converted_folder(gguf: Path, progress: Progress, *, force: bool = False) -> Path:
+    folder = cache_path(gguf)
+    if not force and cache_is_whole(folder):
+        return folder
+    convert_gguf(gguf, folder, progress)
+    return folder
+
+
+def cache_is_whole(folder: Path) -> bool:
+    """Whether the folder holds a finished conversion: its manifest, every file it lists at the size
+    it lists, and every json file parsing."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+        if manifest.get("version") != CACHE_VERSION or not files:
+            return False
+        for name, size in files.items():
+            path = folder / name
+            if not path.is_file() or path.stat().st_size != size:
+                return False
+            if name.endswith(".json"):
+                json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def convert_gguf(gguf: Path, folder: Path, progress: Progress) -> None:
+    """Read the GGUF file through transformers and save it as a float32 safetensors folder, written
+    beside the target and moved into place whole."""
+    from wordlens.core.transformer.hf_runtime import _silence_transformers
+
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{threading.get_ident()}")
+    with _ticking(progress, f"converting {gguf.name} once (about {EXPECTED_SECONDS:.0f} s)"):
+        import torch
+        import transformers
+
+        _silence_transformers(transformers)
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+            )
+        except Exception as error:
+            raise LoadError(f"could not read {gguf}: {first_line(error)}") from error
+        try:
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            _save_weights(model, partial)
+            tokenizer.save_pretrained(str(partial))
+            files = {path.name: path.stat().st_size for path in sorted(partial.iterdir()) if path.is_file()}
+            manifest = {"version": CACHE_VERSION, "source": str(gguf), "files": files}
+            (partial / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(partial, folder)
+        except OSError as error:
+            raise LoadError(f"could not write the converted model to {folder}: {first_line(error)}") from error
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _save_weights(model: Any, folder: Path) -> None:
+    """config.json and model.safetensors of a model read from GGUF (transformers refuses to save one
+    itself: it counts as quantized, though its tensors are de-quantized floats by now)."""
+    from safetensors.torch import save_file
+
+    config = model.config.to_dict()
+    config.pop("quantization_config", None)
+    weights = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
+    if config.get("tie_word_embeddings"):
+        weights.pop("lm_head.weight", None)  # the same tensor as the input table
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+
+
+class _ticking:
+    """Reports `stage` with the seconds gone, every second, while the block runs (transformers' GGUF
+    reading gives no progress of its own); the fraction grows towards 0.85 over the expected time."""
+
+    def __init__(self, progress: Progress, stage: str) -> None:
+        self._progress = progress
+        self._stage = stage
+        self._done = threading.Event()
+
+    def __enter__(self) -> _ticking:
+        start = time.monotonic()
+
+        def tick() -> None:
+            while not self._done.wait(1.0):
+                elapsed = time.monotonic() - start
+                self._progress(f"{self._stage}: {elapsed:.0f} s", 0.1 + 0.75 * min(1.0, elapsed / EXPECTED_SECONDS))
+
+        self._progress(self._stage, 0.1)
+        threading.Thread(target=tick, name="wordlens-conversion-progress", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
