@@ -20,7 +20,13 @@ from wordlens.core.errors import InputError, LoadError
 from wordlens.core.measures.attention_views import causal_mask
 from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.sources import BUNDLED_MODEL_NAME, SMOLLM2_MODEL_NAME, bundled_model_folder, is_smollm2, smollm2_gguf_file
+from wordlens.core.sources import (
+    BUNDLED_MODEL_NAME,
+    SMOLLM2_MODEL_NAME,
+    bundled_model_folder,
+    is_smollm2,
+    smollm2_gguf_file,
+)
 from wordlens.core.text import replace_lone_surrogates
 from wordlens.core.transformer.tokens import TokenizedText, byte_level_text, readable_label
 

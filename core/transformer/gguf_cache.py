@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -88,21 +87,9 @@ def cache_is_whole(folder: Path) -> bool:
 def convert_gguf(gguf: Path, folder: Path, progress: Progress) -> None:
     """Read the GGUF file through transformers and save it as a float32 safetensors folder, written
     beside the target and moved into place whole."""
-    from wordlens.core.transformer.hf_runtime import _silence_transformers
-
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{threading.get_ident()}")
-    with _ticking(progress, f"converting {gguf.name} once (about {EXPECTED_SECONDS:.0f} s)"):
-        import torch
-        import transformers
-
-        _silence_transformers(transformers)
-        try:
-            tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-            model = transformers.AutoModelForCausalLM.from_pretrained(
-                str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-            )
-        except Exception as error:
-            raise LoadError(f"could not read {gguf}: {first_line(error)}") from error
+    with _tensor_progress(progress, f"converting {gguf.name} once (about {EXPECTED_SECONDS:.0f} s)"):
+        tokenizer, model = read_gguf(gguf)
         try:
             shutil.rmtree(partial, ignore_errors=True)
             partial.mkdir(parents=True)
@@ -119,6 +106,24 @@ def convert_gguf(gguf: Path, folder: Path, progress: Progress) -> None:
             shutil.rmtree(partial, ignore_errors=True)
 
 
+def read_gguf(gguf: Path) -> tuple[Any, Any]:
+    """(tokenizer, LlamaForCausalLM in float32) read from a GGUF file by transformers."""
+    import torch
+    import transformers
+
+    from wordlens.core.transformer.hf_runtime import _silence_transformers
+
+    _silence_transformers(transformers)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = transformers.AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+        )
+    except Exception as error:
+        raise LoadError(f"could not read {gguf}: {first_line(error)}") from error
+    return tokenizer, model
+
+
 def _save_weights(model: Any, folder: Path) -> None:
     """config.json and model.safetensors of a model read from GGUF (transformers refuses to save one
     itself: it counts as quantized, though its tensors are de-quantized floats by now)."""
@@ -133,26 +138,36 @@ def _save_weights(model: Any, folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
 
 
-class _ticking:
-    """Reports `stage` with the seconds gone, every second, while the block runs (transformers' GGUF
-    reading gives no progress of its own); the fraction grows towards 0.85 over the expected time."""
+class _tensor_progress:
+    """While the block runs, transformers' GGUF reading reports each de-quantized tensor through
+    `progress` (fractions 0.1 to 0.85) instead of drawing a tqdm bar on stderr, which would tear a
+    full-screen UI. transformers names its bar `tqdm` in the module that reads GGUF; if a version
+    does not, the stage is reported once and the bar is left as it is."""
 
     def __init__(self, progress: Progress, stage: str) -> None:
         self._progress = progress
         self._stage = stage
-        self._done = threading.Event()
+        self._module: Any = None
+        self._original: Any = None
 
-    def __enter__(self) -> _ticking:
-        start = time.monotonic()
-
-        def tick() -> None:
-            while not self._done.wait(1.0):
-                elapsed = time.monotonic() - start
-                self._progress(f"{self._stage}: {elapsed:.0f} s", 0.1 + 0.75 * min(1.0, elapsed / EXPECTED_SECONDS))
-
+    def __enter__(self) -> _tensor_progress:
         self._progress(self._stage, 0.1)
-        threading.Thread(target=tick, name="wordlens-conversion-progress", daemon=True).start()
+        try:
+            from transformers import modeling_gguf_pytorch_utils as module
+        except ImportError:
+            return self
+        if callable(getattr(module, "tqdm", None)):
+            self._module, self._original = module, module.tqdm
+            module.tqdm = self._counted
         return self
 
+    def _counted(self, iterable: Any, *args: Any, **kwargs: Any) -> Any:
+        items = list(iterable)
+        for index, item in enumerate(items):
+            if index % 8 == 0:
+                self._progress(f"{self._stage}: tensor {index + 1} of {len(items)}", 0.1 + 0.75 * index / len(items))
+            yield item
+
     def __exit__(self, *exc: object) -> None:
-        self._done.set()
+        if self._module is not None:
+            self._module.tqdm = self._original

@@ -78,7 +78,7 @@ class TransformersNetwork:
         capture: list[HeadInputs] | None = None,
     ) -> tuple[list[Any], list[Any]]:
         if heads_off or capture is not None:
-            raise NotImplementedError(f"{self.name} runs through transformers: its heads cannot be captured or switched off")
+            raise NotImplementedError(f"{self.name} runs through transformers: wordlens cannot capture it")
         given = {"input_ids": input_ids, "token_type_ids": token_type_ids, "attention_mask": attention_mask}
         # A model whose tokenizer gives no token types may read them differently (GPT-2 adds them
         # through its word embeddings): pass only what its own tokenizer would.

@@ -1,0 +1,105 @@
+"""`--model smollm2`: the GGUF file converted once into a cache folder, loaded from it afterwards,
+and converted again when the cache is damaged. The GGUF reading itself (transformers, ~30 s on the
+real file) is replaced by the tiny random Llama; everything after it is the real code."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from wordlens.core.transformer import gguf_cache
+from wordlens.core.transformer.context_model import load_context_model
+from wordlens.core.transformer.llama_runtime import LlamaNetwork
+
+from conftest import LLAMA_CORPUS, build_tiny_llama, write_byte_level_tokenizer
+
+
+@pytest.fixture
+def fake_smollm2(tmp_path, monkeypatch):
+    """The cache under a fresh XDG_CACHE_HOME, and a 'GGUF file' whose reading gives the tiny Llama;
+    returns the list of reads (one per conversion)."""
+    import transformers
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    gguf = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf.write_bytes(b"GGUF")
+    tokenizer_folder = tmp_path / "tokenizer"
+    write_byte_level_tokenizer(tokenizer_folder, LLAMA_CORPUS)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tokenizer_folder))
+    reads: list[str] = []
+
+    def read(path):
+        reads.append(str(path))
+        return tokenizer, build_tiny_llama(len(tokenizer))
+
+    monkeypatch.setattr(gguf_cache, "smollm2_gguf_file", lambda: gguf)
+    monkeypatch.setattr(gguf_cache, "read_gguf", read)
+    return reads
+
+
+def cached_folder():
+    folders = [path for path in gguf_cache.cache_folder().joinpath("models").iterdir()]
+    assert len(folders) == 1, folders  # no partial folder left behind
+    return folders[0]
+
+
+def test_the_first_load_converts_and_reports_it_and_the_next_loads_the_cache(fake_smollm2, tmp_path):
+    stages: list[str] = []
+    first = load_context_model("smollm2", device="cpu", progress=lambda stage, fraction: stages.append(stage))
+    assert len(fake_smollm2) == 1
+    assert any(stage.startswith("converting SmolLM2-135M-Instruct.Q4_1.gguf once") for stage in stages)
+    folder = cached_folder()
+    assert folder.is_relative_to(tmp_path / "cache" / "wordlens")
+    assert {"config.json", "model.safetensors", "tokenizer.json", gguf_cache.MANIFEST} <= {
+        path.name for path in folder.iterdir()
+    }
+    assert first.info.name == "SmolLM2-135M-Instruct" and first.info.causal and first.predicts_tokens
+    assert isinstance(first.network, LlamaNetwork)
+
+    stages.clear()
+    second = load_context_model("SmolLM2", device="cpu", progress=lambda stage, fraction: stages.append(stage))
+    assert len(fake_smollm2) == 1, "the cache should have been used"
+    assert not any(stage.startswith("converting") for stage in stages)
+    encoding = second.encode("the capital of france is")
+    np.testing.assert_allclose(second.run(encoding).attentions, first.run(encoding).attentions, atol=1e-6)
+
+
+def truncate_weights(folder):
+    path = folder / "model.safetensors"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def break_config(folder):
+    (folder / "config.json").write_text('{"model_type": "llama", ', encoding="utf-8")
+
+
+def scramble_weights_header(folder):
+    """Same size, so the manifest cannot tell: the weights fail to load instead."""
+    path = folder / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    data[8:40] = b"#" * 32
+    path.write_bytes(bytes(data))
+
+
+def drop_manifest(folder):
+    (folder / gguf_cache.MANIFEST).unlink()
+
+
+@pytest.mark.parametrize("damage", [truncate_weights, break_config, scramble_weights_header, drop_manifest])
+def test_a_damaged_cache_is_converted_again(fake_smollm2, damage):
+    load_context_model("smollm2", device="cpu")
+    damage(cached_folder())
+    model = load_context_model("smollm2", device="cpu")
+    assert len(fake_smollm2) == 2
+    assert model.run(model.encode("the dog walks")).attentions.shape[:2] == (2, 4)
+    manifest = json.loads((cached_folder() / gguf_cache.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["files"]["model.safetensors"] == (cached_folder() / "model.safetensors").stat().st_size
+
+
+def test_the_cache_loads_through_transformers_too(fake_smollm2):
+    ours = load_context_model("smollm2", device="cpu")
+    theirs = load_context_model("smollm2", device="cpu", runtime="transformers")
+    encoding = ours.encode("the queen walks")
+    np.testing.assert_allclose(ours.run(encoding).attentions, theirs.run(encoding).attentions, atol=1e-5)
