@@ -41,6 +41,13 @@ class ContextPart:
     attentions: np.ndarray  # (layers, heads, T, T), raw weights as the model returns them
     hidden_states: np.ndarray  # (layers + 1, T, hidden)
     truncated: bool
+    # The tokens as one-line text for display (byte-level ones decoded: `ĠParis` -> `␣Paris`);
+    # empty: the tokens themselves.
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            object.__setattr__(self, "labels", self.tokens)
 
     def word_of(self, token: int) -> int:
         return int(self.token_word[token])

@@ -286,6 +286,7 @@ def _context_part(model: ContextModel, text: str, words: tuple[Word, ...]) -> Co
         attentions=freeze(output.attentions),
         hidden_states=freeze(output.hidden_states),
         truncated=encoding.truncated,
+        labels=model.labels(encoding.tokens),
     )
 
 

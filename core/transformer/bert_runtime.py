@@ -224,7 +224,7 @@ class BertNetwork:
     ) -> tuple[list[Any], list[Any]]:
         """(attentions per layer (batch, heads, T, T), hidden states: embeddings then each layer)."""
         if heads_off or capture is not None:
-            raise NotImplementedError("capture and heads_off are issue 14's (the mechanism screen)")
+            raise NotImplementedError("wordlens's BERT runtime does not capture its heads yet")
         additive_mask = self._additive_mask(attention_mask)
         hidden = self._embed(input_ids, token_type_ids)
         hidden_states, attentions = [hidden], []

@@ -115,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     attention.add_argument("--json", action="store_true",
                            help="print JSON: raw weights of every layer and head, plus the selected view")
 
+    predict = commands.add_parser("predict", parents=[sources],
+                                  help="a decoder's next tokens after a text (--model smollm2), and the logit lens")
+    predict.add_argument("text", metavar="TEXT")
+    predict.add_argument("--top", type=_positive_int, default=5, metavar="K", help="how many tokens (default 5)")
+    predict.add_argument("--lens", action="store_true",
+                         help="also the logit lens: each layer's hidden state read through the final norm and "
+                         "output layer")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
                                "press, wait, sleep, screenshot, quit (see assets/demos/README.md).")
@@ -197,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _attention(sources, args)
         if args.command == "compare":
             return _compare(sources, args)
+        if args.command == "predict":
+            return _predict(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         if args.command == "play":
@@ -334,6 +345,19 @@ def _attention(sources: Sources, args: argparse.Namespace) -> int:
 
         chosen = any([args.layer is not None, args.aggregate, args.words, args.hide_special])
         print_attention(report, show_view=chosen)
+    return 0
+
+
+def _predict(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports.json_shapes import predict_report
+
+    report = predict_report(sources.model_loader()(terminal_progress), args.text, args.top, args.lens)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_predictions
+
+        print_predictions(report)
     return 0
 
 

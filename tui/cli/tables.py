@@ -141,3 +141,29 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
         layer, head = np.unravel_index(values.argmax(), values.shape)
         console.print(f"attention between the shared words differs most at layer {layer}, head {head} "
                       f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
+
+
+def print_predictions(report: dict[str, Any], console: Console | None = None) -> None:
+    """The next tokens after the text and, with --lens, one row per layer (its top tokens)."""
+    console = console or Console()
+    model = report["model"]
+    console.print(Text.assemble((model["name"], "bold"), f" · next token after {len(report['tokens'])} tokens"))
+    table = Table(show_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("token")
+    table.add_column("prob", justify="right")
+    for rank, prediction in enumerate(report["predictions"], start=1):
+        table.add_row(str(rank), Text(repr(prediction["text"])), f"{prediction['prob']:.4f}")
+    console.print(table)
+    if "lens" not in report:
+        return
+    lens = Table(title="logit lens: each layer's hidden state through the final norm and output layer",
+                 title_justify="left", show_edge=False)
+    lens.add_column("layer", justify="right", style="dim")
+    for rank in range(len(report["predictions"])):
+        lens.add_column(f"#{rank + 1}")
+    for row in report["lens"]:
+        name = "emb" if row["layer"] == 0 else str(row["layer"])
+        cells = [Text.assemble((repr(p["text"]), "bold"), (f" {p['prob']:.2f}", "dim")) for p in row["predictions"]]
+        lens.add_row(name, *cells)
+    console.print(lens)

@@ -74,7 +74,7 @@ class StaticNeighbours(ViewText):
             return
         reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
         text.append(f"\n{context.model.name} input table", style="bold")
-        text.append(f"  '{context.tokens[view.focus]}', before attention\n", style="dim")
+        text.append(f"  '{context.labels[view.focus]}', before attention\n", style="dim")
         if reading is None:
             text.append(" …\n\n", style="dim")
         elif isinstance(reading.input_table, str):

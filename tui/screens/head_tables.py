@@ -142,7 +142,7 @@ class ReferentScreen(HeadTableScreen):
 
     @classmethod
     def of_view(cls, view: ViewState, numbers: tuple[list[HeadScore], float]) -> ReferentScreen:
-        tokens = view.context.tokens
+        tokens = view.context.labels
         return cls(*numbers, tokens[view.focus], tokens[view.target])
 
     def __init__(self, scores: list[HeadScore], rollout_score: float, source: str, target: str) -> None:
