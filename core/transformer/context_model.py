@@ -153,7 +153,7 @@ class ContextModel:
 
         if not self.predicts_tokens:
             raise InputError(f"{self.info.name} has no language-model head: it does not predict next tokens")
-        values = torch.from_numpy(np.ascontiguousarray(hidden, dtype=np.float32)).to(self.network.device)
+        values = torch.from_numpy(np.array(hidden, dtype=np.float32)).to(self.network.device)  # a writable copy
         with self._lock, torch.inference_mode():
             logits = self.network.next_token_logits(values, normed=normed)  # type: ignore[attr-defined]
             return logits.float().cpu().numpy()

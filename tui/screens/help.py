@@ -38,6 +38,7 @@ KEYS = (
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
         ("g", "fit the map from the model's layers into static space (once, cached)"),
+        ("n", "logit lens (a decoder, --model smollm2): the focused token's next tokens read out of every layer"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
