@@ -111,7 +111,7 @@ class StaticNeighbours(ViewText):
 def _append_next_tokens(text: Text, token: str, predictions: tuple[Prediction, ...], width: int) -> None:
     """The decoder's own next tokens after the focused one, with their probabilities."""
     text.append("\nnext token", style="bold")
-    text.append(f"  after '{token}', the model's prediction (n: layer by layer)\n", style="dim")
+    text.append(f"  after '{token}' · n: by layer\n", style="dim")
     _append_word_list(text, [(readable_label(p.text), p.prob) for p in predictions], width, "green")
 
 
