@@ -103,3 +103,18 @@ def test_the_cache_loads_through_transformers_too(fake_smollm2):
     theirs = load_context_model("smollm2", device="cpu", runtime="transformers")
     encoding = ours.encode("the queen walks")
     np.testing.assert_allclose(ours.run(encoding).attentions, theirs.run(encoding).attentions, atol=1e-5)
+
+
+def test_every_command_and_the_config_file_take_the_name(fake_smollm2, capsys, tmp_path, monkeypatch):
+    from cli_support import run_json
+
+    report = run_json(capsys, "predict", "the capital of france is", "--model", "smollm2")
+    assert report["model"]["name"] == "SmolLM2-135M-Instruct" and report["predictions"]
+    attention = run_json(capsys, "attention", "the dog walks", "--model", "smollm2")
+    assert attention["model"]["layers"] == 2
+    config = tmp_path / "config" / "wordlens" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('model = "smollm2"\n', encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert run_json(capsys, "predict", "the dog")["model"]["name"] == "SmolLM2-135M-Instruct"
+    assert len(fake_smollm2) == 1  # converted once for all three

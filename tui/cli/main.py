@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = sources.add_argument_group("models")
     group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
                        "(default: the bundled GloVe 6B 50d)")
-    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, or a hub id when online "
+    group.add_argument("--model", metavar="PATH_OR_ID", help="a Hugging Face model folder, a hub id when online, or "
+                       "smollm2: the packaged SmolLM2-135M-Instruct decoder, converted once into ~/.cache/wordlens "
                        "(default: the bundled all-MiniLM-L6-v2)")
     group.add_argument("--device", default="auto",
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
