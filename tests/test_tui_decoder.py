@@ -96,3 +96,19 @@ async def test_every_screen_opens_on_the_decoder_without_a_crash(decoder_engine,
         await pilot.press("escape")
         await pilot.pause()
         assert app.is_running
+
+
+async def test_an_empty_line_on_the_decoder_has_no_tokens_and_every_key_is_safe(decoder_engine):
+    """A decoder adds no special tokens: an empty text gives none at all (an encoder still has [CLS] [SEP])."""
+    app = WordLensApp(decoder_engine, text="")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: shows(app, ""), what="the empty analysis")
+        assert app.view.analysis.context is not None and app.view.analysis.context.tokens == ()
+        for key in ["escape", "n", "o", "m", "r", "t", "a", "w", "s", "d", "b", "right_square_bracket", "down"]:
+            await pilot.press(key)
+            await pilot.pause()
+            if not isinstance(app.screen, type(app.get_default_screen())):
+                await pilot.press("escape")
+        assert app.is_running
+        await pilot.press("e", *"the dog")
+        await wait_for(pilot, lambda: shows(app, "the dog"), what="the analysis after typing")

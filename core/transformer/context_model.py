@@ -202,6 +202,12 @@ class ContextModel:
             return self.tokenizer.encode(text, limit)
 
     def run(self, encoding: Encoding) -> ModelOutput:
+        if not encoding.ids:  # an empty text on a model that adds no special tokens (a decoder)
+            info = self.info
+            return ModelOutput(
+                attentions=np.zeros((info.layers, info.heads, 0, 0), dtype=np.float32),
+                hidden_states=np.zeros((info.layers + 1, 0, info.hidden_size), dtype=np.float32),
+            )
         attentions, hidden = self._forward([encoding])
         return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0])
 

@@ -81,9 +81,13 @@ def byte_level_text(token: str) -> str:
     return bytes(table[character] for character in token).decode("utf-8", errors="replace")
 
 
-VISIBLE_CHARACTERS = str.maketrans({" ": "␣", "\n": "↵", "\t": "⇥", "\r": "↵"})
+VISIBLE_CHARACTERS = {" ": "␣", "\n": "↵", "\r": "↵", "\t": "⇥"}
+OTHER_SPACE = "⍽"  # a no-break space, an ideographic space...: blank too, yet not a plain space
 
 
 def readable_label(text: str) -> str:
-    """A token's text for a one-line label: spaces as ␣, line breaks as ↵, tabs as ⇥."""
-    return text.translate(VISIBLE_CHARACTERS)
+    """A token's text for a one-line label: spaces as ␣, line breaks as ↵, tabs as ⇥, any other
+    blank character as ⍽."""
+    return "".join(
+        VISIBLE_CHARACTERS.get(character, OTHER_SPACE if character.isspace() else character) for character in text
+    )
