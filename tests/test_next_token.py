@@ -90,3 +90,23 @@ def test_predict_with_the_encoder_says_it_has_no_language_model_head(capsys, tin
 def test_predict_with_no_token_is_a_clear_error(capsys, tiny_llama_dir):
     code, out, err = run(capsys, "predict", "", "--model", tiny_llama_dir)
     assert_one_line_error(code, out, err, "no token")
+
+
+def test_attention_json_keeps_the_tokenizers_tokens_and_labels_the_view_readably(capsys, tiny_llama_dir, tiny_llama):
+    report = run_json(capsys, "attention", TEXT, "--model", tiny_llama_dir)
+    assert report["tokens"] == list(tiny_llama.encode(TEXT).tokens)
+    assert any("Ġ" in token for token in report["tokens"])
+    assert report["view_labels"] == report["token_labels"] == list(tiny_llama.labels(report["tokens"]))
+    assert "␣capital" in report["view_labels"] and not any("Ġ" in label for label in report["view_labels"])
+
+
+def test_an_export_of_a_decoder_view_labels_it_readably(tiny_vectors, tiny_llama):
+    from wordlens.core.engine import Engine
+    from wordlens.core.measures.attention_views import ViewSpec
+    from wordlens.core.reports.export import export_view
+
+    analysis = Engine.from_loaded(tiny_vectors, tiny_llama).analyze(TEXT)
+    exported = export_view(analysis, ViewSpec())
+    assert exported.report["tokens"] == list(analysis.context.tokens)
+    assert exported.report["view_labels"] == list(analysis.context.labels)
+    assert "␣capital" in exported.labels and list(exported.arrays["view_labels"]) == list(exported.labels)

@@ -54,6 +54,7 @@ def attention_report(model: ContextModel, text: str, spec: ViewSpec = ViewSpec(a
             "heads": model.info.heads,
         },
         "tokens": list(encoding.tokens),
+        "token_labels": list(labels),  # the tokens as readable text (byte-level ones decoded)
         "special": encoding.special.tolist(),
         "truncated": encoding.truncated,
         "attention": output.attentions.tolist(),

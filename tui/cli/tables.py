@@ -35,7 +35,7 @@ def print_neighbours(report: dict[str, Any], console: Console | None = None) -> 
 def print_attention(report: dict[str, Any], show_view: bool, console: Console | None = None) -> None:
     """The selected view as a table (row attends to column), or a summary of every layer."""
     console = console or Console()
-    tokens = report["tokens"]
+    tokens = report.get("token_labels", report["tokens"])
     model = report["model"]
     shape = f"{model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens"
     console.print(f"[bold]{model['name']}[/] · {shape}")
