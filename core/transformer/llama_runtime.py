@@ -78,11 +78,6 @@ def llama_shape(config: dict[str, Any]) -> LlamaShape | None:
     return shape if heads % key_value_heads == 0 else None
 
 
-def is_llama_folder(folder: Path) -> bool:
-    config = _read_json(folder / "config.json")
-    return bool(config) and config.get("model_type") == "llama"  # type: ignore[union-attr]
-
-
 def load_plain_llama(folder: Path, device: str, progress: Progress) -> tuple[RustTokenizer, LlamaNetwork] | None:
     """The folder's tokenizer and decoder when it is a standard Llama this module runs exactly as
     transformers would; None otherwise. A LoadError when its files are there but broken."""
