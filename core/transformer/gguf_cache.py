@@ -32,6 +32,7 @@ def load_smollm2(device: str, progress: Progress, *, own_runtime: bool = True) -
     cache is missing or damaged. `own_runtime` False: (folder, None), for transformers to load."""
     from wordlens.core.transformer.llama_runtime import load_plain_llama
 
+    progress = never_backwards(progress)  # the loader's own stages (0.5, 0.6) come after a conversion's 0.85
     gguf = smollm2_gguf_file()
     folder = converted_folder(gguf, progress)
     if not own_runtime:
@@ -46,6 +47,17 @@ def load_smollm2(device: str, progress: Progress, *, own_runtime: bool = True) -
         if loaded is None:
             raise LoadError(f"{gguf.name}: the converted model in {folder} is not a Llama wordlens can run")
     return str(folder), loaded
+
+
+def never_backwards(progress: Progress) -> Progress:
+    """`progress` with each fraction at least the largest reported before it."""
+    highest = [0.0]
+
+    def report(stage: str, fraction: float) -> None:
+        highest[0] = max(highest[0], fraction)
+        progress(stage, highest[0])
+
+    return report
 
 
 def cache_path(gguf: Path) -> Path:
