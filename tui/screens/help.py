@@ -38,7 +38,6 @@ KEYS = (
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
         ("g", "fit the map from the model's layers into static space (once, cached)"),
-        ("n", "logit lens (a decoder, --model smollm2): the focused token's next tokens read out of every layer"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
@@ -47,6 +46,9 @@ KEYS = (
         ("ctrl+s", "save an SVG screenshot of the screen"),
         ("x", "export the view (tokens, matrix, neighbours) to JSON, CSV and NPZ"),
         ("q  or  ctrl+q", "quit (q only outside the sentence)"),
+    )),
+    ("Decoders", (
+        ("n", "logit lens (--model smollm2): the focused token's next tokens read out of every layer"),
     )),
 )
 
