@@ -150,3 +150,13 @@ def test_the_encoder_has_no_language_model_head(tiny_model):
     with pytest.raises(InputError, match="no language-model head"):
         tiny_model.next_token_logits(np.zeros(8, dtype=np.float32), normed=False)
     assert tiny_model.labels(["walk", "##s"]) == ("walk", "##s")
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    (" Paris", "␣Paris"), ("\n\n", "↵↵"), ("\tx", "⇥x"), ("a\xa0b", "a⍽b"), ("\x01", "⍰"), ("\u200b", "⍰"),
+    ("café 東京", "café␣東京"),
+])
+def test_a_label_shows_every_character_visibly(text, label):
+    from wordlens.core.transformer.tokens import readable_label
+
+    assert readable_label(text) == label

@@ -83,11 +83,18 @@ def byte_level_text(token: str) -> str:
 
 VISIBLE_CHARACTERS = {" ": "␣", "\n": "↵", "\r": "↵", "\t": "⇥"}
 OTHER_SPACE = "⍽"  # a no-break space, an ideographic space...: blank too, yet not a plain space
+UNPRINTABLE = "⍰"  # a control or format character (a byte token such as 0x01), which would show as nothing
 
 
 def readable_label(text: str) -> str:
     """A token's text for a one-line label: spaces as ␣, line breaks as ↵, tabs as ⇥, any other
-    blank character as ⍽."""
-    return "".join(
-        VISIBLE_CHARACTERS.get(character, OTHER_SPACE if character.isspace() else character) for character in text
-    )
+    blank character as ⍽, other characters that print as nothing as ⍰."""
+    return "".join(_visible(character) for character in text)
+
+
+def _visible(character: str) -> str:
+    if character in VISIBLE_CHARACTERS:
+        return VISIBLE_CHARACTERS[character]
+    if character.isspace():
+        return OTHER_SPACE
+    return character if character.isprintable() else UNPRINTABLE
