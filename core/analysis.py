@@ -45,6 +45,13 @@ class ContextPart:
     # the queries and keys of every layer, from the same forward pass; None when the runtime cannot capture them
     captured: CapturedArithmetic | None = None
     heads_off: HeadsOff = NO_HEADS_OFF  # the heads switched off in the forward pass that made it
+    # The tokens as one-line text for display (byte-level ones decoded: `ĠParis` -> `␣Paris`);
+    # empty: the tokens themselves.
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            object.__setattr__(self, "labels", self.tokens)
 
     def word_of(self, token: int) -> int:
         return int(self.token_word[token])

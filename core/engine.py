@@ -304,6 +304,7 @@ def _context_part(model: ContextModel, text: str, words: tuple[Word, ...], heads
         ids=encoding.ids,
         captured=output.captured,
         heads_off=heads_off,
+        labels=model.labels(encoding.tokens),
     )
 
 

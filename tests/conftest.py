@@ -254,3 +254,88 @@ def terminal():
         yield term
     finally:
         term.kill()
+
+
+# ---------------------------------------------------------------------------------------------
+# The tiny decoder: a random Llama (grouped-query attention, rotary positions, tied embeddings)
+# with a byte-level BPE tokenizer, as SmolLM2 is
+# ---------------------------------------------------------------------------------------------
+
+LLAMA_LAYERS, LLAMA_HEADS, LLAMA_KV_HEADS, LLAMA_HIDDEN = 2, 4, 2, 32
+LLAMA_CORPUS = [
+    "the capital of france is paris.",
+    "the queen walks quickly by the river bank.",
+    "the dog walks to the bank and the woman walks to paris.",
+    "wordlens warms the model up with a short sentence.",
+]
+
+
+def write_byte_level_tokenizer(folder: Path, corpus: list[str], vocab_size: int = 420):
+    """A byte-level BPE (GPT-2's scheme, as SmolLM2's), as a fast tokenizer with offsets, saved in `folder`."""
+    import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.post_processor = processors.ByteLevel(trim_offsets=True)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(corpus * 4, trainer)
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<|endoftext|>",
+        eos_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+        model_max_length=64,
+    )
+    fast.save_pretrained(str(folder))
+    return fast
+
+
+def build_tiny_llama(vocab_size: int, seed: int = 4321, tied: bool = True):
+    import torch
+    import transformers
+
+    config = transformers.LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=LLAMA_HIDDEN,
+        intermediate_size=48,
+        num_hidden_layers=LLAMA_LAYERS,
+        num_attention_heads=LLAMA_HEADS,
+        num_key_value_heads=LLAMA_KV_HEADS,
+        max_position_embeddings=64,
+        tie_word_embeddings=tied,
+        rms_norm_eps=1e-5,
+    )
+    torch.manual_seed(seed)
+    model = transformers.LlamaForCausalLM(config)
+    with torch.no_grad():  # norms away from 1, so a missing or doubled norm shows
+        for name, parameter in model.named_parameters():
+            if "norm" in name:
+                parameter.uniform_(0.5, 1.5)
+    return model.eval()
+
+
+def save_tiny_llama(folder: Path, tied: bool = True) -> Path:
+    tokenizer = write_byte_level_tokenizer(folder, LLAMA_CORPUS)
+    build_tiny_llama(len(tokenizer), tied=tied).save_pretrained(str(folder))
+    assert (folder / "model.safetensors").is_file() and (folder / "tokenizer.json").is_file()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory) -> Path:
+    """A saved 2-layer random Llama (4 query heads over 2 key/value heads) with its byte-level tokenizer."""
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tiny_llama_dir):
+    from wordlens.core.transformer.context_model import load_context_model
+
+    return load_context_model(tiny_llama_dir, device="cpu")

@@ -31,7 +31,13 @@ SHOWS = {
     # The verdict is measured against the other shared words (on the bundled models 'the' drops
     # more than 'bank' here, so no verdict is given): the baseline line is what must show.
     "bank-compare": [r"static cosine 1\.000", r"after layer 5", r"baseline, the other shared words"],
+    "decoder-next-token": [r"SmolLM2-135M-Instruct, 30 layers × 9 heads", r"next token", r"␣Paris 0\.77",
+                           r"masked \(causal\)"],
+    "decoder-logit-lens": [r"Logit lens after '␣is'", r"30 +␣Paris 0\.77", r"29 +␣capital"],
+    "decoder-attention-sink": [r"self-attention · layer 20 · head 0", r"strongest: +The 0\.[5-9]"],
 }
+# Tapes made for another transformer than the bundled one (`wordlens play TAPE --model M`).
+TAPE_MODELS = {"decoder-next-token": "smollm2"}
 
 
 def svg_text(path: Path) -> str:
@@ -54,8 +60,14 @@ def test_every_tape_parses_and_names_real_keys(tape):
 @pytest.mark.real_models
 @pytest.mark.parametrize("tape", TAPES, ids=lambda p: p.stem)
 def test_each_tape_plays_headless_into_screenshots_of_its_subject(tape, bundled_engine, tmp_path):
-    player = play(make_app(bundled_engine, Config(theme="wordlens")), read_tape(tape), screenshots=tmp_path,
-                  speed=50)
+    engine = bundled_engine
+    if tape.stem in TAPE_MODELS:
+        from wordlens.core.engine import Engine, Sources
+
+        engine = Engine.from_sources(Sources(model=TAPE_MODELS[tape.stem]))
+        engine.load_vectors()
+        engine.load_model()
+    player = play(make_app(engine, Config(theme="wordlens")), read_tape(tape), screenshots=tmp_path, speed=50)
     assert player.error is None, player.error
     assert player.saved, "the tape took no screenshot"
     for path in player.saved:

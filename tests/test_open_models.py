@@ -201,3 +201,29 @@ async def test_escape_closes_the_dialog_without_opening_anything(engine, tiny_ve
         await pilot.press("x", "escape")
         assert not isinstance(app.screen, OpenScreen)
         assert engine.vectors is tiny_vectors and "opening" not in header(app)
+
+
+async def test_ctrl_o_opens_smollm2_by_name(engine, tmp_path, monkeypatch):
+    """The name goes through the real conversion and cache code; the GGUF reading (~30 s on the real
+    file) is replaced by the tiny random Llama."""
+    import transformers
+
+    from wordlens.core.transformer import gguf_cache
+
+    from conftest import LLAMA_CORPUS, build_tiny_llama, write_byte_level_tokenizer
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    gguf = tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf.write_bytes(b"GGUF")
+    write_byte_level_tokenizer(tmp_path / "tokenizer", LLAMA_CORPUS)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(tmp_path / "tokenizer"))
+    monkeypatch.setattr(gguf_cache, "smollm2_gguf_file", lambda: gguf)
+    monkeypatch.setattr(gguf_cache, "read_gguf", lambda path: (tokenizer, build_tiny_llama(len(tokenizer))))
+    app = WordLensApp(engine, text="the queen")
+    async with app.run_test(size=SIZE) as pilot:
+        await start(pilot, app, "the queen")
+        await open_from_dialog(pilot, app, "model", "smollm2")
+        await wait_for(pilot, lambda: app.view.analysis.context.model.name == "SmolLM2-135M-Instruct",
+                       timeout=30, what="SmolLM2's analysis")
+        assert app.view.analysis.context.model.causal
+        assert "SmolLM2-135M-Instruct" in header(app)

@@ -19,11 +19,13 @@ from wordlens.tui.panes.attention import AttentionGrid
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.screens.help import HelpScreen
+from wordlens.tui.screens.logit_lens import LogitLensScreen
 from wordlens.tui.screens.mechanism import MechanismScreen
 from wordlens.tui.screens.open_models import OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
 
+from snapshot_apps.decoder_app import DECODER_SENTENCE, make_decoder_app
 from snapshot_apps.overview_app import SENTENCE, make_app
 from tui_support import shows, wait_for
 
@@ -81,24 +83,24 @@ STATES = [
 ]
 
 
-def settled(app) -> bool:
+def settled(app, sentence: str = SENTENCE) -> bool:
     """The sentence is analysed, nothing is being computed, the focused token's reading is in."""
     view = app.view
-    if not shows(app, SENTENCE) or app.computing:
+    if not shows(app, sentence) or app.computing:
         return False
     context = view.analysis.context
     needs_reading = 0 <= view.focus < len(context.tokens) and not context.special[view.focus]
     return not needs_reading or (app.reading is not None and app.reading.is_for(view))
 
 
-def reach(state: State) -> Callable:
+def reach(state: State, sentence: str = SENTENCE) -> Callable:
     async def run_before(pilot) -> None:
         app = pilot.app
-        await wait_for(pilot, lambda: settled(app), timeout=30, what="the sentence's analysis")
+        await wait_for(pilot, lambda: settled(app, sentence), timeout=30, what="the sentence's analysis")
         await pilot.press(*state.keys)
         if state.reached is not None:
             await wait_for(pilot, lambda: state.reached(app), timeout=20, what=state.name)
-        await wait_for(pilot, lambda: settled(app), timeout=20, what=f"{state.name} to settle")
+        await wait_for(pilot, lambda: settled(app, sentence), timeout=20, what=f"{state.name} to settle")
         await pilot.pause()
         await pilot.pause()
 
@@ -109,3 +111,18 @@ def reach(state: State) -> Callable:
 @pytest.mark.parametrize("state", STATES, ids=[state.name for state in STATES])
 def test_snapshot(snap_compare, tmp_path, state, size):
     assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=reach(state))
+
+
+# A decoder (the tiny Llama, byte-level tokens): the causal grid with the focused token's next tokens,
+# and the logit lens.
+DECODER_STATES = [
+    State("decoder_main", ("escape",), lambda app: isinstance(app.focused, AttentionGrid)),
+    State("decoder_logit_lens", ("escape", "l"), _screen(LogitLensScreen)),
+]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("state", DECODER_STATES, ids=[state.name for state in DECODER_STATES])
+def test_decoder_snapshot(snap_compare, tmp_path, state, size):
+    app = make_decoder_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=reach(state, DECODER_SENTENCE))

@@ -10,10 +10,12 @@ from wordlens.core.errors import WordlensError, first_line
 from wordlens.core.measures.derived_views import input_table_neighbours
 from wordlens.core.measures.static_vs_context import StaticMap, contextual_static_neighbours
 from wordlens.core.transformer.context_model import ContextModel
+from wordlens.core.transformer.next_token import Prediction, next_token_predictions
 from wordlens.core.vectors.static_vectors import StaticVectors
 from wordlens.tui.state import ViewState
 
 Scored = tuple[tuple[str, float], ...]
+NEXT_TOKENS = 5  # a decoder's top next tokens shown for the focused token
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +51,7 @@ class TokenReading:
     layer: int
     input_table: Scored | str  # the neighbours, or why there are none
     in_context: Scored | None  # None: no map fitted
+    next_tokens: tuple[Prediction, ...] | None = None  # a decoder's prediction after the token; None: no head
 
     def is_for(self, view: ViewState) -> bool:
         return self.analysis is view.analysis and self.token == view.focus and self.layer == view.layer
@@ -70,9 +73,16 @@ def read_token(model: ContextModel, vectors: StaticVectors | None, question: Rea
     context = analysis.context
     try:
         try:
-            input_table: Scored | str = input_table_neighbours(model, context.tokens[token])
+            found_in_table = input_table_neighbours(model, context.tokens[token])
+            labels = model.labels([neighbour for neighbour, _ in found_in_table])
+            input_table: Scored | str = tuple(
+                (label, score) for label, (_, score) in zip(labels, found_in_table, strict=True)
+            )
         except WordlensError as error:
             input_table = str(error)
+        next_tokens = None
+        if model.predicts_tokens:
+            next_tokens = next_token_predictions(model, context.hidden_states, token, top=NEXT_TOKENS)
         in_context = None
         if question.static_map is not None and vectors is not None:
             # layer + 1: the hidden state that layer's attention produced
@@ -80,4 +90,4 @@ def read_token(model: ContextModel, vectors: StaticVectors | None, question: Rea
             in_context = tuple(found)
     except Exception as error:  # a reading is an extra: say why it is missing, keep going
         return TokenReading(analysis, token, layer, f"{type(error).__name__}: {first_line(error)}", None)
-    return TokenReading(analysis, token, layer, input_table, in_context)
+    return TokenReading(analysis, token, layer, input_table, in_context, next_tokens)

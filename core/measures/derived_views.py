@@ -38,7 +38,7 @@ def attention_view(analysis: Analysis, spec: ViewSpec) -> View:
     def compute() -> View:
         context = analysis.require_context()
         return build_view(
-            context.attentions, spec, context.tokens, context.special, context.token_word,
+            context.attentions, spec, context.labels, context.special, context.token_word,
             [word.text for word in analysis.words],
             selected=token_matrix(analysis, spec.aggregate, spec.layer, spec.head),
         )

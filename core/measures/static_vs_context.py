@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
 from wordlens.core.measures.attention_views import average_ranks, merge_to_units, rank_correlation
 from wordlens.core.progress import Progress, no_progress
+from wordlens.core.sources import cache_folder
 from wordlens.core.vectors.topk import top_k_rows
 
 if TYPE_CHECKING:
@@ -252,11 +252,6 @@ class StaticMap:
         """(..., hidden) -> (..., dim)."""
         with_bias = np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1)
         return with_bias @ self.weights[layer]
-
-
-def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "wordlens"
 
 
 def _map_cache_path(model: ContextModel, vectors: StaticVectors, words: int) -> Path:

@@ -60,7 +60,7 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
 
     context = analysis.context
     if context is not None:
-        view = build_view(context.attentions, spec, context.tokens, context.special, context.token_word, words)
+        view = build_view(context.attentions, spec, context.labels, context.special, context.token_word, words)
         matrix, labels = view.matrix, view.labels
         report.update(
             model={"name": context.model.name, "layers": context.model.layers, "heads": context.model.heads},

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from wordlens.core.analysis import Analysis
+from wordlens.core.errors import InputError
 from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, ContextModel, HeadsOff
@@ -51,7 +52,8 @@ def attention_report(
     output = model.run(encoding, heads_off=heads_off)
     words, _ = split_words_upto(text, MAX_WORDS)
     token_word = align_tokens_to_words(encoding.offsets, encoding.special, words)
-    view = build_view(output.attentions, spec, encoding.tokens, encoding.special, token_word, [w.text for w in words])
+    labels = model.labels(encoding.tokens)
+    view = build_view(output.attentions, spec, labels, encoding.special, token_word, [w.text for w in words])
     report = {
         "model": {
             "name": model.info.name,
@@ -59,6 +61,7 @@ def attention_report(
             "heads": model.info.heads,
         },
         "tokens": list(encoding.tokens),
+        "token_labels": list(labels),  # the tokens as readable text (byte-level ones decoded)
         "special": encoding.special.tolist(),
         "truncated": encoding.truncated,
         "attention": output.attentions.tolist(),
@@ -250,3 +253,35 @@ def verify_report(model: str, verification: Verification) -> dict[str, Any]:
             for d in verification.layers
         ],
     }
+
+
+def predict_report(model: ContextModel, text: str, top: int, lens: bool) -> dict[str, Any]:
+    """The decoder's next tokens after `text` and, with `lens`, the logit lens at its last token:
+    {"model", "tokens", "predictions": [{"token", "text", "prob"}], "lens": [{"layer", "predictions"}]}.
+    An InputError when the model has no language-model head or the text gives no token."""
+    from wordlens.core.transformer.next_token import logit_lens, next_token_predictions
+
+    if not model.predicts_tokens:
+        raise InputError(f"{model.info.name} has no language-model head: it does not predict next tokens "
+                         "(try --model smollm2)")
+    encoding = model.encode(text)
+    if not encoding.ids:
+        raise InputError("the text gives no token to predict after")
+    hidden = model.run(encoding).hidden_states
+    position = len(encoding.ids) - 1
+    report: dict[str, Any] = {
+        "model": {"name": model.info.name, "layers": model.info.layers, "heads": model.info.heads},
+        "tokens": list(encoding.tokens),
+        "truncated": encoding.truncated,
+        "predictions": [_prediction(p) for p in next_token_predictions(model, hidden, position, top)],
+    }
+    if lens:
+        report["lens"] = [
+            {"layer": row.layer, "predictions": [_prediction(p) for p in row.predictions]}
+            for row in logit_lens(model, hidden, position, top)
+        ]
+    return report
+
+
+def _prediction(prediction: Any) -> dict[str, Any]:
+    return {"token": prediction.token, "text": prediction.text, "prob": prediction.prob}

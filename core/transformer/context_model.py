@@ -20,9 +20,15 @@ from wordlens.core.errors import InputError, LoadError
 from wordlens.core.measures.attention_views import causal_mask
 from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
-from wordlens.core.sources import BUNDLED_MODEL_NAME, bundled_model_folder
+from wordlens.core.sources import (
+    BUNDLED_MODEL_NAME,
+    SMOLLM2_MODEL_NAME,
+    bundled_model_folder,
+    is_smollm2,
+    smollm2_gguf_file,
+)
 from wordlens.core.text import replace_lone_surrogates
-from wordlens.core.transformer.tokens import TokenizedText
+from wordlens.core.transformer.tokens import TokenizedText, byte_level_text, readable_label
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,7 @@ class ModelOutput:
 
 class Tokenizer(Protocol):
     model_max_length: int
+    byte_level: bool  # tokens in GPT-2's byte alphabet (`Ġ` for a space)
 
     def encode(self, text: str, limit: int) -> TokenizedText: ...
     def token_id(self, token: str) -> int | None: ...
@@ -177,6 +184,33 @@ class ContextModel:
                 self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
         return self._embedding_units
 
+    @property
+    def predicts_tokens(self) -> bool:
+        """Whether the model has a language-model head (a decoder run by wordlens's own runtime)."""
+        return callable(getattr(self.network, "next_token_logits", None))
+
+    def next_token_logits(self, hidden: np.ndarray, *, normed: bool) -> np.ndarray:
+        """(..., vocabulary) float32 logits of the next token from hidden states (..., hidden): the
+        model's final norm (skipped when `normed`) and output layer. InputError without a head."""
+        import torch
+
+        if not self.predicts_tokens:
+            raise InputError(f"{self.info.name} has no language-model head: it does not predict next tokens")
+        values = torch.from_numpy(np.array(hidden, dtype=np.float32)).to(self.network.device)  # a writable copy
+        with self._lock, torch.inference_mode():
+            logits = self.network.next_token_logits(values, normed=normed)  # type: ignore[attr-defined]
+            return logits.float().cpu().numpy()
+
+    def token_text(self, token: str) -> str:
+        """The text a token stands for: a byte-level token decoded (`ĠParis` -> ' Paris'), others as written."""
+        return byte_level_text(token) if self.tokenizer.byte_level else token
+
+    def labels(self, tokens: Sequence[str]) -> tuple[str, ...]:
+        """Tokens as one-line labels: byte-level ones decoded, spaces shown as ␣ and line breaks as ↵."""
+        if not self.tokenizer.byte_level:
+            return tuple(tokens)
+        return tuple(readable_label(byte_level_text(token)) for token in tokens)
+
     def token_id(self, token: str) -> int | None:
         """The token's vocabulary index, None when the tokenizer does not know it."""
         return self.tokenizer.token_id(token)
@@ -216,6 +250,12 @@ class ContextModel:
         NOT_AVAILABLE) when the runtime can do neither; InputError for a head the model lacks."""
         if heads_off and hasattr(self, "info"):
             check_heads(heads_off, self.info)
+        if not encoding.ids:  # an empty text on a model that adds no special tokens (a decoder)
+            info = self.info
+            return ModelOutput(
+                attentions=np.zeros((info.layers, info.heads, 0, 0), dtype=np.float32),
+                hidden_states=np.zeros((info.layers + 1, 0, info.hidden_size), dtype=np.float32),
+            )
         layers: list[HeadInputs] | None = [] if capture else None
         attentions, hidden = self._forward([encoding], heads_off=heads_off, capture=layers)
         captured = captured_arithmetic(layers) if layers else None
@@ -324,8 +364,11 @@ def load_context_model(
     process-wide."""
     if runtime not in RUNTIMES:
         raise LoadError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
+    converted = source is not None and is_smollm2(str(source))
     if source is None:
         folder, name, local = str(bundled_model_folder()), BUNDLED_MODEL_NAME, True
+    elif converted:
+        folder, name, local = "", SMOLLM2_MODEL_NAME, True
     else:
         folder, name, local = resolve_model_source(str(source))
     progress("importing torch", 0.05)
@@ -335,10 +378,12 @@ def load_context_model(
         torch.set_num_threads(threads)
     resolved_device = _pick_device(device, torch)
     loaded: tuple[Tokenizer, Network] | None = None
-    if runtime == "auto" and local and not trust_remote_code:
-        from wordlens.core.transformer.bert_runtime import load_plain_bert
+    if converted:
+        from wordlens.core.transformer.gguf_cache import load_smollm2
 
-        loaded = load_plain_bert(Path(folder), resolved_device, progress)
+        folder, loaded = load_smollm2(resolved_device, progress, own_runtime=runtime == "auto")
+    elif runtime == "auto" and local and not trust_remote_code:
+        loaded = _load_with_own_runtime(Path(folder), resolved_device, progress)
     if loaded is None:
         from wordlens.core.transformer.hf_runtime import load_with_transformers
 
@@ -356,7 +401,17 @@ def load_context_model(
 RUNTIMES = ("auto", "transformers")
 
 
+def _load_with_own_runtime(folder: Path, device: str, progress: Progress) -> tuple[Tokenizer, Network] | None:
+    """A standard BERT or Llama folder on wordlens's own forward pass; None for anything else."""
+    from wordlens.core.transformer.bert_runtime import load_plain_bert
+    from wordlens.core.transformer.llama_runtime import load_plain_llama
+
+    return load_plain_bert(folder, device, progress) or load_plain_llama(folder, device, progress)
+
+
 def resolve_model_source(source: str) -> tuple[str, str, bool]:
+    if is_smollm2(source):
+        return str(smollm2_gguf_file()), SMOLLM2_MODEL_NAME, True
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():

@@ -16,7 +16,7 @@ import numpy as np
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, NOT_AVAILABLE, HeadInputs, HeadsOff
-from wordlens.core.transformer.tokens import TokenizedText
+from wordlens.core.transformer.tokens import TokenizedText, is_byte_level
 
 
 class TransformersTokenizer:
@@ -25,6 +25,7 @@ class TransformersTokenizer:
     def __init__(self, tokenizer: Any) -> None:
         self._tokenizer = tokenizer
         self.model_max_length = int(tokenizer.model_max_length or 0)
+        self.byte_level = is_byte_level(getattr(tokenizer, "backend_tokenizer", None))
 
     def encode(self, text: str, limit: int) -> TokenizedText:
         encoded = self._tokenizer(

@@ -47,7 +47,8 @@ def model_options(defaults: bool) -> argparse.ArgumentParser:
                        help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
                        "(default: the bundled GloVe 6B 50d)")
     group.add_argument("--model", metavar="PATH_OR_ID", default=default(None),
-                       help="a Hugging Face model folder, or a hub id when online "
+                       help="a Hugging Face model folder, a hub id when online, or "
+                       "smollm2: the packaged SmolLM2-135M-Instruct decoder, converted once into ~/.cache/wordlens "
                        "(default: the bundled all-MiniLM-L6-v2)")
     group.add_argument("--device", default=default("auto"),
                        help="torch device: auto (CUDA when available), cpu, cuda, cuda:1...")
@@ -168,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", parents=[sources],
         help="wordlens's forward pass against transformers' eager one: largest difference per layer")
     verify.add_argument("--json", action="store_true", help="print JSON")
+    predict = commands.add_parser("predict", parents=[sources],
+                                  help="a decoder's next tokens after a text (--model smollm2), and the logit lens")
+    predict.add_argument("text", metavar="TEXT")
+    predict.add_argument("--top", type=_positive_int, default=5, metavar="K", help="how many tokens (default 5)")
+    predict.add_argument("--lens", action="store_true",
+                         help="also the logit lens: each layer's hidden state read through the final norm and "
+                         "output layer")
+    predict.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
@@ -280,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _attention(sources, args)
         if args.command == "compare":
             return _compare(sources, args)
+        if args.command == "predict":
+            return _predict(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         if args.command == "play":
@@ -493,6 +504,19 @@ def _verify(sources: Sources, args: argparse.Namespace) -> int:
 
         print_verification(report)
     return 0 if verification.passed else 1
+
+
+def _predict(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.reports.json_shapes import predict_report
+
+    report = predict_report(sources.model_loader()(terminal_progress), args.text, args.top, args.lens)
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_predictions
+
+        print_predictions(report)
+    return 0
 
 
 def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> None:

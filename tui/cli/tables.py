@@ -41,7 +41,7 @@ def print_neighbours(report: dict[str, Any], console: Console | None = None) -> 
 def print_attention(report: dict[str, Any], show_view: bool, console: Console | None = None) -> None:
     """The selected view as a table (row attends to column), or a summary of every layer."""
     console = console or Console()
-    tokens = report["tokens"]
+    tokens = report.get("token_labels", report["tokens"])
     model = report["model"]
     shape = f"{model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens"
     console.print(f"[bold]{model['name']}[/] · {shape}")
@@ -210,3 +210,27 @@ def print_verification(report: dict[str, Any], console: Console | None = None) -
         console.print("[red]the two tokenizers gave different tokens[/]")
     verdict = "[green]agree[/]" if report["passed"] else "[red]differ[/]"
     console.print(f"largest {report['largest']:.2e}, tolerance {report['tolerance']:.0e}: the runtimes {verdict}")
+def print_predictions(report: dict[str, Any], console: Console | None = None) -> None:
+    """The next tokens after the text and, with --lens, one row per layer (its top tokens)."""
+    console = console or Console()
+    model = report["model"]
+    console.print(Text.assemble((model["name"], "bold"), f" · next token after {len(report['tokens'])} tokens"))
+    table = Table(show_edge=False)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("token")
+    table.add_column("prob", justify="right")
+    for rank, prediction in enumerate(report["predictions"], start=1):
+        table.add_row(str(rank), Text(repr(prediction["text"])), f"{prediction['prob']:.4f}")
+    console.print(table)
+    if "lens" not in report:
+        return
+    lens = Table(title="logit lens: each layer's hidden state through the final norm and output layer",
+                 title_justify="left", show_edge=False)
+    lens.add_column("layer", justify="right", style="dim")
+    for rank in range(len(report["predictions"])):
+        lens.add_column(f"#{rank + 1}")
+    for row in report["lens"]:
+        name = "emb" if row["layer"] == 0 else str(row["layer"])
+        cells = [Text.assemble((repr(p["text"]), "bold"), (f" {p['prob']:.2f}", "dim")) for p in row["predictions"]]
+        lens.add_row(name, *cells)
+    console.print(lens)

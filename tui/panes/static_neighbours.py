@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.reactive import reactive
 
+from wordlens.core.transformer.next_token import Prediction
+from wordlens.core.transformer.tokens import readable_label
 from wordlens.core.vectors.static_vectors import NeighbourList
 from wordlens.tui.models_state import MapState, MapStatus
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
@@ -74,13 +76,15 @@ class StaticNeighbours(ViewText):
             return
         reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
         text.append(f"\n{context.model.name} input table", style="bold")
-        text.append(f"  '{context.tokens[view.focus]}', before attention\n", style="dim")
+        text.append(f"  '{context.labels[view.focus]}', before attention\n", style="dim")
         if reading is None:
             text.append(" …\n\n", style="dim")
         elif isinstance(reading.input_table, str):
             text.append(f" {reading.input_table}\n", style="dim italic")
         else:
             _append_word_list(text, reading.input_table, width, "yellow")
+        if reading is not None and reading.next_tokens is not None:
+            _append_next_tokens(text, context.labels[view.focus], reading.next_tokens, width)
         self._append_in_context(text, view, reading, width)
 
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
@@ -102,6 +106,13 @@ class StaticNeighbours(ViewText):
             text.append(f"\n {state.error}\n", style="dim italic")
         else:
             text.append(f"\n press g to read it as {name} words (fits a map once, ~1 min)\n", style="dim italic")
+
+
+def _append_next_tokens(text: Text, token: str, predictions: tuple[Prediction, ...], width: int) -> None:
+    """The decoder's own next tokens after the focused one, with their probabilities."""
+    text.append("\nnext token", style="bold")
+    text.append(f"  after '{token}' · n: by layer\n", style="dim")
+    _append_word_list(text, [(readable_label(p.text), p.prob) for p in predictions], width, "green")
 
 
 def _append_word_list(text: Text, items: list[tuple[str, float]], width: int, color: str, lines: int = 2) -> None:

@@ -48,7 +48,7 @@ class TokenStrip(Widget):
         if analysis is None or not analysis.words:
             return Text("tokens appear here as you type", style="dim italic")
         if analysis.context is not None:
-            units = list(analysis.context.tokens)
+            units = list(analysis.context.labels)
             special = list(analysis.context.special)
             label = "tokens "
         else:

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Input
 
 from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.transformer.context_model import NO_HEADS_OFF
+from wordlens.core.transformer.next_token import logit_lens
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
 from wordlens.tui.panes.attention import AttentionPane
@@ -27,6 +28,7 @@ from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
+from wordlens.tui.screens.logit_lens import LENS_TOP, LogitLensScreen, lens_unavailable
 from wordlens.tui.screens.mechanism import (
     MechanismScreen,
     heads_off_notice,
@@ -165,6 +167,24 @@ class ExplorerScreen(Screen[None]):
 
     def action_correlation(self) -> None:
         self._open_screen_of_view(CorrelationScreen, "correlation")
+
+    def action_logit_lens(self) -> None:
+        """The focused token's next tokens read out of every layer (a decoder only)."""
+        view, model = self.app.view, self.app.engine.model
+        problem = lens_unavailable(view, model is not None and model.predicts_tokens)
+        if problem is None and model is not None and model.info is not view.context.model:
+            problem = "The model changed: wait for the sentence's new analysis."
+        if problem is not None or model is None:
+            self.app.notify(problem or "", severity="warning")
+            return
+        context, focus = view.context, view.focus
+
+        def show(rows) -> None:
+            screen = LogitLensScreen(rows, context.labels[focus], context.model.name, view.head)
+            self.app.push_screen(screen, self._open_head)
+
+        compute = lambda: logit_lens(model, context.hidden_states, focus, LENS_TOP)  # noqa: E731
+        self.app.run_in_background("logit lens", compute, show)
 
     def action_query(self) -> None:
         self.app.push_screen(QueryScreen(self.app.engine, self.app.query_history))

@@ -157,7 +157,7 @@ class ReferentScreen(HeadTableScreen):
 
     @classmethod
     def of_view(cls, view: ViewState, numbers: tuple[list[HeadScore], float, np.ndarray]) -> ReferentScreen:
-        tokens = view.context.tokens
+        tokens = view.context.labels
         return cls(*numbers, tokens[view.focus], tokens[view.target])
 
     def __init__(self, scores: list[HeadScore], rollout_score: float, patterns: np.ndarray, source: str,

@@ -48,6 +48,9 @@ KEYS = (
         ("x", "export the view (tokens, matrix, neighbours) to JSON, CSV and NPZ"),
         ("q  or  ctrl+q", "quit (q only outside the sentence)"),
     )),
+    ("Decoders", (
+        ("l", "logit lens (--model smollm2): the focused token's next tokens read out of every layer"),
+    )),
 )
 
 

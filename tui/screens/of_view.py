@@ -30,11 +30,12 @@ NEEDS_MODEL = "The transformer must have analysed a sentence first."
 
 
 def needs_model(view: ViewState) -> str | None:
-    return NEEDS_MODEL if view.context is None else None
+    # no tokens: an empty line on a decoder (which adds no special tokens)
+    return NEEDS_MODEL if view.context is None or not view.context.tokens else None
 
 
 def needs_both_models(view: ViewState) -> str | None:
     analysis = view.analysis
     if analysis is None or analysis.context is None or analysis.static is None:
         return "Both models must be loaded first."
-    return None
+    return needs_model(view)

@@ -22,7 +22,7 @@ OpenRequest = tuple[Component, str | None]
 
 PLACEHOLDERS = {
     Component.VECTORS: "empty: the bundled GloVe 6B 50d; or a word2vec / GloVe file",
-    Component.MODEL: "empty: the bundled all-MiniLM-L6-v2; or a model folder, a hub id",
+    Component.MODEL: "empty: the bundled all-MiniLM-L6-v2; smollm2; a folder or hub id",
 }
 
 
