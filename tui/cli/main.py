@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from wordlens.core.engine import Sources, check_sources
-from wordlens.core.errors import WordlensError
+from wordlens.core.errors import InputError, WordlensError
 from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import RUNTIMES, ModelInfo
@@ -23,7 +23,7 @@ from wordlens.tui.config import Config, load_config
 EXIT_USER_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _sources_options() -> argparse.ArgumentParser:
     sources = argparse.ArgumentParser(add_help=False)
     group = sources.add_argument_group("models")
     group.add_argument("--vectors", metavar="PATH", help="static vectors: word2vec .bin/.txt, GloVe .txt, gensim .kv "
@@ -44,10 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow pickle-based files (torch .bin, gensim .kv): they can run code when loaded")
     group.add_argument("--trust-remote-code", action="store_true",
                        help="allow a model folder's own Python code to run")
+    return sources
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The subcommands take the same options; theirs default to "not given", so one given before
+    # the subcommand (`wordlens --vectors X map ...`) is not reset by the subcommand's default.
+    sources = _sources_options()
+    for action in sources._actions:
+        action.default = argparse.SUPPRESS
 
     parser = argparse.ArgumentParser(
         prog="wordlens",
-        parents=[sources],
+        parents=[_sources_options()],
         description="Explore how a static word embedding and self-attention relate the words of a sentence.",
         epilog="Without a command, opens the explorer. Keys: press ? inside it.",
     )
@@ -114,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
                            help="drop [CLS]/[SEP]/<s>/</s> rows and columns and renormalise rows to 1")
     attention.add_argument("--json", action="store_true",
                            help="print JSON: raw weights of every layer and head, plus the selected view")
+
+    map_command = commands.add_parser(
+        "map", parents=[sources], help="the sentence on a fixed 2D map of the static vectors, its tokens' paths "
+        "through the layers, and the model's own space")
+    map_command.add_argument("text", metavar="TEXT")
+    map_command.add_argument("--layer", type=_non_negative_int,
+                             help="hidden-state layer of the model space shown (0 = embeddings; default: the last)")
+    map_command.add_argument("--method", choices=("pca", "umap", "tsne"), default="pca",
+                             help="pca (default): fitted once on the 10,000 most frequent words; umap / tsne: on "
+                             "2,000, seeded, once (a minute), then cached in ~/.cache/wordlens")
+    map_command.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
@@ -197,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _attention(sources, args)
         if args.command == "compare":
             return _compare(sources, args)
+        if args.command == "map":
+            return _map(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         if args.command == "play":
@@ -305,6 +327,34 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
         from wordlens.tui.cli.tables import print_comparison
 
         print_comparison(result)
+    return 0
+
+
+def _map(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.measures.map_views import map_report
+
+    engine = Engine.from_sources(sources)
+    vectors = engine.load_vectors(terminal_progress)
+    model = engine.load_model(terminal_progress)
+    layers = model.info.layers
+    if args.layer is not None and args.layer > layers:
+        raise WordlensError(f"--layer {args.layer} is out of range: {model.info.name} has hidden-state layers "
+                            f"0-{layers} (0 = embeddings)")
+    projection = engine.static_projection(args.method, terminal_progress)
+    try:
+        static_map, no_paths = engine.static_map(terminal_progress), None
+    except InputError as error:  # too few shared words to fit the map into the static space
+        static_map, no_paths = None, str(error)
+    analysis = engine.analyze(args.text)
+    report = map_report(analysis, vectors, projection, static_map, layers if args.layer is None else args.layer)
+    report["paths_unavailable"] = no_paths
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_map
+
+        print_map(report)
     return 0
 
 
