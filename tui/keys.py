@@ -39,6 +39,7 @@ APP_BINDINGS = [
     Binding("c", "screen.compare", "compare"),
     Binding("t", "screen.correlation", "static~attn", show=False),
     Binding("g", "fit_map", "in GloVe terms", show=False),
+    Binding("p", "screen.map", "map", show=False),
     Binding("ctrl+o", "open_models", "open models", show=False),
     Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
     Binding("x", "screen.export", "export", show=False),
@@ -48,7 +49,7 @@ APP_BINDINGS = [
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({
     "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
-    "query", "compare", "correlation", "fit_map", "export",
+    "query", "compare", "correlation", "fit_map", "export", "map",
 })
 
 

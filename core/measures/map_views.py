@@ -172,3 +172,72 @@ def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
             report["model_space"].append({"layer": index, "token_index": point.token, "token": point.label,
                                           "x": point.x, "y": point.y})
     return report
+
+
+# ---- everything the map screen draws for one view, computed off the UI thread -----------------
+
+
+@dataclass(frozen=True, eq=False)
+class SentenceMap:
+    method: str
+    sample_size: int
+    static: tuple[MapPoint, ...]
+    paths: tuple[TokenPath, ...]  # the focused token's and those of the other tokens with its text
+    paths_note: str | None  # why there are no paths (no map into the static space yet)
+    model_coordinates: np.ndarray | None  # (layers + 1, T, 2), None without the transformer
+    arrows: tuple[Arrow, ...]  # the analogy of the sentence's first three words, when it has them
+    arrows_note: str | None
+    focus_token: int | None
+    focus_word: int | None
+
+
+def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection,
+                 static_map: StaticMap | None, focus_token: int | None, focus_word: int | None) -> SentenceMap:
+    static = tuple(static_points(analysis, vectors, projection))
+    context = analysis.context
+    paths: tuple[TokenPath, ...] = ()
+    paths_note = None
+    if context is None or focus_token is None:
+        paths_note = "the transformer has not read the sentence yet"
+    elif static_map is None:
+        paths_note = "no map into the static space yet: press g on the explorer to fit it"
+    elif context.special[focus_token]:
+        paths_note = f"{context.tokens[focus_token]} is a special token: it has no word on the static map"
+    else:
+        paths = tuple(token_path(analysis, vectors, projection, static_map, token)
+                      for token in same_word_tokens(context, focus_token))
+    known = [word.text for word in analysis.words if vectors.key_for(word.text) is not None]
+    arrows: tuple[Arrow, ...] = ()
+    arrows_note = None
+    if len(known) >= 3:
+        try:
+            arrows = tuple(analogy_arrows(vectors, projection, *known[:3]))
+        except InputError as error:
+            arrows_note = str(error)
+    else:
+        arrows_note = "type three words, e.g. man king woman: a is to b as c is to ?"
+    return SentenceMap(
+        method=projection.method, sample_size=len(projection.sample_words), static=static, paths=paths,
+        paths_note=paths_note, model_coordinates=None if context is None else model_space(context), arrows=arrows,
+        arrows_note=arrows_note, focus_token=focus_token, focus_word=focus_word,
+    )
+
+
+def sentence_map_report(found: SentenceMap, analysis: Analysis, layer: int) -> dict[str, Any]:
+    """The map screen's numbers in the JSON shape of `wordlens map` (paths: the focused token's
+    and its namesakes')."""
+    report: dict[str, Any] = {"method": found.method, "layer": layer, "text": analysis.text}
+    report["static"] = [{"word": p.label, "x": p.x, "y": p.y, "in_sentence": p.kind == "sentence"}
+                        for p in found.static]
+    report["paths"] = [{"token_index": path.token_index, "token": path.token,
+                        "points": [{"layer": p.layer, "x": p.x, "y": p.y} for p in path.points]}
+                       for path in found.paths]
+    report["model_space"] = []
+    if found.model_coordinates is not None and analysis.context is not None:
+        context, coordinates = analysis.context, found.model_coordinates
+        for index in range(coordinates.shape[0]):
+            report["model_space"].extend(
+                {"layer": index, "token_index": token, "token": context.tokens[token],
+                 "x": float(coordinates[index, token, 0]), "y": float(coordinates[index, token, 1])}
+                for token in range(len(context.tokens)) if not context.special[token])
+    return report

@@ -26,6 +26,7 @@ from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
+from wordlens.tui.screens.map import MapScreen
 from wordlens.tui.screens.of_view import ScreenOfView
 from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
@@ -153,6 +154,13 @@ class ExplorerScreen(Screen[None]):
 
     def action_correlation(self) -> None:
         self._open_screen_of_view(CorrelationScreen, "correlation")
+
+    def action_map(self) -> None:
+        problem = MapScreen.unavailable(self.app.view)
+        if problem is not None:
+            self.app.notify(problem, severity="warning")
+            return
+        self.app.push_screen(MapScreen(self.app.view))
 
     def action_query(self) -> None:
         self.app.push_screen(QueryScreen(self.app.engine, self.app.query_history))
