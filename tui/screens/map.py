@@ -47,9 +47,9 @@ class MapScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape,q", "dismiss(None)", "close"),
         Binding("1", "mode('static')", "static"),
-        Binding("2", "mode('model')", "model space"),
+        Binding("2", "mode('model')", "model"),
         Binding("3", "mode('analogy')", "analogy"),
-        Binding("k", "next_method", "pca/umap/t-sne"),
+        Binding("k", "next_method", "method"),
         Binding("left_square_bracket", "layer(-1)", "layer-", key_display="["),
         Binding("right_square_bracket", "layer(1)", "layer+", key_display="]"),
         Binding("x", "export", "export"),
@@ -161,18 +161,18 @@ class MapScreen(Dialog[None]):
         found = self.found
         method = self.method.upper().replace("TSNE", "t-SNE")
         if self.map_mode == "model":
-            what = f"model space · one PCA over all {self.layer_count + 1} layers of this text · {layer_name(self.shown_layer)}"
-            legend = "● token  ◉ focused  digits: the focused word's tokens at each layer"
+            what = (f"model space · one PCA over all {self.layer_count + 1} layers of this text · "
+                    f"{layer_name(self.shown_layer)}")
+            legend = "● token  ◉ focused  0-9: the focused word's tokens at the layers before  ←↑↓→ cursor"
         elif self.map_mode == "analogy":
             what = f"analogy on the static map ({method}, fixed) · arrows a→b and c→d (3CosAdd)"
-            legend = "● word  ⠿ neighbour"
+            legend = "● word  ⠿ neighbour  ←↑↓→ cursor"
         else:
             sample = f"{found.sample_size:,}" if found else "?"
             what = (f"static map · {method} of the {sample} most frequent words, fitted once · "
                     f"path to {layer_name(self.shown_layer)}")
-            legend = "● word  ◉ focused  ⠿ neighbour  0-9: its layers through the map into static space (g)"
-        keys = "1 static · 2 model · 3 analogy · k pca/umap/t-sne · [ ] layer · arrows: cursor · x export"
-        return Text.assemble((what, "bold"), "\n", (legend, "dim"), "\n", (keys, "dim"))
+            legend = "● word  ◉ focused  ⠿ neighbour  0-9: its layers, mapped into static space (g)  ←↑↓→ cursor"
+        return Text.assemble((what, "bold"), "\n", (legend, "dim"))
 
     def _focus_key(self) -> str | None:
         """The focused word's entry in the static vocabulary (its point is drawn once per entry)."""
@@ -214,7 +214,7 @@ class MapScreen(Dialog[None]):
                 glyphs.append(LAYER_GLYPHS[point.layer or 0] if (point.layer or 0) < len(LAYER_GLYPHS) else "+")
                 ending = point.layer == self.shown_layer
                 name = path.token if len(found.paths) == 1 else f"{path.token} #{number}"
-                labels.append(name if ending else "")
+                labels.append(f" {name}" if ending else "")  # a space after the layer digit
                 index = len(points) - 1
                 zoom.append(index)
                 if previous is not None:
@@ -242,7 +242,7 @@ class MapScreen(Dialog[None]):
             point = MapPoint(context.tokens[token], float(units[layer, token, 0]), float(units[layer, token, 1]),
                              "token", state / norm if norm > 0 else state, token=token, layer=layer)
             points.append(point)
-            kinds.append("focus" if token == found.focus_token else "token")
+            kinds.append("focus" if token == found.focus_token else "path-other" if token in namesakes else "token")
             glyphs.append("")
             labels.append(point.label)
             if token == found.focus_token:
@@ -343,7 +343,7 @@ class MapScreen(Dialog[None]):
     def _figure(self) -> MapFigure:
         drawing, found = self.drawing, self.found
         labelled = self.query_one(MapCanvas).layout.labelled
-        points = tuple(FigurePoint(drawing.labels[i] or point.label, point.x, point.y, drawing.kinds[i],
+        points = tuple(FigurePoint((drawing.labels[i] or point.label).strip(), point.x, point.y, drawing.kinds[i],
                                    i in labelled, point.layer, point.token)
                        for i, point in enumerate(drawing.points))
         lines = tuple(FigureLine((drawing.points[a].x, drawing.points[a].y), (drawing.points[b].x, drawing.points[b].y),
