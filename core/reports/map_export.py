@@ -19,6 +19,10 @@ from wordlens.core.errors import WordlensError
 FIGURE_COLOURS = {"neighbour": "#9e9e9e", "sentence": "#1f77b4", "token": "#1f77b4", "focus": "#ff8c00",
                   "path": "#d62728", "path-other": "#9467bd", "arrow": "#2ca02c"}
 
+FIGURE_LEGEND = {"neighbour": "static neighbour", "sentence": "word of the sentence", "token": "token",
+                 "focus": "focused", "path": "the focused token's path", "path-other": "same word, other token",
+                 "arrow": "analogy offset"}
+
 
 @dataclass(frozen=True)
 class FigurePoint:
@@ -92,7 +96,7 @@ def _draw(figure: MapFigure, svg: Path, png: Path) -> None:
         chosen = [p for p in figure.points if p.kind == kind]
         if chosen:
             axes.scatter([p.x for p in chosen], [p.y for p in chosen], s=10 if kind == "neighbour" else 28,
-                         color=FIGURE_COLOURS[kind], label=kind, zorder=3)
+                         color=FIGURE_COLOURS[kind], label=FIGURE_LEGEND[kind], zorder=3)
     for point in figure.points:
         if point.labelled:
             axes.annotate(point.label, (point.x, point.y), xytext=(4, 3), textcoords="offset points", fontsize=8,

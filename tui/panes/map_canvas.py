@@ -137,6 +137,7 @@ def lay_out(drawing: Drawing, width: int, height: int, cursor: int | None = None
 def _place_labels(drawing: Drawing, layout: Layout, taken: list[list[bool]], cursor: int | None) -> None:
     focus_cell = layout.cells.get(drawing.focus) if drawing.focus is not None else None
     candidates = [index for index in layout.cells if drawing.labels[index]]
+    labels_taken = [[False] * layout.width for _ in range(layout.height)]
 
     def priority(index: int) -> tuple[int, float]:
         first = 0 if index == cursor else 1 if index == drawing.focus else 2
@@ -147,16 +148,19 @@ def _place_labels(drawing: Drawing, layout: Layout, taken: list[list[bool]], cur
 
     for index in sorted(candidates, key=priority):
         column, row = layout.cells[index]
-        text = drawing.labels[index]
-        for start in (column + 1, column - len(text)):
+        text = drawing.labels[index].strip()
+        gap = 1 if drawing.labels[index].startswith(" ") else 0  # a space between a layer digit and its label
+        # the cursor's and the focus's labels are placed first and may cover other points' dots
+        blocked = labels_taken if index in (cursor, drawing.focus) else taken
+        for start in (column + 1 + gap, column - len(text) - gap):
             end = start + len(text)
-            if start < 0 or end > layout.width or any(taken[row][start:end]):
+            if start < 0 or end > layout.width or any(blocked[row][start:end]):
                 continue
             kind = drawing.kinds[index]
             for offset, character in enumerate(text):
                 layout.chars[row][start + offset] = character
                 layout.kinds[row][start + offset] = "label-neighbour" if kind == "neighbour" else kind
-                taken[row][start + offset] = True
+                taken[row][start + offset] = labels_taken[row][start + offset] = True
             layout.labelled.add(index)
             break
 
