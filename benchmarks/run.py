@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py", "ann.py")
+SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py", "map.py", "ann.py")
 
 
 def run(script: str) -> dict:

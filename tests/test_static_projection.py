@@ -9,13 +9,13 @@ import pytest
 from wordlens.core.errors import InputError
 from wordlens.core.measures.map_views import (
     analogy_arrows,
-    map_report,
     model_space,
     same_word_tokens,
     static_points,
     token_path,
 )
 from wordlens.core.measures.static_vs_context import StaticMap, cosine
+from wordlens.core.reports.json_shapes import map_report
 from wordlens.core.vectors.static_projection import fit_static_projection, sample_of, unit_rows
 
 from conftest import TINY_DIM, TINY_HIDDEN, TINY_LAYERS, TINY_WORDS

@@ -106,14 +106,14 @@ async def test_model_space_and_analogy_modes(tiny_vectors, tiny_model, tmp_path)
         assert not isinstance(app.screen, MapScreen)
 
 
-async def test_without_the_map_into_static_space_it_says_to_press_g(tiny_vectors, tiny_model, tmp_path):
+async def test_without_the_map_into_static_space_it_says_why_there_are_no_paths(tiny_vectors, tiny_model, tmp_path):
     def absent(model, vectors, progress, cached_only):
         return None
 
     app = map_app(tiny_vectors, tiny_model, tmp_path, fitter=absent)
     async with app.run_test(size=SIZE) as pilot:
         await open_map(pilot, app)
-        assert on_screen(app, "press g on the explorer")
+        assert on_screen(app, "no paths: no map into the static space")
 
 
 async def test_export_writes_svg_png_csv_and_json(tiny_vectors, tiny_model, tmp_path):

@@ -7,7 +7,6 @@ from, so the screen's cursor can show that cosine without recomputing anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -139,41 +138,6 @@ def cosine_to(unit: np.ndarray, other: np.ndarray) -> float:
     return float(np.dot(unit, other))
 
 
-# ---- the JSON of `wordlens map` (fields added, never renamed) ----------------------------------
-
-
-def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection, static_map: StaticMap | None,
-               layer: int, paths_of: Sequence[int] | None = None) -> dict[str, Any]:
-    """`static`: every point drawn; `paths`: per token (all non-special tokens unless `paths_of`)
-    its layers on the static map (empty without a map into the static space); `model_space`:
-    every non-special token at every layer (0 = embeddings)."""
-    report: dict[str, Any] = {"method": projection.method, "layer": layer, "text": analysis.text}
-    report["static"] = [{"word": point.label, "x": point.x, "y": point.y, "in_sentence": point.kind == "sentence"}
-                        for point in static_points(analysis, vectors, projection)]
-    report["paths"] = []
-    report["model_space"] = []
-    context = analysis.context
-    if context is None:
-        return report
-    tokens = list(paths_of) if paths_of is not None else [t for t in range(len(context.tokens))
-                                                          if not context.special[t]]
-    if static_map is not None:
-        for token in tokens:
-            path = token_path(analysis, vectors, projection, static_map, token)
-            report["paths"].append({
-                "token_index": token, "token": path.token,
-                "start": None if path.start is None else {"word": path.start.label, "x": path.start.x,
-                                                          "y": path.start.y},
-                "points": [{"layer": point.layer, "x": point.x, "y": point.y} for point in path.points],
-            })
-    coordinates = model_space(context)
-    for index in range(coordinates.shape[0]):
-        for point in model_space_points(context, coordinates, index):
-            report["model_space"].append({"layer": index, "token_index": point.token, "token": point.label,
-                                          "x": point.x, "y": point.y})
-    return report
-
-
 # ---- everything the map screen draws for one view, computed off the UI thread -----------------
 
 
@@ -200,7 +164,7 @@ def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticP
     if context is None or focus_token is None:
         paths_note = "the transformer has not read the sentence yet"
     elif static_map is None:
-        paths_note = "no map into the static space yet: press g on the explorer to fit it"
+        paths_note = "no paths: no map into the static space (g) was found or fitted"
     elif context.special[focus_token]:
         paths_note = f"{context.tokens[focus_token]} is a special token: it has no word on the static map"
     else:

@@ -332,7 +332,7 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
 
 def _map(sources: Sources, args: argparse.Namespace) -> int:
     from wordlens.core.engine import Engine
-    from wordlens.core.measures.map_views import map_report
+    from wordlens.core.reports.json_shapes import map_report
 
     engine = Engine.from_sources(sources)
     vectors = engine.load_vectors(terminal_progress)

@@ -12,6 +12,7 @@ progress here.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Footer, Static
 
+from wordlens.core.errors import WordlensError
 from wordlens.core.measures.map_views import MapPoint, SentenceMap, sentence_map, sentence_map_report
 from wordlens.core.reports.export import free_stem
 from wordlens.core.reports.map_export import FigureLine, FigurePoint, MapFigure, write_map_export
@@ -110,8 +112,15 @@ class MapScreen(Dialog[None]):
 
         def compute() -> SentenceMap:
             projection = engine.static_projection(method, report)
-            static_map = glove_map or (engine.static_map(cached_only=True) if view.context is not None else None)
-            return sentence_map(view.analysis, engine.load_vectors(), projection, static_map, focus_token, focus_word)
+            static_map, problem = glove_map, None
+            if static_map is None and view.context is not None:
+                # the paths need the map into the static space (g): from disk, else fitted once here
+                try:
+                    static_map = engine.static_map(report)
+                except WordlensError as error:
+                    problem = f"no paths: no map into the static space ({error})"
+            found = sentence_map(view.analysis, engine.load_vectors(), projection, static_map, focus_token, focus_word)
+            return replace(found, paths_note=problem) if problem else found
 
         app.run_in_background("map", compute, self._computed)
         self._show_status()
