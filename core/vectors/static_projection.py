@@ -92,11 +92,20 @@ def sample_of(vectors: StaticVectors, size: int) -> list[str]:
 
 
 def fit_pca(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, components (2, dim)) of the rows, by SVD; each axis's sign fixed so that its
-    largest-magnitude loading is positive (the choice scikit-learn's svd_flip makes)."""
+    """(mean, components (2, dim)) of the rows: the top two eigenvectors of the covariance (or,
+    with fewer rows than dimensions, of the rows' Gram matrix: the same axes, a smaller problem);
+    each axis's sign fixed so that its largest-magnitude loading is positive (as scikit-learn's
+    svd_flip does)."""
     mean = units.mean(axis=0)
-    _, _, vt = np.linalg.svd(units - mean, full_matrices=False)
-    components = vt[:2].copy()
+    centred = units - mean
+    if centred.shape[0] < centred.shape[1]:
+        values, vectors = np.linalg.eigh(centred @ centred.T)
+        top = np.argsort(values)[::-1][:2]
+        components = (centred.T @ vectors[:, top]).T
+        components /= np.linalg.norm(components, axis=1, keepdims=True)
+    else:
+        values, vectors = np.linalg.eigh(centred.T @ centred)
+        components = vectors[:, np.argsort(values)[::-1][:2]].T.copy()
     signs = np.sign(components[np.arange(2), np.abs(components).argmax(axis=1)])
     components *= signs[:, None]
     return mean, components
