@@ -29,6 +29,9 @@ SHOWS = {
     "explorer-80x24": ["static neighbours", "self-attention", "static cosine vs attention", "▶it"],
     "king-man-woman": [r"man : king :: woman : \? +3CosAdd", r"▶ queen"],
     "bank-compare": [r"static cosine 1\.000", r"after layer 5", r"attention pulls the two uses apart"],
+    "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to layer 6",
+                 r"bank #1", r"bank #2", r"◉bank"],
+    "map-bank-model": [r"model space · one PCA over all 7 layers of this text · layer 6", r"◉bank"],
 }
 
 
