@@ -37,9 +37,7 @@ KEYS = (
         (":", "static queries: sim queen woman dog · man:king::woman:? · odd … · near …"),
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
-        ("g", "fit the map from the model's layers into static space (once, cached)"),
-        ("p", "map: the words on a fixed static map, the focused token's path through the layers, "
-              "the model's space; 1 2 3 modes, k pca/umap/t-sne, [ ] layer, arrows cursor, x export"),
+        ("g  ·  p", "fit the map into static space (cached) · p: a map of both spaces"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
