@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
-from wordlens.core.errors import Cancelled, LoadError
+from wordlens.core.errors import Cancelled, InputError, LoadError
 from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
@@ -21,6 +21,7 @@ from wordlens.core.transformer.context_model import (
     load_context_model,
     resolve_model_source,
 )
+from wordlens.core.vectors.static_projection import METHODS, StaticProjection, fit_static_projection
 from wordlens.core.vectors.static_vectors import (
     DEFAULT_RESTRICT_VOCAB,
     SEARCH_MODES,
@@ -112,6 +113,10 @@ class Engine:
         self._map_fitter = map_fitter
         self._static_map: StaticMap | None = None
         self._map_lock = threading.Lock()
+        # the fixed 2D maps of the static vocabulary, per method; one lock each, so a UMAP fit of
+        # a minute does not hold up the PCA map
+        self._projections: dict[str, StaticProjection] = {}
+        self._projection_locks = {method: threading.Lock() for method in METHODS}
         self._vectors: StaticVectors | None = None
         self._model: ContextModel | None = None
         self._vectors_lock = threading.Lock()
@@ -188,6 +193,8 @@ class Engine:
         lock, so an analysis never pairs the models of one generation with the key of another."""
         with self._map_lock:
             self._static_map = None
+        if component == "vectors":
+            self._projections = {}
         with self._cache_lock:
             setattr(self, f"_{component}", loaded)
             if component == "vectors":
@@ -206,6 +213,19 @@ class Engine:
             if self._static_map is None:
                 self._static_map = self._map_fitter(self.load_model(), self.load_vectors(), progress, cached_only)
             return self._static_map
+
+    def static_projection(self, method: str = "pca", progress: Progress = no_progress) -> StaticProjection:
+        """The fixed 2D map of the static vocabulary by `method` (pca, umap, tsne): from memory,
+        the disk cache, or fitted once on the vectors' most frequent words."""
+        if method not in self._projection_locks:
+            raise InputError(f"unknown map method {method!r}: choose one of {', '.join(METHODS)}")
+        with self._projection_locks[method]:
+            vectors = self.load_vectors()
+            found = self._projections.get(method)
+            if found is None:
+                found = fit_static_projection(vectors, method, progress=progress)
+                self._projections[method] = found
+            return found
 
     def analyze(
         self,

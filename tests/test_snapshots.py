@@ -20,6 +20,7 @@ from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen
 from wordlens.tui.screens.help import HelpScreen
 from wordlens.tui.screens.logit_lens import LogitLensScreen
+from wordlens.tui.screens.map import MapScreen
 from wordlens.tui.screens.mechanism import MechanismScreen
 from wordlens.tui.screens.open_models import OpenScreen
 from wordlens.tui.screens.overview import OverviewScreen
@@ -126,3 +127,51 @@ DECODER_STATES = [
 def test_decoder_snapshot(snap_compare, tmp_path, state, size):
     app = make_decoder_app(tmp_path)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=reach(state, DECODER_SENTENCE))
+# ---- the map screen (p): the tiny models, a seeded random map into the static space ----------
+MAP_SENTENCE = "the river bank in the bank"
+
+
+def _seeded_map(model, vectors, progress, cached_only):
+    import numpy as np
+
+    from wordlens.core.measures.static_vs_context import StaticMap
+
+    layers, hidden = model.info.layers, model.info.hidden_size
+    rng = np.random.default_rng(0)
+    weights = rng.normal(size=(layers + 1, hidden + 1, vectors.info.dim)).astype(np.float32)
+    return StaticMap(weights, train_words=10, heldout_top10=np.zeros(layers + 1))
+
+
+def _map_drawn(app) -> bool:
+    return isinstance(app.screen, MapScreen) and app.screen.found is not None and app.screen.fitting is None
+
+
+MAP_STATES = [
+    State("map_static", ("tab", "p"), _map_drawn),
+    State("map_model_space", ("tab", "p", "2"), _map_drawn),
+]
+
+
+def map_settled(app) -> bool:
+    return app.view.analysis is not None and app.view.analysis.complete and not app.computing
+
+
+def reach_map(state: State) -> Callable:
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: map_settled(app), timeout=30, what="the sentence's analysis")
+        await pilot.press(*state.keys)
+        await wait_for(pilot, lambda: state.reached(app), timeout=30, what=state.name)
+        await wait_for(pilot, lambda: map_settled(app), timeout=20, what=f"{state.name} to settle")
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("state", MAP_STATES, ids=[state.name for state in MAP_STATES])
+def test_map_snapshot(snap_compare, tmp_path, monkeypatch, state, size):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    app = make_app(tmp_path, map_fitter=_seeded_map, text=MAP_SENTENCE)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=reach_map(state))

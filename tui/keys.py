@@ -40,6 +40,7 @@ APP_BINDINGS = [
     Binding("t", "screen.correlation", "static~attn", show=False),
     Binding("g", "fit_map", "in GloVe terms", show=False),
     Binding("l", "screen.logit_lens", "logit lens", show=False),
+    Binding("p", "screen.map", "map", show=False),
     Binding("ctrl+o", "open_models", "open models", show=False),
     Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),
     Binding("x", "screen.export", "export", show=False),
@@ -52,7 +53,7 @@ APP_BINDINGS = [
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({
     "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
-    "query", "compare", "correlation", "fit_map", "export", "mechanism", "head_off", "heads_on", "logit_lens",
+    "query", "compare", "correlation", "fit_map", "export", "mechanism", "head_off", "heads_on", "logit_lens", "map",
 })
 
 

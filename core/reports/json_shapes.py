@@ -11,10 +11,13 @@ import numpy as np
 from wordlens.core.analysis import Analysis
 from wordlens.core.errors import InputError
 from wordlens.core.measures.attention_views import ViewSpec, build_view
+from wordlens.core.measures.map_views import model_space, model_space_points, static_points, token_path
+from wordlens.core.measures.static_vs_context import StaticMap
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, ContextModel, HeadsOff
 from wordlens.core.transformer.verify import Verification
 from wordlens.core.vectors import queries
+from wordlens.core.vectors.static_projection import StaticProjection
 from wordlens.core.vectors.static_vectors import StaticVectors
 
 
@@ -285,3 +288,35 @@ def predict_report(model: ContextModel, text: str, top: int, lens: bool) -> dict
 
 def _prediction(prediction: Any) -> dict[str, Any]:
     return {"token": prediction.token, "text": prediction.text, "prob": prediction.prob}
+
+
+def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection, static_map: StaticMap | None,
+               layer: int, paths_of: Sequence[int] | None = None) -> dict[str, Any]:
+    """`static`: every point drawn; `paths`: per token (all non-special tokens unless `paths_of`)
+    its layers on the static map (empty without a map into the static space); `model_space`:
+    every non-special token at every layer (0 = embeddings)."""
+    report: dict[str, Any] = {"method": projection.method, "layer": layer, "text": analysis.text}
+    report["static"] = [{"word": point.label, "x": point.x, "y": point.y, "in_sentence": point.kind == "sentence"}
+                        for point in static_points(analysis, vectors, projection)]
+    report["paths"] = []
+    report["model_space"] = []
+    context = analysis.context
+    if context is None:
+        return report
+    tokens = list(paths_of) if paths_of is not None else [t for t in range(len(context.tokens))
+                                                          if not context.special[t]]
+    if static_map is not None:
+        for token in tokens:
+            path = token_path(analysis, vectors, projection, static_map, token)
+            report["paths"].append({
+                "token_index": token, "token": path.token,
+                "start": None if path.start is None else {"word": path.start.label, "x": path.start.x,
+                                                          "y": path.start.y},
+                "points": [{"layer": point.layer, "x": point.x, "y": point.y} for point in path.points],
+            })
+    coordinates = model_space(context)
+    for index in range(coordinates.shape[0]):
+        for point in model_space_points(context, coordinates, index):
+            report["model_space"].append({"layer": index, "token_index": point.token, "token": point.label,
+                                          "x": point.x, "y": point.y})
+    return report

@@ -26,8 +26,9 @@ SENTENCE = "france is a country, it is in europe"
 MODEL_NAME = "tiny-bert"
 
 
-def make_app(parent: Path):
-    """A WordLensApp on the tiny models (saved under `parent`), the sentence already typed."""
+def make_app(parent: Path, map_fitter=None, text: str = SENTENCE):
+    """A WordLensApp on the tiny models (saved under `parent`), the sentence already typed; with
+    `map_fitter`, that is the engine's map into the static space."""
     from wordlens.core.engine import Engine
     from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.vectors.static_vectors import StaticVectors
@@ -39,7 +40,9 @@ def make_app(parent: Path):
         build_tiny_bert().save_pretrained(str(folder))
     model = load_context_model(folder, device="cpu")
     vectors = StaticVectors.from_keyed_vectors(make_tiny_keyed_vectors(), name="tiny")
-    return WordLensApp(Engine.from_loaded(vectors, model), text=SENTENCE)
+    engine = Engine.from_loaded(vectors, model) if map_fitter is None else \
+        Engine.from_loaded(vectors, model, map_fitter=map_fitter)
+    return WordLensApp(engine, text=text)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 
 from wordlens.core.analysis import Analysis
 from wordlens.core.engine import Engine, Sources, check_sources
-from wordlens.core.errors import WordlensError
+from wordlens.core.errors import InputError, WordlensError
 from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import (
@@ -177,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also the logit lens: each layer's hidden state read through the final norm and "
                          "output layer")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    map_command = commands.add_parser(
+        "map", parents=[sources], help="the sentence on a fixed 2D map of the static vectors, its tokens' paths "
+        "through the layers, and the model's own space")
+    map_command.add_argument("text", metavar="TEXT")
+    map_command.add_argument("--layer", type=_non_negative_int,
+                             help="hidden-state layer of the model space shown (0 = embeddings; default: the last)")
+    map_command.add_argument("--method", choices=("pca", "umap", "tsne"), default="pca",
+                             help="pca (default): fitted once on the 10,000 most frequent words; umap / tsne: on "
+                             "2,000, seeded, once (a minute), then cached in ~/.cache/wordlens")
+    map_command.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
@@ -291,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(sources, args)
         if args.command == "predict":
             return _predict(sources, args)
+        if args.command == "map":
+            return _map(sources, args)
         if args.command in STATIC_COMMANDS:
             return _static_query(sources, args)
         if args.command == "play":
@@ -402,6 +414,34 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
         from wordlens.tui.cli.tables import print_comparison
 
         print_comparison(result)
+    return 0
+
+
+def _map(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.reports.json_shapes import map_report
+
+    engine = Engine.from_sources(sources)
+    vectors = engine.load_vectors(terminal_progress)
+    model = engine.load_model(terminal_progress)
+    layers = model.info.layers
+    if args.layer is not None and args.layer > layers:
+        raise WordlensError(f"--layer {args.layer} is out of range: {model.info.name} has hidden-state layers "
+                            f"0-{layers} (0 = embeddings)")
+    projection = engine.static_projection(args.method, terminal_progress)
+    try:
+        static_map, no_paths = engine.static_map(terminal_progress), None
+    except InputError as error:  # too few shared words to fit the map into the static space
+        static_map, no_paths = None, str(error)
+    analysis = engine.analyze(args.text)
+    report = map_report(analysis, vectors, projection, static_map, layers if args.layer is None else args.layer)
+    report["paths_unavailable"] = no_paths
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_map
+
+        print_map(report)
     return 0
 
 

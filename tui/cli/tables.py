@@ -210,6 +210,8 @@ def print_verification(report: dict[str, Any], console: Console | None = None) -
         console.print("[red]the two tokenizers gave different tokens[/]")
     verdict = "[green]agree[/]" if report["passed"] else "[red]differ[/]"
     console.print(f"largest {report['largest']:.2e}, tolerance {report['tolerance']:.0e}: the runtimes {verdict}")
+
+
 def print_predictions(report: dict[str, Any], console: Console | None = None) -> None:
     """The next tokens after the text and, with --lens, one row per layer (its top tokens)."""
     console = console or Console()
@@ -234,3 +236,28 @@ def print_predictions(report: dict[str, Any], console: Console | None = None) ->
         cells = [Text.assemble((repr(p["text"]), "bold"), (f" {p['prob']:.2f}", "dim")) for p in row["predictions"]]
         lens.add_row(name, *cells)
     console.print(lens)
+
+
+def print_map(report: dict[str, Any], console: Console | None = None) -> None:
+    """The map's coordinates: the static points, then each token's path and its model-space point."""
+    console = console or Console()
+    table = Table(title=f"static map ({report['method']}, fitted once on the vectors' most frequent words)",
+                  title_justify="left", show_edge=False)
+    for column in ("word", "x", "y", "in sentence"):
+        table.add_column(column, justify="left" if column == "word" else "right")
+    for point in report["static"]:
+        in_sentence = "yes" if point["in_sentence"] else ""
+        table.add_row(Text(point["word"]), f"{point['x']:.3f}", f"{point['y']:.3f}", in_sentence)
+    console.print(table)
+    layer = report["layer"]
+    space = {item["token_index"]: item for item in report["model_space"] if item["layer"] == layer}
+    paths = Table(title=f"tokens: path on the static map (layer: x, y) and model space at layer {layer}",
+                  title_justify="left", show_edge=False)
+    for column in ("token", "path on the static map", "model space x, y"):
+        paths.add_column(column)
+    by_token = {path["token_index"]: path for path in report["paths"]}
+    for index, item in sorted(space.items()):
+        path = by_token.get(index)
+        steps = "  ".join(f"{p['layer']}: {p['x']:.2f},{p['y']:.2f}" for p in path["points"]) if path else "-"
+        paths.add_row(Text(item["token"]), steps, f"{item['x']:.3f}, {item['y']:.3f}")
+    console.print(paths)

@@ -29,6 +29,7 @@ from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
 from wordlens.tui.screens.logit_lens import LENS_TOP, LogitLensScreen, lens_unavailable
+from wordlens.tui.screens.map import MapScreen
 from wordlens.tui.screens.mechanism import (
     MechanismScreen,
     heads_off_notice,
@@ -185,6 +186,13 @@ class ExplorerScreen(Screen[None]):
 
         compute = lambda: logit_lens(model, context.hidden_states, focus, LENS_TOP)  # noqa: E731
         self.app.run_in_background("logit lens", compute, show)
+
+    def action_map(self) -> None:
+        problem = MapScreen.unavailable(self.app.view)
+        if problem is not None:
+            self.app.notify(problem, severity="warning")
+            return
+        self.app.push_screen(MapScreen(self.app.view))
 
     def action_query(self) -> None:
         self.app.push_screen(QueryScreen(self.app.engine, self.app.query_history))
