@@ -118,7 +118,7 @@ def test_snapshot(snap_compare, tmp_path, state, size):
 # and the logit lens.
 DECODER_STATES = [
     State("decoder_main", ("escape",), lambda app: isinstance(app.focused, AttentionGrid)),
-    State("decoder_logit_lens", ("escape", "l"), _screen(LogitLensScreen)),
+    State("decoder_logit_lens", ("escape", "f"), _screen(LogitLensScreen)),
 ]
 
 

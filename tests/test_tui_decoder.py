@@ -1,5 +1,5 @@
 """The explorer on a decoder (the tiny random Llama with a byte-level tokenizer): readable tokens,
-the next-token section, the logit lens (l), and every existing screen opening without a crash."""
+the next-token section, the logit lens (f), and every existing screen opening without a crash."""
 
 from __future__ import annotations
 
@@ -52,12 +52,12 @@ async def test_tokens_read_as_text_and_the_focused_token_shows_the_models_next_t
         assert readable_label(expected[0].text) in text.split("next token", 1)[1]
 
 
-async def test_n_opens_the_logit_lens_of_the_focused_token_and_enter_shows_that_layer(decoder_engine, tiny_llama):
+async def test_f_opens_the_logit_lens_of_the_focused_token_and_enter_shows_that_layer(decoder_engine, tiny_llama):
     app = WordLensApp(decoder_engine, text=TEXT)
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot, app)
         focus = app.view.focus
-        await pilot.press("l")
+        await pilot.press("f")
         await wait_for(pilot, lambda: isinstance(app.screen, LogitLensScreen), what="the logit lens")
         await pilot.pause()
         text = screen_text(app)
@@ -75,7 +75,7 @@ async def test_n_with_the_encoder_says_it_has_no_language_model_head(tiny_engine
     app = WordLensApp(tiny_engine, text="the queen walks")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, "the queen walks"), what="the analysis")
-        await pilot.press("escape", "l")
+        await pilot.press("escape", "f")
         await wait_for(pilot, lambda: "no language-model head" in notifications(app), what="the notice")
         assert app.is_running and not isinstance(app.screen, LogitLensScreen)
 
@@ -104,7 +104,7 @@ async def test_an_empty_line_on_the_decoder_has_no_tokens_and_every_key_is_safe(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: shows(app, ""), what="the empty analysis")
         assert app.view.analysis.context is not None and app.view.analysis.context.tokens == ()
-        for key in ["escape", "l", "n", "o", "m", "r", "t", "a", "w", "s", "d", "b", "right_square_bracket", "down"]:
+        for key in ["escape", "f", "n", "o", "m", "r", "t", "a", "w", "s", "d", "b", "right_square_bracket", "down"]:
             await pilot.press(key)
             await pilot.pause()
             if not isinstance(app.screen, type(app.get_default_screen())):

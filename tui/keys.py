@@ -39,7 +39,7 @@ APP_BINDINGS = [
     Binding("c", "screen.compare", "compare"),
     Binding("t", "screen.correlation", "static~attn", show=False),
     Binding("g", "fit_map", "in GloVe terms", show=False),
-    Binding("l", "screen.logit_lens", "logit lens", show=False),
+    Binding("f", "screen.logit_lens", "logit lens (what follows)", show=False),
     Binding("p", "screen.map", "map", show=False),
     Binding("ctrl+o", "open_models", "open models", show=False),
     Binding("ctrl+s", "save_screen", "save screenshot", show=False, priority=True),

@@ -49,7 +49,7 @@ KEYS = (
         ("q  or  ctrl+q", "quit (q only outside the sentence)"),
     )),
     ("Decoders", (
-        ("l", "logit lens (--model smollm2): the focused token's next tokens read out of every layer"),
+        ("f", "logit lens (--model smollm2): the focused token's next tokens read out of every layer"),
     )),
 )
 
