@@ -167,3 +167,18 @@ def test_the_bundled_model_rebuilds_its_attentions_and_switches_heads_off_as_tra
     pair = pair_arithmetic(context, 3, 1, source, target)
     assert pair.weight == pytest.approx(0.60, abs=0.01)  # the README's figure
     assert_ablation_matches_transformers(model, bundled_model_folder(), parse_heads("3:1,4:0"), SENTENCE)
+
+
+def test_a_decoders_captured_vectors_rebuild_its_causal_attention_and_split_off_the_rotation(tiny_vectors, tiny_llama):
+    from wordlens.core.engine import Engine
+
+    context = Engine.from_loaded(tiny_vectors, tiny_llama).analyze(SENTENCE).require_context()
+    assert context.model.causal and context.captured is not None
+    np.testing.assert_allclose(rebuilt_attentions(context.captured, causal=True), context.attentions, rtol=0,
+                               atol=1e-5)
+    last = len(context.tokens) - 1
+    pair = pair_arithmetic(context, 0, 0, last, 0)
+    np.testing.assert_allclose(pair.row_weights, context.attentions[0, 0, last], atol=1e-5)
+    assert pair.content_logit is not None  # rotary: the content part (before the rotation) is shown apart
+    early = pair_arithmetic(context, 0, 0, 0, 0)
+    assert early.row_weights[0] == pytest.approx(1.0)  # the first token sees only itself

@@ -80,7 +80,9 @@ async def test_n_with_the_encoder_says_it_has_no_language_model_head(tiny_engine
         assert app.is_running and not isinstance(app.screen, LogitLensScreen)
 
 
-@pytest.mark.parametrize("key", ["o", "m", "r", "t", "c", "b", "a", "w", "s", "d", "x", "g", "space", "colon"])
+@pytest.mark.parametrize("key", [
+    "o", "m", "r", "t", "c", "b", "a", "w", "s", "d", "x", "g", "space", "colon", "n", "z", "p",
+])
 async def test_every_screen_opens_on_the_decoder_without_a_crash(decoder_engine, key, tmp_path):
     app = WordLensApp(decoder_engine, text=TEXT)
     app.output_folder = tmp_path
