@@ -101,3 +101,21 @@ def test_the_cli_prints_markup_looking_words_literally(tmp_path, capsys):
     assert code == 0, err
     for word in ("[b]v[i].txt", "[bold]", "[/]", "[link=x]"):
         assert word in out
+
+
+@pytest.mark.parametrize("command", [
+    ("similarity", "[bold]", "[/]"),
+    ("analogy", "queen", "[bold]", "[/]"),
+    ("odd-one-out", "queen", "[bold]", "[/]", "[link=x]"),
+])
+def test_the_static_commands_print_markup_looking_words_literally(tmp_path, capsys, command):
+    from cli_support import run
+
+    path = tmp_path / "[b]v[i].txt"
+    path.write_text("queen 1 0 0\n[bold] 0.9 0.1 0\n[/] 0.8 0.2 0\n[link=x] 0.7 0.3 0\nking 0.6 0.3 0.1\n",
+                    encoding="utf-8")
+    code, out, err = run(capsys, *command, "--vectors", path)
+    assert code == 0, err
+    assert "[b]v[i].txt" in out
+    for word in command[1:]:
+        assert word in out, (word, out)

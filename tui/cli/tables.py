@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -44,7 +45,7 @@ def print_attention(report: dict[str, Any], show_view: bool, console: Console | 
     tokens = report.get("token_labels", report["tokens"])
     model = report["model"]
     shape = f"{model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens"
-    console.print(f"[bold]{model['name']}[/] · {shape}")
+    console.print(f"[bold]{escape(model['name'])}[/] · {shape}")
     if not show_view:
         console.print(_strongest_target_table(np.asarray(report["attention"], dtype=np.float32), tokens))
         console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
@@ -83,22 +84,22 @@ def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
 def print_static_query(command: str, result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     vectors = result["vectors"]
-    console.print(f"[bold]{vectors['name']}[/] · {vectors['size']:,} words · {vectors['dim']}d")
+    console.print(f"[bold]{escape(vectors['name'])}[/] · {vectors['size']:,} words · {vectors['dim']}d")
     if command == "similarity":
-        console.print(f"cosine({result['a']}, {result['b']}) = [bold]{result['cosine']:.4f}[/]")
+        console.print(f"cosine({escape(result['a'])}, {escape(result['b'])}) = [bold]{result['cosine']:.4f}[/]")
     elif command == "analogy":
         a, b, c = result["query"]
         method = {"add": "3CosAdd", "mul": "3CosMul"}[result["method"]]
-        console.print(f"{a} : {b} :: {c} : ?   [dim]({method}; the query words are excluded)[/]")
+        console.print(f"{escape(a)} : {escape(b)} :: {escape(c)} : ?   [dim]({method}; the query words are excluded)[/]")
         table = Table(show_edge=False)
         table.add_column("#", justify="right", style="dim")
         table.add_column("word")
         table.add_column("score", justify="right")
         for rank, item in enumerate(result["items"], start=1):
-            table.add_row(str(rank), item["word"], f"{item['score']:.4f}")
+            table.add_row(str(rank), Text(item["word"]), f"{item['score']:.4f}")
         console.print(table)
     elif command == "odd-one-out":
-        console.print(f"odd one out of {', '.join(result['words'])}: [bold]{result['odd_one_out']}[/]")
+        console.print(f"odd one out of {escape(', '.join(result['words']))}: [bold]{escape(result['odd_one_out'])}[/]")
     else:
         _print_evaluation(result, console)
 
@@ -131,10 +132,11 @@ def _print_evaluation(result: dict[str, Any], console: Console) -> None:
 def print_comparison(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     first, second = result["texts"]
-    console.print(f"[bold]{result['word']}[/] in  A: {first!r}\n{' ' * len(result['word'])}    B: {second!r}")
-    console.print(f"static cosine ({result['vectors']['name']}): [bold]{result['static_cosine']:.3f}[/] "
+    console.print(f"[bold]{escape(result['word'])}[/] in  A: {escape(repr(first))}\n{' ' * len(result['word'])}    B: "
+                  f"{escape(repr(second))}")
+    console.print(f"static cosine ({escape(result['vectors']['name'])}): [bold]{result['static_cosine']:.3f}[/] "
                   "[dim](one vector per word, whatever the sentence)[/]")
-    table = Table(title=f"contextual cosine, {result['model']['name']}", title_justify="left", show_edge=False)
+    table = Table(title=Text(f"contextual cosine, {result['model']['name']}"), title_justify="left", show_edge=False)
     table.add_column("layer", justify="right")
     table.add_column("cosine", justify="right")
     table.add_column("")
