@@ -90,7 +90,8 @@ def print_static_query(command: str, result: dict[str, Any], console: Console | 
     elif command == "analogy":
         a, b, c = result["query"]
         method = {"add": "3CosAdd", "mul": "3CosMul"}[result["method"]]
-        console.print(f"{escape(a)} : {escape(b)} :: {escape(c)} : ?   [dim]({method}; the query words are excluded)[/]")
+        console.print(f"{escape(a)} : {escape(b)} :: {escape(c)} : ?   "
+                      f"[dim]({method}; the query words are excluded)[/]")
         table = Table(show_edge=False)
         table.add_column("#", justify="right", style="dim")
         table.add_column("word")
