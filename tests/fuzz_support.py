@@ -78,6 +78,13 @@ def binding_keys(screen, app) -> list[str]:
     return sorted(keys - ending_keys(screen))
 
 
+def app_keys(app) -> list[str]:
+    """The keys of the App's own bindings (the explorer's keys), without those that quit."""
+    keys = {key.strip() for binding in type(app).BINDINGS if isinstance(binding, Binding)
+            and binding.action not in ENDING_ACTIONS for key in binding.key.split(",")}
+    return sorted(keys - ENDING_KEYS)
+
+
 def ending_keys(screen) -> set[str]:
     """The keys that would quit from here (a letter such as q, typed outside a text field)."""
     bound = screen.active_bindings.items()
@@ -113,6 +120,10 @@ class KeyFuzzer:
         self.rng, self.report = rng, report
         if output_folder is not None:  # ctrl+s and x write files: not into the working directory
             app.output_folder = output_folder
+        # A tour first: each of the App's own keys is visited once, in a seeded order, between the
+        # random steps, so every screen a key opens is reached in every run (not only by chance).
+        self.tour = app_keys(app)
+        rng.shuffle(self.tour)
 
     def _alive(self) -> bool:
         return self.app.is_running and self.app.return_code is None
@@ -128,7 +139,10 @@ class KeyFuzzer:
         self.report.screens[type(screen).__name__] += 1
         self.report.steps += 1
         started, choice = time.monotonic(), rng.random()
-        if choice < 0.08:
+        if self.tour and rng.random() < 0.3:
+            kind = "visit"
+            await self._visit(self.tour.pop())
+        elif choice < 0.08:
             kind = "visit"
             await self._visit()
         elif choice < 0.85:
@@ -161,7 +175,7 @@ class KeyFuzzer:
             self.app.post_message(key_event(key))
         await self.pilot.pause()
 
-    async def _visit(self) -> None:
+    async def _visit(self, key: str | None = None) -> None:
         """Back to the explorer's grid (where letters are keys, not text), then one of its keys:
         most of them open a screen, so every screen is reached often."""
         app = self.app
@@ -172,7 +186,8 @@ class KeyFuzzer:
         if app.screen is not app.explorer:
             return
         app.explorer.action_explore()
-        key = self.rng.choice(binding_keys(app.screen, app))
+        if key is None:
+            key = self.rng.choice(binding_keys(app.screen, app))
         self.report.trail.append(f"visit: escape to the grid, press {key}")
         self.report.keys += 1
         await self.pilot.press(key)
