@@ -158,6 +158,11 @@ def load_bert_weights(folder: Path, shape: BertShape, device: str) -> dict[str, 
         raise LoadError(f"could not load the model from {folder}: {first_line(error)}") from error
     weights = {name.removeprefix("bert."): tensor for name, tensor in stored.items()}
     expected = expected_weight_shapes(shape)
+    return checked_weights(folder, weights, expected)
+
+
+def checked_weights(folder: Path, weights: dict[str, Any], expected: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """The `expected` tensors as float32; a LoadError names the first missing one or wrong shape."""
     missing = [name for name in expected if name not in weights]
     if missing:
         raise LoadError(

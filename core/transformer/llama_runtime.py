@@ -18,7 +18,7 @@ from typing import Any
 
 from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress
-from wordlens.core.transformer.bert_runtime import TOKENIZER_FILE, WEIGHTS_FILE, _read_json
+from wordlens.core.transformer.bert_runtime import TOKENIZER_FILE, WEIGHTS_FILE, _read_json, checked_weights
 from wordlens.core.transformer.context_model import HeadInputs, HeadsOff
 from wordlens.core.transformer.tokens import RustTokenizer
 
@@ -126,19 +126,7 @@ def load_llama_weights(folder: Path, shape: LlamaShape, device: str) -> dict[str
     if "lm_head.weight" not in weights and "embed_tokens.weight" in weights and shape.tied_embeddings:
         weights["lm_head.weight"] = weights["embed_tokens.weight"]
     expected = expected_llama_shapes(shape)
-    missing = [name for name in expected if name not in weights]
-    if missing:
-        raise LoadError(
-            f"{folder.name}: {len(missing)} of the model's weights are not in its checkpoint (e.g. {missing[0]}); "
-            "the weights do not fit config.json"
-        )
-    for name, size in expected.items():
-        if tuple(weights[name].shape) != size:
-            raise LoadError(
-                f"{folder.name}: weight {name} has shape {tuple(weights[name].shape)} where config.json implies "
-                f"{size}; the weights do not fit config.json"
-            )
-    return {name: weights[name].float() for name in expected}
+    return checked_weights(folder, weights, expected)
 
 
 def expected_llama_shapes(shape: LlamaShape) -> dict[str, tuple[int, ...]]:
