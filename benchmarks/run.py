@@ -49,6 +49,7 @@ def environment() -> dict:
         "textual": textual.__version__,
         # Other work on the machine skews every figure: this says how busy it was at the start.
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
 
