@@ -153,11 +153,16 @@ def floor_paint(tmux: Tmux, session: str, poll: float) -> float:
     return result["first_paint_s"]
 
 
-def floor_load() -> float:
-    """From the spawn to the exit of a bare script reading the same files wordlens loads."""
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(FLOOR_LOAD)], check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+FLOOR_LOADED = re.compile(r"floor_load: [\d.]+ MB")
+
+
+def floor_load(tmux: Tmux, session: str, poll: float) -> float:
+    """From the spawn to the last line of a bare script reading the same files wordlens loads, in
+    the same tmux harness: a tmux session is its own scheduling group (the kernel's autogroup), so
+    a process spawned outside tmux got a smaller share of a busy machine than wordlens did."""
+    result = launch(tmux, shlex.quote(sys.executable), session, poll=poll, first_paint_marker=FLOOR_LOADED,
+                    ready_markers={}, arguments=shlex.quote(str(FLOOR_LOAD)))
+    return result["first_paint_s"]
 
 
 def ratio(figure: float, floor: float) -> float:
@@ -193,7 +198,7 @@ def main() -> int:
                     measured["models_ready_s"] = last["models_ready_s"]
                 else:
                     measured["floor_paint_s"] = floor_paint(tmux, f"floor{index}", poll)
-                    measured["floor_load_s"] = floor_load()
+                    measured["floor_load_s"] = floor_load(tmux, f"load{index}", poll)
             counted = index >= args.warmup
             print(f"startup: {'run' if counted else 'warm-up'} {index - args.warmup + 1 if counted else index + 1}: "
                   + ", ".join(f"{name} {value:.3f}" for name, value in measured.items()), file=sys.stderr)
@@ -219,7 +224,7 @@ def main() -> int:
                     f"polled every {args.poll_ms:g} ms. Floors, interleaved with wordlens's launches: "
                     "floor_paint_s a minimal Textual app showing one line (floor_app.py) in the same tmux "
                     "harness; floor_load_s a bare script importing torch and reading GloVe's matrix and "
-                    "word list, the tokenizer and the safetensors (floor_load.py), spawn to exit",
+                    "word list, the tokenizer and the safetensors (floor_load.py), spawn to its last line, in tmux too",
         }
     }
     print(json.dumps(report, ensure_ascii=False))
