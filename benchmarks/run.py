@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own fresh process, and merge their JSON into results.json.
 
-    make bench            (or: .venv/bin/python benchmarks/run.py)
+    make bench            (or: .venv/bin/python benchmarks/run.py [SCRIPT.py ...] for only those)
 
 Same inputs every run; each script reports medians / percentiles of what it measured just now.
 Nothing is cached between runs: results.json is only written, never read. The one exception
@@ -49,13 +49,21 @@ def environment() -> dict:
         "textual": textual.__version__,
         # Other work on the machine skews every figure: this says how busy it was at the start.
         "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 
 
 def main() -> int:
+    from floors import floor_ratios
+
+    chosen = sys.argv[1:] or SCRIPTS  # e.g. run.py startup.py edit_latency.py: only those
+    unknown = [script for script in chosen if script not in SCRIPTS]
+    if unknown:
+        sys.exit(f"bench: no benchmark {', '.join(unknown)}; choose from {', '.join(SCRIPTS)}")
     results: dict = {"environment": environment()}
-    for script in SCRIPTS:
+    for script in chosen:
         results.update(run(script))
+    results["floors"] = floor_ratios(results)  # each figure / its floor measured in the same run
     text = json.dumps(results, indent=2, ensure_ascii=False)
     (HERE / "results.json").write_text(text + "\n", encoding="utf-8")
     print(text)

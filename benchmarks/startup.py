@@ -10,7 +10,11 @@ start: the Python interpreter, the imports and Textual's first layout):
 
 The screen is polled about every 10 ms, so each figure is late by at most one poll plus one
 capture. One warm-up launch (page cache), then N measured launches; medians and every sample.
-Prints JSON: {"startup": {"first_paint_s", "models_ready_s", "samples": {...}, ...}}.
+Each figure's floor is measured in the same run, interleaved with it (see main): first paint
+against a minimal Textual app showing one line, models ready against a bare script reading the
+same files; their ratios are printed beside them.
+Prints JSON: {"startup": {"first_paint_s", "models_ready_s", "floor_paint_s", "floor_load_s",
+"first_paint_ratio", "models_ready_ratio", "samples": {...}, ...}}.
 """
 
 from __future__ import annotations
@@ -91,9 +95,12 @@ class Tmux:
             Path(socket_path).unlink(missing_ok=True)
 
 
-def launch(tmux: Tmux, command: str, session: str, poll: float = POLL_SECONDS) -> dict:
+def launch(tmux: Tmux, command: str, session: str, poll: float = POLL_SECONDS,
+           first_paint_marker: re.Pattern = FIRST_PAINT, ready_markers: dict | None = None,
+           arguments: str = f"--text {shlex.quote(SENTENCE)}") -> dict:
     """One launch: (first paint, ready) in seconds from just before the spawn."""
-    shell_line = f"env -u COLUMNS -u LINES {shlex.quote(command)} --text {shlex.quote(SENTENCE)}; " \
+    ready_markers = READY_MARKERS if ready_markers is None else ready_markers
+    shell_line = f"env -u COLUMNS -u LINES {command} {arguments}; " \
                  "echo WORDLENS-EXIT=$?; sleep 60"
     first_paint = ready = None
     screen = ""
@@ -103,16 +110,16 @@ def launch(tmux: Tmux, command: str, session: str, poll: float = POLL_SECONDS) -
         poll_start = time.perf_counter()
         screen = tmux.capture(session)
         now = time.perf_counter() - start
-        if first_paint is None and FIRST_PAINT.search(screen):
+        if first_paint is None and first_paint_marker.search(screen):
             first_paint = now
-        if first_paint is not None and all(marker.search(screen) for marker in READY_MARKERS.values()):
+        if first_paint is not None and all(marker.search(screen) for marker in ready_markers.values()):
             ready = now
             break
         exited = EXIT_MARK.search(screen)
         if exited or now > TIMEOUT_SECONDS:
             tmux("kill-session", "-t", session, check=False)
             why = f"exited with {exited.group(1)}" if exited else f"not ready after {TIMEOUT_SECONDS:.0f} s"
-            missing = [name for name, marker in READY_MARKERS.items() if not marker.search(screen)]
+            missing = [name for name, marker in ready_markers.items() if not marker.search(screen)]
             raise RuntimeError(f"wordlens {why}; missing {missing}; screen:\n{screen}")
         time.sleep(max(0.0, poll - (time.perf_counter() - poll_start)))
     # Quit as a user would (ctrl+q) and wait for the process to end before the next launch.
@@ -127,55 +134,97 @@ def launch(tmux: Tmux, command: str, session: str, poll: float = POLL_SECONDS) -
         time.sleep(0.05)
     tmux("kill-session", "-t", session, check=False)
     drawn = max(len(line) for line in screen.splitlines())
-    if drawn != WIDTH:
+    if ready_markers and drawn != WIDTH:  # the floor's one line leaves the rest blank
         raise RuntimeError(f"wordlens drew {drawn} columns in a {WIDTH}-column window:\n{screen}")
     if exit_code != 0:
         raise RuntimeError(f"wordlens did not quit cleanly on ctrl+q (exit code {exit_code})")
     return {"first_paint_s": first_paint, "models_ready_s": ready, "exit_code": exit_code, "screen": screen}
 
 
+FLOOR_APP = Path(__file__).resolve().parent / "floor_app.py"
+FLOOR_LOAD = Path(__file__).resolve().parent / "floor_load.py"
+FLOOR_PAINT = re.compile(r"wordlens floor: one line")
+
+
+def floor_paint(tmux: Tmux, session: str, poll: float) -> float:
+    """First paint of a minimal Textual app showing one line, in the same harness."""
+    result = launch(tmux, shlex.quote(sys.executable), session, poll=poll, first_paint_marker=FLOOR_PAINT,
+                    ready_markers={}, arguments=shlex.quote(str(FLOOR_APP)))
+    return result["first_paint_s"]
+
+
+FLOOR_LOADED = re.compile(r"floor_load: [\d.]+ MB")
+
+
+def floor_load(tmux: Tmux, session: str, poll: float) -> float:
+    """From the spawn to the last line of a bare script reading the same files wordlens loads, in
+    the same tmux harness: a tmux session is its own scheduling group (the kernel's autogroup), so
+    a process spawned outside tmux got a smaller share of a busy machine than wordlens did."""
+    result = launch(tmux, shlex.quote(sys.executable), session, poll=poll, first_paint_marker=FLOOR_LOADED,
+                    ready_markers={}, arguments=shlex.quote(str(FLOOR_LOAD)))
+    return result["first_paint_s"]
+
+
+def ratio(figure: float, floor: float) -> float:
+    return round(figure / floor, 2)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="measured launches (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="measured launches of each (default 5)")
     parser.add_argument("--warmup", type=int, default=1, help="launches not counted (default 1)")
     parser.add_argument("--poll-ms", type=float, default=POLL_SECONDS * 1000, help="capture interval (default 10)")
     parser.add_argument("--show-screen", action="store_true", help="print the last ready screen to stderr")
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("startup: tmux is not installed")
-    command = wordlens_command()
+    command = shlex.quote(wordlens_command())
     tmux = Tmux()
-    samples: dict[str, list[float]] = {"first_paint_s": [], "models_ready_s": []}
+    names = ("first_paint_s", "models_ready_s", "floor_paint_s", "floor_load_s")
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    poll = args.poll_ms / 1000
     try:
         # A keeper session starts the private server before any clock runs, so the server's own
         # start-up is not counted; each launch is then one new session on that server.
         tmux("new-session", "-d", "-x", "20", "-y", "5", "-s", "keeper", "sleep 3600")
         last = None
         for index in range(args.warmup + args.runs):
-            result = launch(tmux, command, f"launch{index}", poll=args.poll_ms / 1000)
-            last = result
-            measured = index >= args.warmup
-            print(f"startup: {'run' if measured else 'warm-up'} {index - args.warmup + 1 if measured else index + 1}: "
-                  f"first paint {result['first_paint_s']:.3f} s, ready {result['models_ready_s']:.3f} s, "
-                  f"exit {result['exit_code']}", file=sys.stderr)
-            if measured:
-                samples["first_paint_s"].append(round(result["first_paint_s"], 4))
-                samples["models_ready_s"].append(round(result["models_ready_s"], 4))
+            # Interleaved, the order swapped every run, so drift in the machine's load hits both.
+            measured: dict[str, float] = {}
+            for step in ("wordlens", "floors") if index % 2 == 0 else ("floors", "wordlens"):
+                if step == "wordlens":
+                    last = launch(tmux, command, f"launch{index}", poll=poll)
+                    measured["first_paint_s"] = last["first_paint_s"]
+                    measured["models_ready_s"] = last["models_ready_s"]
+                else:
+                    measured["floor_paint_s"] = floor_paint(tmux, f"floor{index}", poll)
+                    measured["floor_load_s"] = floor_load(tmux, f"load{index}", poll)
+            counted = index >= args.warmup
+            print(f"startup: {'run' if counted else 'warm-up'} {index - args.warmup + 1 if counted else index + 1}: "
+                  + ", ".join(f"{name} {value:.3f}" for name, value in measured.items()), file=sys.stderr)
+            if counted:
+                for name in names:
+                    samples[name].append(round(measured[name], 4))
         if args.show_screen and last is not None:
             print(last["screen"], file=sys.stderr)
     finally:
         tmux.kill_server()
+    medians = {name: round(statistics.median(values), 4) for name, values in samples.items()}
     report = {
         "startup": {
-            "first_paint_s": round(statistics.median(samples["first_paint_s"]), 4),
-            "models_ready_s": round(statistics.median(samples["models_ready_s"]), 4),
+            **medians,
+            "first_paint_ratio": ratio(medians["first_paint_s"], medians["floor_paint_s"]),
+            "models_ready_ratio": ratio(medians["models_ready_s"], medians["floor_load_s"]),
             "samples": samples,
             "runs": args.runs,
             "warmup": args.warmup,
             "terminal": f"tmux {WIDTH}x{HEIGHT}",
             "text": SENTENCE,
             "note": "from just before the spawn: includes the process start, imports and first layout; "
-                    f"polled every {args.poll_ms:g} ms",
+                    f"polled every {args.poll_ms:g} ms. Floors, interleaved with wordlens's launches: "
+                    "floor_paint_s a minimal Textual app showing one line (floor_app.py) in the same tmux "
+                    "harness; floor_load_s a bare script importing torch and reading GloVe's matrix and "
+                    "word list, the tokenizer and the safetensors (floor_load.py), spawn to its last line, in tmux too",
         }
     }
     print(json.dumps(report, ensure_ascii=False))

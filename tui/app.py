@@ -47,10 +47,11 @@ class WordLensApp(App[None]):
     EXPLORE_ONLY_ACTIONS = EXPLORE_ONLY_ACTIONS
 
     # The state, handed to the explorer screen as it changes (watch_*).
-    view: reactive[ViewState] = reactive(ViewState)
-    models: reactive[ModelsState] = reactive(ModelsState)
-    glove_map: reactive[MapState] = reactive(MapState)
-    reading: reactive[TokenReading | None] = reactive(None)
+    # repaint=False: the App draws nothing from them (the explorer's panes repaint themselves).
+    view: reactive[ViewState] = reactive(ViewState, repaint=False)
+    models: reactive[ModelsState] = reactive(ModelsState, repaint=False)
+    glove_map: reactive[MapState] = reactive(MapState, repaint=False)
+    reading: reactive[TokenReading | None] = reactive(None, repaint=False)
     output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
 
     def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None,

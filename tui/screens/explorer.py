@@ -45,11 +45,13 @@ from wordlens.tui.state import ViewState
 
 class ExplorerScreen(Screen[None]):
     AUTO_FOCUS = "#text"  # focused as the screen is first shown, before any key is read
-    view: reactive[ViewState] = reactive(ViewState)
-    models: reactive[ModelsState] = reactive(ModelsState)
+    # repaint=False: the panes bound to these repaint themselves; a repaint of the screen re-rendered
+    # every widget at each analysis (a full update instead of a partial one; issue 20's profile).
+    view: reactive[ViewState] = reactive(ViewState, repaint=False)
+    models: reactive[ModelsState] = reactive(ModelsState, repaint=False)
     # Only the static pane reads these: kept out of the view so they repaint that pane alone.
-    glove_map: reactive[MapState] = reactive(MapState)
-    reading: reactive[TokenReading | None] = reactive(None)
+    glove_map: reactive[MapState] = reactive(MapState, repaint=False)
+    reading: reactive[TokenReading | None] = reactive(None, repaint=False)
 
     def __init__(self, text: str) -> None:
         super().__init__()

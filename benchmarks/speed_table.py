@@ -1,0 +1,78 @@
+"""Write README.md's table of speed figures against their floors from benchmarks/results.json.
+
+    .venv/bin/python benchmarks/run.py startup.py edit_latency.py long_input.py
+    .venv/bin/python benchmarks/speed_table.py            (--check: exit 1 if README differs)
+
+Every number in the table between the README's `speed-table` markers comes from results.json
+(benchmarks/floors.py pairs each figure with its floor and target); nothing is typed by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from floors import floor_ratios
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+START, END = "<!-- speed-table:start (benchmarks/speed_table.py) -->", "<!-- speed-table:end -->"
+UNITS = {"first_paint": "s", "models_ready": "s", "edit_p95": "ms", "long_edit": "ms", "ann_build": "s"}
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:.2f} s" if unit == "s" else f"{value:.0f} ms"
+
+
+def table(results: dict) -> str:
+    environment = results["environment"]
+    machine = (f"measured on {environment['cpus']} cores ({environment['platform']}, Python {environment['python']}), "
+               f"{environment.get('date', 'date not recorded')}, load average {environment['loadavg_1m_at_start']} "
+               "at the start")
+    lines = [
+        f"Each figure beside its floor, both measured in one run, interleaved ({machine}; the ratio is what "
+        "carries to another machine):",
+        "",
+        "| figure | wordlens | its floor, same run | ratio | target | met |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in floor_ratios(results):
+        unit = UNITS[row["name"]]
+        if row["ratio"] is None:
+            lines.append(f"| {row['figure_is']} | {_amount(row['figure'], unit)} (recall@10 {row['recall_at_10']}) "
+                         f"| {row['floor_is']} | — | ≤ {row['target']} s | {'yes' if row['met'] else 'no'} |")
+            continue
+        how = "debounce + 1.5× analysis" if row["name"] == "edit_p95" else f"≤ {row['target']}×"
+        verdict = "yes" if row["met"] else f"no ({row['over_target_pct']:+.0f} %)"
+        lines.append(f"| {row['figure_is']} | {_amount(row['figure'], unit)} | {_amount(row['floor'], unit)}: "
+                     f"{row['floor_is']} | {row['ratio']:.2f}× | {how} | {verdict} |")
+    return "\n".join(lines)
+
+
+def with_table(readme: str, text: str) -> str:
+    if START not in readme or END not in readme:
+        sys.exit(f"speed_table: README.md has no {START} … {END} markers")
+    before, rest = readme.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{text}\n{END}{after}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=HERE / "results.json")
+    parser.add_argument("--check", action="store_true", help="only say whether README's table is current")
+    args = parser.parse_args()
+    results = json.loads(args.results.read_text(encoding="utf-8"))
+    readme = README.read_text(encoding="utf-8")
+    updated = with_table(readme, table(results))
+    if args.check:
+        return 0 if updated == readme else 1
+    README.write_text(updated, encoding="utf-8")
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
