@@ -165,3 +165,53 @@ async def test_the_static_pane_scrolls_to_the_focused_words_list(tiny_engine):
         await wait_for(pilot, lambda: static.scroll_y == 0, what="the static pane back at the top")
         word = app.view.analysis.words[app.view.focused_word].text
         assert region_text(app, static).startswith(f"{word} nearest in")
+
+
+# ---------------------------------------------------------------------------------------------
+# The query line and the command line's tables
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_query_errors_wrap_between_words_and_sim_answers_for_the_known_words(tiny_engine, tiny_vectors):
+    from textual.widgets import Static
+
+    from wordlens.core.vectors.query_line import USAGE
+
+    app = WordLensApp(tiny_engine, text=SENTENCE)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: shows(app, SENTENCE), what="the analysis")
+        await pilot.press("escape", "colon")
+        for character in "frobnicate queen":
+            await pilot.press("space" if character == " " else character)
+        await pilot.press("enter")
+        await pilot.pause()
+        answer = app.screen.query_one("#answer", Static)
+        shown = [" ".join(line.split()) for line in
+                 ("".join(row[answer.content_region.x:answer.content_region.right])
+                  for row in screen_cells(app)[answer.content_region.y:answer.content_region.bottom])]
+        words = set(f"unknown query 'frobnicate': {USAGE}".split())
+        assert len([line for line in shown if line]) > 1  # it did wrap
+        for line in shown:
+            assert set(line.split()) <= words, line  # every word whole
+
+        app.screen.query_one("#query").value = "sim queen xyzzyq woman"
+        await pilot.press("enter")
+        await pilot.pause()
+        text = region_text(app, answer)
+        assert f"woman {tiny_vectors.similarity('queen', 'woman'):.3f}" in text, text
+        assert "'xyzzyq' is not in the vocabulary" in text, text
+
+
+def test_cli_attention_tables_fit_80_columns_with_every_number(capsys, monkeypatch, tiny_model_dir):
+    from cli_support import run
+
+    monkeypatch.setenv("COLUMNS", "80")
+    text = SIXTEEN_TOKENS.replace("money", "")  # 15 tokens: 16 columns with the row labels
+    for options in ((), ("--layer", "0")):
+        code, out, err = run(capsys, "attention", text, "--model", tiny_model_dir, *options)
+        assert code == 0, err
+        assert max(len(line) for line in out.splitlines()) <= 80
+        assert "…" not in out
+        numbers = re.findall(r"(?<![\w.])\d\.\d\d(?![\d])", out)
+        expected = 15 * TINY_LAYERS if not options else 15 * 15  # a strongest target per layer, or every weight
+        assert len(numbers) == expected, out
