@@ -68,6 +68,7 @@ async def test_the_lines_that_carry_the_point_show_their_numbers(tiny_vectors, t
         await move_focus_to(pilot, app, app.view.analysis.context.tokens.index("it"))
         await pilot.pause()
 
+        assert any(line.startswith("▶it") for line in grid_screen_lines(app)), grid_screen_lines(app)
         status = region_text(app, app.query_one(AttentionStatus))
         for key in ("a view", "w words", "s specials", "d dense", "o overview", "m metrics", "r referents"):
             assert key in status, status

@@ -107,7 +107,8 @@ class AttentionGrid(ScrollView, can_focus=True):
         if fit >= longest + 1:
             return Geometry(label_width, min(fit, max(MAX_CELL, min(MAX_WIDE_CELL, longest + 1))), 1, 1, False)
         height = self.size.height - 1
-        header_rows = max(1, min(longest, MAX_LABEL, max(6, height // 2)))
+        # half the height, or all the rows the matrix leaves free
+        header_rows = max(1, min(longest, MAX_LABEL, max(6, height // 2, height - 1 - count)))
         return Geometry(label_width, max(MIN_CELL, min(MAX_CELL, fit)), 1, header_rows, vertical=True)
 
     def watch_view(self) -> None:
@@ -121,8 +122,9 @@ class AttentionGrid(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         grid = self.view.grid
-        if grid is not None:
+        if grid is not None:  # the layout depends on the size: the focused row may have gone out of view
             self._update_virtual_size(grid)
+            self._scroll_to_cursor(grid)
 
     def _update_virtual_size(self, grid: View) -> None:
         shape = self.geometry(grid)
@@ -271,12 +273,18 @@ class AttentionStatus(Widget):
     DEFAULT_CSS = "AttentionStatus { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
+    def get_content_height(self, container, viewport, width: int) -> int:
+        """The lines the status takes at `width` (its legend wraps), asked before it is that wide."""
+        return self._build(width).plain.count("\n") + 1
+
     def render(self) -> Text:
+        return self._build(self.size.width or 80)
+
+    def _build(self, width: int) -> Text:
         view = self.view
         grid = view.grid
         if grid is None:
             return Text("")
-        width = self.size.width or 80
         focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
         weights: list[Text] = []
         if focus_row is None or target_column is None:

@@ -59,7 +59,7 @@ class StaticNeighbours(ViewText):
             return waiting_for_text()
         if not view.analysis.words:
             return waiting_for_text()
-        width = max(20, self.size.width)
+        width = max(20, self.visible_width)
         text = Text(no_wrap=True, overflow="ellipsis")
         focused = view.focused_word
         if focused is None:
@@ -175,8 +175,8 @@ def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: 
         return
     elif found.key != found.word:
         text.append(f"  as '{found.key}'", style="dim")
-    notes = ("  nearest in the vocabulary, cosine", "  nearest in the vocabulary", "  nearest in vocabulary")
-    text.append(next((note for note in notes if len(found.word) + len(note) < width - 1), notes[-1]) + "\n",
+    notes = ("  nearest in the vocabulary, cosine", "  nearest in the vocabulary", "\n nearest in the vocabulary")
+    text.append(next((note for note in notes if len(found.word) + len(note) <= width - 1), notes[-1]) + "\n",
                 style="dim")
     bar_width = max(4, min(20, width - WORD_COLUMN - 9))  # a column for the pane's scrollbar
     for item in found.items[:shown]:

@@ -52,7 +52,7 @@ class WordComparison(ViewText):
         special_mass = float(special_mass_from(context, focused, matrix))
         strongest = strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
-        width = max(20, self.size.width)
+        width = max(20, self.visible_width)
         word_column = max(7, min(11, width // 4))
         show_strongest = width >= 52
         # each measure: "0.75 " then its bar then a space; the bars take what is left, less one
@@ -142,11 +142,11 @@ def _append_summary(
     if known:
         nearest = max(known, key=lambda w: cosines[w])
         line = Text("static nearest in sentence: ", style="dim")
-        line.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
+        line.append(f"{analysis.words[nearest].text}\u00a0{cosines[nearest]:.2f}", style="green")  # kept together
         lines.append(line)
     attended = max(others, key=lambda w: attention[w])
     line = Text(f"attends most ({view.spec.short()}): ", style="dim")
-    line.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")
+    line.append(f"{analysis.words[attended].text}\u00a0{attention[attended]:.2f}", style="cyan")
     lines.append(line)
     # beside the word, one under the other, where they fit; else each on a line of its own
     beside = len(word) + 2 + max(line.cell_len for line in lines) <= width
