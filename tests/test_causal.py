@@ -18,7 +18,7 @@ from textual.strip import Strip
 from wordlens.core.engine import Engine
 from wordlens.core.transformer.context_model import load_context_model
 from wordlens.tui.app import WordLensApp
-from wordlens.tui.panes.attention import HEADER_ROWS, MASKED_STYLE, AttentionGrid, AttentionStatus
+from wordlens.tui.panes.attention import MASKED_STYLE, AttentionGrid, AttentionStatus
 from wordlens.tui.style.colors import HEAT_RAMP
 
 from tui_support import wait_for
@@ -183,15 +183,16 @@ def check_masked_cells(app, grid: AttentionGrid) -> int:
     """Every visible cell above the diagonal is masked ('╱', the masked style); none below is.
     Returns how many masked cells were seen."""
     view = app.view.grid
-    label_width, cell, per_line = grid.geometry(view)
+    shape = grid.geometry(view)
+    label_width, cell, per_line, header_rows = shape.label_width, shape.cell, shape.per_line, shape.header_rows
     assert per_line == 1
     count = len(view.labels)
     assert label_width + count * cell <= grid.scrollable_content_region.width, "every column should be visible"
-    assert count + HEADER_ROWS <= grid.scrollable_content_region.height, "every row should be visible"
+    assert count + header_rows <= grid.scrollable_content_region.height, "every row should be visible"
     masked_seen = 0
     heat_colours = {Color.parse(colour).get_truecolor() for colour in HEAT_RAMP}
     for row in range(count):
-        strip = grid.render_line(HEADER_ROWS + row)
+        strip = grid.render_line(header_rows + row)
         text = strip.text
         assert text.lstrip("▶+ ").startswith(view.labels[row][: label_width - 2].rstrip("…")), (row, text)
         for column in range(count):
@@ -254,12 +255,13 @@ async def test_dense_mode_draws_the_upper_triangle_masked(tiny_vectors, gpt2_mod
         await pilot.press("d")
         await pilot.pause()
         view = app.view.grid
-        label_width, cell, per_line = grid.geometry(view)
+        shape = grid.geometry(view)
+        label_width, cell, per_line = shape.label_width, shape.cell, shape.per_line
         assert (cell, per_line) == (1, 2)
         count = len(view.labels)
         for line in range(count // 2):  # lines holding two rows: upper half = `top`, lower = `top + 1`
             top = 2 * line
-            strip = grid.render_line(HEADER_ROWS + line)
+            strip = grid.render_line(shape.header_rows + line)
             for column in range(count):
                 x = label_width + column
                 assert strip.text[x] == "▀"

@@ -21,8 +21,8 @@ TAPES = sorted(DEMOS.glob("*.tape"))
 # What each screenshot must show (regular expressions over the SVG's text).
 SHOWS = {
     "it-france": [r"self-attention · layer 3 · head 1", r"it → France: 0\.60 at layer 3, head 1",
-                  r"static nearest: +is 0\.89"],
-    "queen-woman-dog": [r"static nearest: +woman 0\.60", r"\bdog +0\.43"],
+                  r"static nearest in sentence: +is 0\.89"],
+    "queen-woman-dog": [r"static nearest in sentence: +woman 0\.60", r"\bdog +0\.43"],
     "bank-river": ["bank → river", "banks"],
     "bank-money": ["bank → money", "banks"],
     "it-france-why": [r"why this weight · layer 3, head 1 · it → france", r"logit \+5\.10\d → weight 0\.60\d",

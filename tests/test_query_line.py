@@ -56,10 +56,18 @@ def test_near_gives_the_neighbour_list(tiny_vectors):
     assert np.isclose(answer.items[0].score, np.cos(np.radians(10)))
 
 
+def test_sim_answers_for_the_known_words_and_names_the_unknown_one(tiny_vectors):
+    answer = answer_query("sim queen xyzzyq woman", tiny_vectors)
+    assert [item.word for item in answer.items] == ["woman"]
+    assert answer.items[0].score == pytest.approx(tiny_vectors.similarity("queen", "woman"))
+    assert "'xyzzyq'" in answer.unknown and "not in the vocabulary" in answer.unknown
+
+
 @pytest.mark.parametrize(
     "line, says",
     [
         ("sim queen zzzq", "zzzq"),
+        ("sim zzzq queen woman", "zzzq"),
         ("man:zzzq::woman:?", "zzzq"),
         ("odd queen woman zzzq", "zzzq"),
         ("near zzzq", "zzzq"),

@@ -41,9 +41,10 @@ _SVG_TEXT = re.compile(r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLengt
 CHAR_WIDTH = 20 * 0.61  # rich's export_svg: font size 20, aspect ratio 0.61
 
 
-def screen_lines(app) -> list[str]:
-    """What the terminal shows now, line by line: the active screen over the ones below it, read
-    back from the app's own SVG screenshot (public `App.export_screenshot`)."""
+def screen_cells(app) -> list[list[str]]:
+    """What the terminal shows now, cell by cell: the active screen over the ones below it, read
+    back from the app's own SVG screenshot (public `App.export_screenshot`). The second cell of a
+    wide character is ""; cropping a row of cells by x is exact."""
     width, height = app.size
     cells = [[" "] * width for _ in range(height)]
     for x, line, text in _SVG_TEXT.findall(app.export_screenshot()):
@@ -59,7 +60,12 @@ def screen_lines(app) -> list[str]:
                     if column + extra < width:
                         cells[row][column + extra] = ""
             column += width_of
-    return ["".join(row) for row in cells]
+    return cells
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows now, line by line (see `screen_cells`)."""
+    return ["".join(row) for row in screen_cells(app)]
 
 
 def screen_text(app) -> str:

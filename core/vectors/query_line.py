@@ -32,6 +32,7 @@ class QueryAnswer:
     items: tuple[Scored, ...]
     highlight: str | None = None  # the word that answers the question, if one does
     explanation: str = ""  # how to read the scores
+    unknown: str = ""  # which of the query's words were left out, and why (sim answers for the rest)
 
 
 def answer_query(line: str, vectors: StaticVectors, topn: int = TOPN) -> QueryAnswer:
@@ -71,13 +72,18 @@ def _require_known(vectors: StaticVectors, words: list[str]) -> list[str]:
 def _similarity(vectors: StaticVectors, words: list[str]) -> QueryAnswer:
     if len(words) < 2:
         raise InputError("sim needs at least two words: sim queen woman dog")
-    _require_known(vectors, words)
-    first, others = words[0], words[1:]
+    first = words[0]
+    _require_known(vectors, [first])
+    others = [word for word in words[1:] if vectors.key_for(word) is not None]
+    missing = [word for word in words[1:] if vectors.key_for(word) is None]
+    if not others:
+        raise InputError(not_in_vocab_message(missing, vectors.info.name) + f": nothing to compare {first} with")
     items = tuple(Scored(other, vectors.similarity(first, other)) for other in others)
     return QueryAnswer(
         title=f"cosine of {first} to each word",
         items=tuple(sorted(items, key=lambda item: -item.score)),
         explanation="static cosine: the same in every sentence",
+        unknown=not_in_vocab_message(missing, vectors.info.name) + ": left out" if missing else "",
     )
 
 

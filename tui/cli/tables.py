@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -40,45 +41,75 @@ def print_neighbours(report: dict[str, Any], console: Console | None = None) -> 
 
 
 def print_attention(report: dict[str, Any], show_view: bool, console: Console | None = None) -> None:
-    """The selected view as a table (row attends to column), or a summary of every layer."""
+    """The selected view as a table (row attends to column), or a summary of every layer; a table
+    wider than the console is printed as several, each with a run of its columns (never a cut number)."""
     console = console or Console()
     tokens = report.get("token_labels", report["tokens"])
     model = report["model"]
     shape = f"{model['layers']} layers × {model['heads']} heads · {len(tokens)} tokens"
     console.print(f"[bold]{escape(model['name'])}[/] · {shape}")
     if not show_view:
-        console.print(_strongest_target_table(np.asarray(report["attention"], dtype=np.float32), tokens))
+        for table in _strongest_target_tables(np.asarray(report["attention"], dtype=np.float32), tokens,
+                                              console.width):
+            console.print(table)
         console.print("[dim]Per layer, the token each token attends to most (mean of heads). "
                       "--layer L [--head H], --aggregate, --words, --hide-special show a full table; "
                       "--json gives every weight.[/]")
         return
     title = f"{report['view_spec']['description']} · row attends to column"
-    console.print(_matrix_table(np.asarray(report["view"], dtype=np.float32), report["view_labels"], title))
+    for table in _matrix_tables(np.asarray(report["view"], dtype=np.float32), report["view_labels"], title,
+                                console.width):
+        console.print(table)
 
 
-def _strongest_target_table(attention: np.ndarray, tokens: list[str]) -> Table:
+Cell = str | Text
+
+
+def _fitted_tables(title: str, first: tuple[str, list[Cell]], columns: list[tuple[str, list[Cell]]],
+                   width: int, justify: JustifyMethod = "left") -> list[Table]:
+    """Tables of the `first` column and as many of `columns` (header, cells) as fit in `width` each,
+    in order; the title says which columns a table holds when there are several."""
+    def column_width(header: str, cells: list[Cell]) -> int:
+        return max([cell_len(header)] + [cell_len(cell.plain if isinstance(cell, Text) else cell) for cell in cells])
+
+    # a column takes its widest cell, one space of padding either side and one rule between columns
+    room = width - column_width(*first) - 2
+    runs: list[list[int]] = [[]]
+    used = 0
+    for index, column in enumerate(columns):
+        needed = column_width(*column) + 3
+        if runs[-1] and used + needed > room:
+            runs.append([])
+            used = 0
+        runs[-1].append(index)
+        used += needed
+    tables = []
+    for run in runs:
+        part = f" · columns {run[0] + 1}–{run[-1] + 1} of {len(columns)}" if len(runs) > 1 else ""
+        table = Table(title=title + part, title_justify="left", show_edge=False, pad_edge=False)
+        table.add_column(Text(first[0]), no_wrap=True)
+        for index in run:
+            table.add_column(Text(columns[index][0]), justify=justify, no_wrap=True)
+        for row, cell in enumerate(first[1]):
+            table.add_row(cell, *(columns[index][1][row] for index in run))
+        tables.append(table)
+    return tables
+
+
+def _strongest_target_tables(attention: np.ndarray, tokens: list[str], width: int) -> list[Table]:
     head_mean = attention.mean(axis=1)  # (layers, T, T)
-    table = Table(title="strongest target per layer", title_justify="left", show_edge=False)
-    table.add_column("token")
-    for layer in range(head_mean.shape[0]):
-        table.add_column(f"L{layer}")
-    for row, token in enumerate(tokens):
-        cells = []
-        for layer_matrix in head_mean:
-            target = int(layer_matrix[row].argmax())
-            cells.append(f"{tokens[target]} {layer_matrix[row, target]:.2f}")
-        table.add_row(token, *cells)
-    return table
+    columns = []
+    for layer, layer_matrix in enumerate(head_mean):
+        targets = layer_matrix.argmax(axis=1)
+        columns.append((f"L{layer}", [Text(f"{tokens[int(target)]} {layer_matrix[row, target]:.2f}")
+                                      for row, target in enumerate(targets)]))
+    return _fitted_tables("strongest target per layer", ("token", [Text(token) for token in tokens]), columns, width)
 
 
-def _matrix_table(matrix: np.ndarray, tokens: list[str], title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("from \\ to")
-    for token in tokens:
-        table.add_column(token, justify="right")
-    for token, row in zip(tokens, matrix, strict=True):
-        table.add_row(token, *(Text(f"{value:.2f}", style=heat_style(float(value))) for value in row))
-    return table
+def _matrix_tables(matrix: np.ndarray, tokens: list[str], title: str, width: int) -> list[Table]:
+    columns = [(token, [Text(f"{value:.2f}", style=heat_style(float(value))) for value in matrix[:, column]])
+               for column, token in enumerate(tokens)]
+    return _fitted_tables(title, ("from \\ to", [Text(token) for token in tokens]), columns, width, justify="right")
 
 
 def print_static_query(command: str, result: dict[str, Any], console: Console | None = None) -> None:

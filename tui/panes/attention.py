@@ -7,6 +7,7 @@ put while the cells scroll under them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rich.segment import Segment
@@ -23,13 +24,15 @@ from textual.widget import Widget
 from wordlens.core.measures.attention_views import View, top_targets
 from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
+from wordlens.tui.panes.line_fitting import packed
 from wordlens.tui.panes.loading import loading_text
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 
-MAX_LABEL = 10
+MAX_LABEL = 10  # row labels; column labels get as many characters as the header's rows
+MIN_LABEL = 7  # row labels shrink to this (5 characters) so that more columns fit
 MIN_CELL, MAX_CELL = 2, 7
-HEADER_ROWS = 1
+MAX_WIDE_CELL = 14  # a cell wide enough for its column's label written across
 
 LABEL_STYLE = Style(color="#bcbcbc")
 SPECIAL_LABEL_STYLE = Style(color="#6c6c6c", italic=True)
@@ -43,6 +46,23 @@ PLAIN = Style()
 
 def label(token: str, width: int) -> str:
     return token if len(token) <= width else token[: max(1, width - 1)] + "…"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the grid's parts are on a line of `render_line`. Column labels are written across
+    when every one fits its cell, else top-down (one character a line, at the cell's centre) in a
+    header of `header_rows` lines, so a column of two cells still shows its whole word."""
+
+    label_width: int  # the row labels' column
+    cell: int  # characters a matrix column
+    per_line: int  # matrix rows a text line (2 in dense mode)
+    header_rows: int
+    vertical: bool  # column labels written top-down
+
+    def vertical_label(self, token: str) -> str:
+        """The characters of a top-down column label, one a header line (cut with … if longer)."""
+        return label(token, self.header_rows).ljust(self.header_rows)
 
 
 # The keys that move the focused and target units: the grid's, and its placeholder's while the
@@ -72,15 +92,24 @@ class AttentionGrid(ScrollView, can_focus=True):
         self._strip_key: tuple = ()
 
     # ---- geometry ---------------------------------------------------------------------
-    def geometry(self, grid: View) -> tuple[int, int, int]:
-        """(label width, cell width, matrix rows per text line) of `grid` drawn at the current size:
-        where each cell is on a line of `render_line`."""
+    def geometry(self, grid: View) -> Geometry:
+        """The layout of `grid` drawn at the current size."""
         label_width = _label_width(grid.labels)
         if self.view.dense:
-            return label_width, 1, 2
-        room = max(0, self.size.width - label_width)
-        cell = max(MIN_CELL, min(MAX_CELL, room // max(1, len(grid.labels))))
-        return label_width, cell, 1
+            return Geometry(label_width, 1, 2, 1, vertical=False)
+        # the size less a scrollbar each way, whether shown or not: a layout that depended on the
+        # scrollbars would change them
+        width, count = self.size.width - 1, max(1, len(grid.labels))
+        # the row labels give up characters before a column goes off screen
+        label_width = max(min(label_width, MIN_LABEL), min(label_width, width - count * MIN_CELL))
+        fit = max(0, width - label_width) // count
+        longest = _longest(grid.labels)
+        if fit >= longest + 1:
+            return Geometry(label_width, min(fit, max(MAX_CELL, min(MAX_WIDE_CELL, longest + 1))), 1, 1, False)
+        height = self.size.height - 1
+        # half the height, or all the rows the matrix leaves free
+        header_rows = max(1, min(longest, MAX_LABEL, max(6, height // 2, height - 1 - count)))
+        return Geometry(label_width, max(MIN_CELL, min(MAX_CELL, fit)), 1, header_rows, vertical=True)
 
     def watch_view(self) -> None:
         grid = self.view.grid
@@ -93,17 +122,20 @@ class AttentionGrid(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         grid = self.view.grid
-        if grid is not None:
+        if grid is not None:  # the layout depends on the size: the focused row may have gone out of view
             self._update_virtual_size(grid)
+            self._scroll_to_cursor(grid)
 
     def _update_virtual_size(self, grid: View) -> None:
-        label_width, cell, per_line = self.geometry(grid)
+        shape = self.geometry(grid)
         count = len(grid.labels)
-        self.virtual_size = Size(label_width + count * cell, HEADER_ROWS + -(-count // per_line))
+        self.virtual_size = Size(shape.label_width + count * shape.cell,
+                                 shape.header_rows + -(-count // shape.per_line))
 
     def _scroll_to_cursor(self, grid: View) -> None:
-        label_width, cell, per_line = self.geometry(grid)
-        row = self.view.nearest_row(self.view.focus) // per_line
+        shape = self.geometry(grid)
+        label_width, cell = shape.label_width, shape.cell
+        row = self.view.nearest_row(self.view.focus) // shape.per_line
         column = self.view.nearest_row(self.view.target)
         visible = self.scrollable_content_region.size
         cells_width = max(cell, visible.width - label_width)
@@ -112,7 +144,7 @@ class AttentionGrid(ScrollView, can_focus=True):
             x = column * cell
         elif (column + 1) * cell > x + cells_width:
             x = (column + 1) * cell - cells_width
-        lines = max(1, visible.height - HEADER_ROWS)
+        lines = max(1, visible.height - shape.header_rows)
         if row < y:
             y = row
         elif row >= y + lines:
@@ -134,14 +166,15 @@ class AttentionGrid(ScrollView, can_focus=True):
         return self._strips[y]
 
     def _render_line(self, y: int, grid: View, width: int) -> Strip:
-        label_width, cell, per_line = self.geometry(grid)
+        shape = self.geometry(grid)
+        label_width, cell, per_line = shape.label_width, shape.cell, shape.per_line
         first_column = int(self.scroll_x) // cell
         last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
         columns = range(first_column, last_column)
-        if y < HEADER_ROWS:
-            segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, cell)
+        if y < shape.header_rows:
+            segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, shape, y)
         else:
-            first_row = (int(self.scroll_y) + y - HEADER_ROWS) * per_line
+            first_row = (int(self.scroll_y) + y - shape.header_rows) * per_line
             if first_row >= len(grid.labels):
                 return Strip.blank(width, PLAIN)
             rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
@@ -151,8 +184,10 @@ class AttentionGrid(ScrollView, can_focus=True):
         # the cost of drawing the line down (~30 cells a line at 512 tokens, redrawn every edit).
         return Strip(Segment.simplify(segments)).crop(0, width).extend_cell_length(width, PLAIN)
 
-    def _header(self, grid: View, columns: range, cell: int) -> list[Segment]:
+    def _header(self, grid: View, columns: range, shape: Geometry, line: int) -> list[Segment]:
+        """Line `line` of the column labels."""
         target_row = self.view.row_of_token(self.view.target)
+        cell = shape.cell
         if cell == 1:  # dense: no room for labels, mark the target column only
             return [Segment("▼" if column == target_row else " ", TARGET_LABEL_STYLE if column == target_row
                             else LABEL_STYLE) for column in columns]
@@ -162,7 +197,12 @@ class AttentionGrid(ScrollView, can_focus=True):
                 style = TARGET_LABEL_STYLE
             else:
                 style = SPECIAL_LABEL_STYLE if grid.special[column] else LABEL_STYLE
-            segments.append(Segment(label(grid.labels[column], cell - 1).ljust(cell), style))
+            if shape.vertical:
+                character = shape.vertical_label(grid.labels[column])[line]
+                text = character.center(cell)
+            else:
+                text = label(grid.labels[column], cell - 1).ljust(cell)
+            segments.append(Segment(text, style))
         return segments
 
     def _row_label(self, grid: View, rows: list[int], label_width: int) -> Segment:
@@ -215,7 +255,12 @@ class AttentionGrid(ScrollView, can_focus=True):
 
 @lru_cache(maxsize=8)  # asked for every line drawn
 def _label_width(labels: tuple[str, ...]) -> int:
-    return min(MAX_LABEL, max((len(text) for text in labels), default=1)) + 2
+    return min(MAX_LABEL, _longest(labels)) + 2
+
+
+@lru_cache(maxsize=8)
+def _longest(labels: tuple[str, ...]) -> int:
+    return max((len(text) for text in labels), default=1)
 
 
 def _cell_style(value: float, masked: bool) -> Style:
@@ -225,38 +270,53 @@ def _cell_style(value: float, masked: bool) -> Style:
 class AttentionStatus(Widget):
     """The exact weight under the cursor, the focused rows' strongest targets, the colour key."""
 
-    DEFAULT_CSS = "AttentionStatus { height: 2; text-wrap: nowrap; text-overflow: ellipsis; }"
+    DEFAULT_CSS = "AttentionStatus { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
+    def get_content_height(self, container, viewport, width: int) -> int:
+        """The lines the status takes at `width` (its legend wraps), asked before it is that wide."""
+        return self._build(width).plain.count("\n") + 1
+
     def render(self) -> Text:
+        return self._build(self.size.width or 80)
+
+    def _build(self, width: int) -> Text:
         view = self.view
         grid = view.grid
         if grid is None:
             return Text("")
         focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        weights: list[Text] = []
         if focus_row is None or target_column is None:
-            text.append("the focused or target token is hidden in this view", style="dim italic")
+            weights.append(Text("the focused or target token is hidden in this view", style="dim italic"))
         else:
-            text.append(f"{grid.labels[focus_row]} → {grid.labels[target_column]} ", style="bold")
-            text.append(f"{grid.matrix[focus_row, target_column]:.3f}", style="bold reverse")
+            weights.append(Text.assemble((f"{grid.labels[focus_row]} → {grid.labels[target_column]} ", "bold"),
+                                         (f"{grid.matrix[focus_row, target_column]:.3f}", "bold reverse")))
         rows = view.selected_rows
         if rows:
             summed = grid.matrix[rows].sum(axis=0)
-            text.append(f"   top of {len(rows)} rows: " if len(rows) > 1 else "   strongest: ", style="dim")
-            text.append("  ".join(f"{grid.labels[i]} {weight:.2f}" for i, weight in top_targets(summed, 3)))
+            lead = f" top of {len(rows)} rows: " if len(rows) > 1 else " strongest: "
+            for rank, (i, weight) in enumerate(top_targets(summed, 3)):
+                weights.append(Text.assemble((lead if rank == 0 else "", "dim"), f"{grid.labels[i]} {weight:.2f}"))
+        text = packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
         text.append("\n")
-        text.append("0 ", style="dim")
+        key = Text("0 ", style="dim")
         if self.app.no_color:
-            text.append(GLYPH_RAMP)
+            key.append(GLYPH_RAMP)
         else:
             for level in range(LEVELS + 1):
-                text.append(" ", style=level_style(level))
-        text.append(" 1 ", style="dim")
+                key.append(" ", style=level_style(level))
+        key.append(" 1", style="dim")
+        legend = [key]
         if view.analysis.context.model.causal:
-            text.append("╱ masked (causal) ", style="dim")
-        text.append(" a view · w words · s specials · d dense · o overview · m metrics · r referents", style="dim")
+            legend.append(Text("╱ masked (causal)", style="dim"))
+        legend += [Text(entry, style="dim") for entry in KEY_LEGEND]
+        text.append_text(packed(legend, width))
         return text
+
+
+# The grid's own keys, in the status line (the help screen has them all).
+KEY_LEGEND = ("a view", "w words", "s specials", "d dense", "o overview", "m metrics", "r referents")
 
 
 class AttentionPlaceholder(Widget, can_focus=True):

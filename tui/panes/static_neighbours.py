@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import set_cell_size
 from rich.text import Text
 from textual.reactive import reactive
 
@@ -9,6 +10,7 @@ from wordlens.core.transformer.next_token import Prediction
 from wordlens.core.transformer.tokens import readable_label
 from wordlens.core.vectors.static_vectors import NeighbourList
 from wordlens.tui.models_state import MapState, MapStatus
+from wordlens.tui.panes.line_fitting import packed, wrapped
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.panes.view_text import ViewText
 from wordlens.tui.reading import TokenReading
@@ -26,8 +28,21 @@ class StaticNeighbours(ViewText):
     glove_map: reactive[MapState] = reactive(MapState)
     reading: reactive[TokenReading | None] = reactive(None)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._focused_shown: tuple | None = None
+
     def inputs(self) -> tuple:
         return (self.glove_map, self.reading)
+
+    def watch_view(self) -> None:
+        super().watch_view()
+        # the focused word's own list is at the top: a new focus brings it back into sight
+        focused = (self.view.analysis.text, self.view.focused_word) if self.view.analysis else None
+        if focused != self._focused_shown:
+            self._focused_shown = focused
+            if self.parent is not None and focused is not None:
+                self.parent.call_after_refresh(self.parent.scroll_home, animate=False)
 
     def watch_glove_map(self) -> None:
         self.content_changed()
@@ -44,7 +59,7 @@ class StaticNeighbours(ViewText):
             return waiting_for_text()
         if not view.analysis.words:
             return waiting_for_text()
-        width = max(20, self.size.width)
+        width = max(20, self.visible_width)
         text = Text(no_wrap=True, overflow="ellipsis")
         focused = view.focused_word
         if focused is None:
@@ -57,8 +72,14 @@ class StaticNeighbours(ViewText):
             )
             _append_focused(text, static.neighbours[focused], static.vectors.name, width, shown)
         self._append_transformer_views(text, view, width)
-        text.append("\nevery word", style="bold")
-        text.append(f"  (nearest of the {static.restrict_vocab:,} most frequent)\n", style="dim")
+        text.append("\n")
+        # the note is cut to what fits beside the title: the list below keeps its first line
+        notes = (f"its nearest in the vocabulary (top {static.restrict_vocab:,})", "its nearest in the vocabulary",
+                 "nearest in the vocabulary")
+        note = next((note for note in notes if len("every word  " + note) <= width - 1), notes[-1])
+        text.append("every word", style="bold")
+        text.append(f"  {note}", style="dim")
+        text.append("\n")
         indices = window_around(list(range(len(static.neighbours))), focused or 0, rows_for(self.room))
         if indices and indices[0] > 0:
             text.append(f" … {indices[0]} words before\n", style="dim italic")
@@ -75,8 +96,10 @@ class StaticNeighbours(ViewText):
         if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
             return
         reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
-        text.append(f"\n{context.model.name} input table", style="bold")
-        text.append(f"  '{context.labels[view.focus]}', before attention\n", style="dim")
+        text.append("\n")
+        text.append_text(heading(f"{context.model.name} input table",
+                                 f"'{context.labels[view.focus]}', before attention", width - 1))
+        text.append("\n")
         if reading is None:
             text.append(" …\n\n", style="dim")
         elif isinstance(reading.input_table, str):
@@ -90,15 +113,19 @@ class StaticNeighbours(ViewText):
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
         state = self.glove_map
         name = view.analysis.static.vectors.name
-        text.append(f"\nin context, after layer {view.layer}", style="bold")
+        title = f"in context, after layer {view.layer}"
+        text.append("\n")
         if state.status is MapStatus.READY:
             quality = float(state.static_map.heldout_top10[view.layer + 1])
-            text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")
+            text.append_text(heading(title, f"read as {name} words (map fit {quality:.2f})", width - 1))
+            text.append("\n")
             if reading is None or reading.in_context is None:
                 text.append(" …\n\n", style="dim")
             else:
                 _append_word_list(text, reading.in_context, width, "magenta")
-        elif state.status is MapStatus.FITTING:
+            return
+        text.append(title, style="bold")
+        if state.status is MapStatus.FITTING:
             text.append(f"  fitting the map into {name}…\n", style="dim")
             text.append(" " + bar(state.fraction, max(10, min(30, width - 10))), style="magenta")
             text.append(f" {state.fraction:4.0%} {state.stage}\n", style="dim")
@@ -106,6 +133,12 @@ class StaticNeighbours(ViewText):
             text.append(f"\n {state.error}\n", style="dim italic")
         else:
             text.append(f"\n press g to read it as {name} words (fits a map once, ~1 min)\n", style="dim italic")
+
+
+def heading(title: str, note: str, width: int) -> Text:
+    """A bold title and its dim note: on one line where they fit, else the note on the next (wrapped)."""
+    return packed([Text(title, style="bold"), wrapped(Text(note, style="dim"), width - 1)], width, separator="  ",
+                  indent=1)
 
 
 def _append_next_tokens(text: Text, token: str, predictions: tuple[Prediction, ...], width: int) -> None:
@@ -142,10 +175,12 @@ def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: 
         return
     elif found.key != found.word:
         text.append(f"  as '{found.key}'", style="dim")
-    text.append("  nearest words, cosine\n", style="dim")
-    bar_width = max(4, min(20, width - WORD_COLUMN - 8))
+    notes = ("  nearest in the vocabulary, cosine", "  nearest in the vocabulary", "\n nearest in the vocabulary")
+    text.append(next((note for note in notes if len(found.word) + len(note) <= width - 1), notes[-1]) + "\n",
+                style="dim")
+    bar_width = max(4, min(20, width - WORD_COLUMN - 9))  # a column for the pane's scrollbar
     for item in found.items[:shown]:
-        text.append(f" {item.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}")
+        text.append(f" {set_cell_size(item.word[:WORD_COLUMN - 1], WORD_COLUMN)}")  # 東京 takes 4 cells
         text.append(f"{item.cosine:5.2f} ", style="bold")
         text.append(bar(item.cosine, bar_width), style="green")
         text.append("\n")
@@ -153,7 +188,7 @@ def _append_focused(text: Text, found: NeighbourList, vectors_name: str, width: 
 
 def _append_compact(text: Text, found: NeighbourList, width: int, is_focused: bool) -> None:
     marker = "▶" if is_focused else " "
-    text.append(f"{marker}{found.word[:WORD_COLUMN - 1]:<{WORD_COLUMN}}", style="bold" if is_focused else "")
+    text.append(marker + set_cell_size(found.word[:WORD_COLUMN - 1], WORD_COLUMN), style="bold" if is_focused else "")
     if not found.in_vocab and not found.from_subwords:
         text.append("not in vocabulary\n", style="red italic")
         return

@@ -48,12 +48,19 @@ class ViewText(Widget):
         return ()
 
     def render(self) -> Text:
-        key = (self.view, self.models, *self.inputs(), self.size.width, self.room)
+        key = (self.view, self.models, *self.inputs(), self.visible_width, self.room)
         if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2], strict=True)) \
                 or self._built_for[-2:] != key[-2:]:
             self._built = self.build()
             self._built_for = key
         return self._built
+
+    @property
+    def visible_width(self) -> int:
+        """Columns visible in the scrolling container this sits in (less its scrollbar)."""
+        if self.parent is None:
+            return self.size.width
+        return min(self.size.width, self.parent.scrollable_content_region.width) or self.size.width
 
     @property
     def room(self) -> int:

@@ -13,6 +13,7 @@ from wordlens.core.analysis import Analysis, attention_from_word, special_mass_f
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
 from wordlens.core.measures.static_vs_context import drift
 from wordlens.core.transformer.context_model import heads_label
+from wordlens.tui.panes.line_fitting import wrapped
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.panes.view_text import ViewText
 from wordlens.tui.state import ViewState, rows_for, window_around
@@ -51,7 +52,7 @@ class WordComparison(ViewText):
         special_mass = float(special_mass_from(context, focused, matrix))
         strongest = strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
-        width = max(20, self.size.width)
+        width = max(20, self.visible_width)
         word_column = max(7, min(11, width // 4))
         show_strongest = width >= 52
         # each measure: "0.75 " then its bar then a space; the bars take what is left, less one
@@ -60,10 +61,11 @@ class WordComparison(ViewText):
         others = [w for w in range(len(analysis.words)) if w != focused]
         shown = window_around(others, focused, rows_for(self.room, minimum=WHOLE_SENTENCE))
 
+        # the lines that end in a number wrap at spaces, a column short of the pane (its scrollbar)
+        fit = width - 1
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(analysis.words[focused].text, style="bold reverse")
-        _append_summary(text, analysis, others, cosines, attention, view)
-        _append_heads_off(text, analysis, view)
+        _append_summary(text, analysis, focused, others, cosines, attention, view, fit)
+        _append_heads_off(text, analysis, view, fit)
         text.append(f"\n{'word':<{word_column}}", style="dim")
         text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
         text.append(f"{'attn' if bar_width < 8 else 'attn ' + view.spec.short():<{bar_width + 6}}", style="dim cyan")
@@ -85,11 +87,10 @@ class WordComparison(ViewText):
                 text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
         if shown and shown[-1] != others[-1]:
             text.append(f"\n… {len(others) - 1 - others.index(shown[-1])} words after", style="dim italic")
-        text.append(
-            f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
-            style="dim italic",
-        )
-        _append_drift(text, analysis, view)
+        text.append("\n")
+        text.append_text(wrapped(Text(f"special tokens take {special_mass:.2f} of its attention in "
+                                      f"{view.spec.short()}", style="dim italic"), fit))
+        _append_drift(text, analysis, view, fit)
         return text
 
 
@@ -101,40 +102,54 @@ def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int(value * len(SPARK)))] for value in scaled)
 
 
-def _append_drift(text: Text, analysis: Analysis, view: ViewState) -> None:
+def _append_drift(text: Text, analysis: Analysis, view: ViewState, width: int) -> None:
     """How far attention moves the focused token from its context-free (layer 0) vector."""
     if not 0 <= view.focus < len(analysis.context.tokens):
         return
     values = drift(analysis.context, view.focus)
-    text.append("\ncontext drift ", style="dim")
-    text.append(sparkline(values), style="magenta")
-    text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
+    line = Text("context drift ", style="dim")
+    line.append(sparkline(values), style="magenta")
+    line.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
                 style="dim")
+    text.append("\n")
+    text.append_text(wrapped(line, width))
 
 
-def _append_heads_off(text: Text, analysis: Analysis, view: ViewState) -> None:
+def _append_heads_off(text: Text, analysis: Analysis, view: ViewState, width: int) -> None:
     """With heads off, the focused token's drift at the last layer against the intact model's."""
     intact = view.intact_context
     if intact is None or not 0 <= view.focus < len(intact.tokens):
         return
     value, baseline = drift(analysis.context, view.focus)[-1], drift(intact, view.focus)[-1]
-    text.append(f"\n{heads_label(analysis.context.heads_off)} off: drift {value:.2f}, intact {baseline:.2f} "
-                f"({value - baseline:+.2f})", style="yellow")
+    text.append("\n")
+    text.append_text(wrapped(Text(f"{heads_label(analysis.context.heads_off)} off: drift {value:.2f}, intact "
+                                  f"{baseline:.2f} ({value - baseline:+.2f})", style="yellow"), width))
 
 
 def _append_summary(
-    text: Text, analysis: Analysis, others: list[int], cosines: np.ndarray, attention: np.ndarray, view: ViewState
+    text: Text, analysis: Analysis, focused: int, others: list[int], cosines: np.ndarray, attention: np.ndarray,
+    view: ViewState, width: int,
 ) -> None:
-    known = [w for w in others if not np.isnan(cosines[w])]
+    """The focused word, its statically nearest word in the sentence and the word it attends to most,
+    each answer on a line of its own (under the word when the pane is narrow)."""
+    word = analysis.words[focused].text
+    text.append(word, style="bold reverse")
     if not others:
         text.append("  is the only word", style="dim")
         return
+    lines = []
+    known = [w for w in others if not np.isnan(cosines[w])]
     if known:
         nearest = max(known, key=lambda w: cosines[w])
-        text.append("  static nearest: ", style="dim")
-        text.append(f"{analysis.words[nearest].text} {cosines[nearest]:.2f}", style="green")
+        line = Text("static nearest in sentence: ", style="dim")
+        line.append(f"{analysis.words[nearest].text}\u00a0{cosines[nearest]:.2f}", style="green")  # kept together
+        lines.append(line)
     attended = max(others, key=lambda w: attention[w])
-    text.append(
-        f"\n{'':{len(analysis.words[view.focused_word].text)}}  attends most ({view.spec.short()}): ", style="dim"
-    )
-    text.append(f"{analysis.words[attended].text} {attention[attended]:.2f}", style="cyan")
+    line = Text(f"attends most ({view.spec.short()}): ", style="dim")
+    line.append(f"{analysis.words[attended].text}\u00a0{attention[attended]:.2f}", style="cyan")
+    lines.append(line)
+    # beside the word, one under the other, where they fit; else each on a line of its own
+    beside = len(word) + 2 + max(line.cell_len for line in lines) <= width
+    for index, line in enumerate(lines):
+        text.append(("  " if index == 0 else "\n" + " " * (len(word) + 2)) if beside else "\n  ")
+        text.append_text(wrapped(line, width - (len(word) + 2 if beside else 2), indent=2))

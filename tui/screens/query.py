@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.vectors.query_line import USAGE, QueryAnswer, answer_query
+from wordlens.tui.panes.line_fitting import wrapped
 from wordlens.tui.panes.sentence_input import OrderedInput
 from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.style.colors import bar
@@ -32,8 +33,11 @@ def answer_text(answer: QueryAnswer, width: int) -> Text:
         )
         text.append(f"{item.score:6.3f} ", style="bold")
         text.append(bar(max(0.0, item.score), bar_width) + "\n", style="green")
+    if answer.unknown:
+        text.append_text(wrapped(Text(answer.unknown, style="yellow"), width))
+        text.append("\n")
     if answer.explanation:
-        text.append(answer.explanation, style="dim italic")
+        text.append_text(wrapped(Text(answer.explanation, style="dim italic"), width))
     return text
 
 
@@ -81,7 +85,8 @@ class QueryScreen(Dialog[None]):
         text = Text("Ask the static vectors, for example:\n", style="dim")
         for example in EXAMPLES:
             text.append(f"  {example}\n", style="cyan")
-        text.append(USAGE, style="dim")
+        for form in USAGE.split("  ·  "):  # one form a line: none is cut in a narrow box
+            text.append(f"\n{form}", style="dim")
         return text
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -101,8 +106,13 @@ class QueryScreen(Dialog[None]):
         try:
             answer = answer_query(line, vectors)
         except WordlensError as error:
-            return Text(str(error), style="red")
-        return answer_text(answer, self.size.width or 80)
+            return wrapped(Text(str(error), style="red"), self._answer_width())
+        return answer_text(answer, self._answer_width())
+
+    def _answer_width(self) -> int:
+        """The answer's width: the box's, once it is laid out."""
+        answer = self.query_one("#answer", Static)
+        return answer.size.width or max(20, min(96, int(self.size.width * 0.9) - 4))
 
     def action_recall(self, step: int) -> None:
         if not self.history:
