@@ -133,16 +133,36 @@ async def test_export_writes_svg_png_csv_and_json(tiny_vectors, tiny_model, tmp_
         assert files[".csv"].read_text().splitlines()[0] == "label,kind,x,y,layer,token_index"
 
 
-async def test_switching_method_shows_progress_and_every_key_is_safe(tiny_vectors, tiny_model, tmp_path):
+async def test_switching_method_shows_progress_and_every_key_is_safe(tiny_vectors, tiny_model, tmp_path, monkeypatch):
+    """UMAP itself (seeded, reproducible) is tested in test_static_projection.py; here a stand-in
+    that holds the fit until the screen has shown its progress (the real one spent ~70 s in
+    numba's compilation), so the test sees the progress line rather than hoping to catch it."""
+    import threading
+
+    from wordlens.core.vectors import static_projection
+
+    release = threading.Event()
+
+    def held_fit(units, method, seed, progress):
+        progress(f"fitting {method.upper()} on {len(units):,} words", 0.1)
+        release.wait(timeout=60)
+        return units[:, :2] * 1.0
+
+    monkeypatch.setattr(static_projection, "fit_embedding", held_fit)
     app = map_app(tiny_vectors, tiny_model, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_map(pilot, app)
         await press(pilot, "k")
-        assert on_screen(app, "UMAP")
-        await wait_for(pilot, lambda: screen.found.method == "umap" and screen.fitting is None, timeout=240,
+        await wait_for(pilot, lambda: on_screen(app, "fitting UMAP on"), what="the progress line")
+        assert screen.fitting is not None
+        await press(pilot, "k")  # a second switch while fitting is refused with a notice
+        assert any("still being fitted" in notice.message for notice in app.notices)
+        release.set()
+        await wait_for(pilot, lambda: screen.found.method == "umap" and screen.fitting is None, timeout=60,
                        what="umap")
         assert on_screen(app, "static map · UMAP")
-        for key in ("k", "k", "2", "3", "1", "up", "x", "comma", "full_stop", "b", "a", "w", "o", "question_mark"):
+        for key in ("k", "k", "2", "3", "4", "1", "up", "x", "comma", "full_stop", "b", "a", "w", "o",
+                    "question_mark"):
             await press(pilot, key)
         assert app.is_running
 

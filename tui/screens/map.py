@@ -83,7 +83,7 @@ class MapScreen(Dialog[None]):
         Binding("right_square_bracket", "layer(1)", "layer+", key_display="]"),
         Binding("comma", "head(-1)", "head-", key_display=",", show=False),
         Binding("full_stop", "head(1)", "head+", key_display=".", show=False),
-        Binding("e,slash", "edit", "edit the sentence"),
+        Binding("e,slash", "edit", "edit", show=False),
         Binding("x", "export", "export"),
         Binding("up", "cursor(0, -1)", "cursor", show=False),
         Binding("down", "cursor(0, 1)", "cursor", show=False),
@@ -94,7 +94,7 @@ class MapScreen(Dialog[None]):
     MapScreen { background: $background; }
     MapScreen > Static { height: auto; padding: 0 1; }
     MapScreen #map-status { color: $text-muted; }
-    MapScreen #map-text { height: 1; margin: 0 1; }
+    MapScreen #map-text { height: 1; padding: 0 1; }
     """
 
     def __init__(self, view: ViewState, method: str = "pca") -> None:
@@ -298,20 +298,21 @@ class MapScreen(Dialog[None]):
         if self.map_mode == "model":
             what = (f"model space · one PCA over all {self.layer_count + 1} layers of this text · "
                     f"{layer_name(self.shown_layer)}")
-            legend = "● token  ◉ focused  0-9: the focused word's tokens at the layers before  ←↑↓→ cursor"
+            legend = "● token  ◉ focused  0-9: the focused word's tokens at the layers before  ←↑↓→ cursor  e edit"
         elif self.map_mode == "qk":
             what = (f"queries and keys · {head_name(self.attention_layer, self.head)} · one PCA of both "
                     f"(AttentionViz)")
             legend = (f"◆ query  ■ key  ◉ the focused token's query, lines to its {STRONGEST_KEYS} heaviest keys "
-                      "(weight after the key)  , . head  ←↑↓→ cursor")
+                      "(weight after the key)  , . head  ←↑↓→ cursor  e edit")
         elif self.map_mode == "analogy":
             what = f"analogy on the static map ({method}, fixed) · arrows a→b and c→d (3CosAdd)"
-            legend = "● word  ⠿ neighbour  ←↑↓→ cursor"
+            legend = "● word  ⠿ neighbour  ←↑↓→ cursor  e edit"
         else:
             sample = f"{found.sample_size:,}" if found else "?"
             what = (f"static map · {method} of the {sample} most frequent words, fitted once · "
                     f"path to {layer_name(self.shown_layer)}")
-            legend = "● word  ◉ focused  ⠿ neighbour  0-9: its layers, mapped into static space (g)  ←↑↓→ cursor"
+            legend = ("● word  ◉ focused  ⠿ neighbour  0-9: its layers, mapped into static space (g)  ←↑↓→ cursor  "
+                      "e edit")
         return Text.assemble((what, "bold"), "\n", (legend, "dim"))
 
     def _focus_key(self) -> str | None:
@@ -507,8 +508,10 @@ class MapScreen(Dialog[None]):
         text = Text(f"ends near ({layer_name(layer)}): " + " · ".join(parts))
         apart = ends_apart(found.ends, layer)
         if apart is not None:
-            text.append(" · apart: no nearest word shared" if apart
-                        else " · not apart: they share nearest words", style="bold")
+            shared = set.intersection(*({item.word for item in end.nearest[layer]} for end in found.ends))
+            text.append(" · apart: no nearest word shared" if apart else
+                        " · not apart: " + (f"both near {', '.join(sorted(shared))}" if shared else
+                                            "they share nearest words"), style="bold")
         landmarks = found.ends[0].landmarks
         if landmarks:
             cosines = np.stack([end.cosines[layer] for end in found.ends])  # (paths, landmarks)
