@@ -75,7 +75,8 @@ async def edit_latencies(engine, first_word: str, with_map: bool) -> list[float]
             painted.clear()
             start = time.perf_counter()
             app._driver.send_message(events.Key(KEY_NAMES.get(char, char), char))
-            await _wait_until(lambda typed=typed: any(text == typed for _, text in painted), f"the frame after {char!r}")
+            await _wait_until(lambda typed=typed: any(text == typed for _, text in painted),
+                              f"the frame after {char!r}")
             samples.append((next(when for when, text in painted if text == typed) - start) * 1000)
             await pilot.pause()
     return samples

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 NEIGHBOURS_PER_WORD = 5
 END_NEIGHBOURS = 3  # the nearest GloVe words named for where a path ends
+END_VOCABULARY = 20_000  # ...among the most frequent words (a fifth of the neighbours' 100,000: 5x quicker)
 COMMON_WORDS = 100  # the vocabulary's most frequent words (the, of, in...) are no landmark for a path's end
 
 
@@ -119,7 +120,7 @@ def landmark_words(analysis: Analysis, vectors: StaticVectors, leave_out: str | 
 
 def path_ends(path: TokenPath, vectors: StaticVectors, landmarks: tuple[str, ...]) -> PathEnds:
     units = np.stack([point.unit for point in path.points])
-    nearest = tuple(vectors.nearest_to_vectors(units, END_NEIGHBOURS))
+    nearest = tuple(vectors.nearest_to_vectors(units, END_NEIGHBOURS, restrict_vocab=END_VOCABULARY))
     marks = (unit_rows(np.stack([vectors.vector(word) for word in landmarks])) if landmarks
              else np.zeros((0, units.shape[1])))
     return PathEnds(path.token_index, nearest, landmarks, units @ marks.T)
@@ -195,10 +196,17 @@ class SentenceMap:
     arrows_note: str | None
     focus_token: int | None
     focus_word: int | None
+    parts: frozenset[str] = frozenset({"model", "arrows"})  # which of the optional parts were computed
+
+
+ALL_PARTS = frozenset({"model", "arrows"})
 
 
 def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection,
-                 static_map: StaticMap | None, focus_token: int | None, focus_word: int | None) -> SentenceMap:
+                 static_map: StaticMap | None, focus_token: int | None, focus_word: int | None,
+                 parts: frozenset[str] = ALL_PARTS) -> SentenceMap:
+    """The static points and the focus's paths, and of `parts` the model space ("model") and the
+    analogy's arrows ("arrows"): a screen following edits asks only for what it shows."""
     static = tuple(static_points(analysis, vectors, projection))
     context = analysis.context
     paths: tuple[TokenPath, ...] = ()
@@ -219,7 +227,9 @@ def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticP
     known = [word.text for word in analysis.words if vectors.key_for(word.text) is not None]
     arrows: tuple[Arrow, ...] = ()
     arrows_note = None
-    if len(known) >= 3:
+    if "arrows" not in parts:
+        pass
+    elif len(known) >= 3:
         try:
             arrows = tuple(analogy_arrows(vectors, projection, *known[:3]))
         except InputError as error:
@@ -228,8 +238,9 @@ def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticP
         arrows_note = "type three words, e.g. man king woman: a is to b as c is to ?"
     return SentenceMap(
         method=projection.method, sample_size=len(projection.sample_words), static=static, paths=paths,
-        paths_note=paths_note, ends=ends, model_coordinates=None if context is None else model_space(context),
-        arrows=arrows, arrows_note=arrows_note, focus_token=focus_token, focus_word=focus_word,
+        paths_note=paths_note, ends=ends,
+        model_coordinates=None if context is None or "model" not in parts else model_space(context),
+        arrows=arrows, arrows_note=arrows_note, focus_token=focus_token, focus_word=focus_word, parts=parts,
     )
 
 

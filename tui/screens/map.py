@@ -27,7 +27,14 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from wordlens.core.errors import InputError, WordlensError
-from wordlens.core.measures.map_views import MapPoint, SentenceMap, ends_apart, sentence_map, sentence_map_report
+from wordlens.core.measures.map_views import (
+    MapPoint,
+    SentenceMap,
+    ends_apart,
+    model_space,
+    sentence_map,
+    sentence_map_report,
+)
 from wordlens.core.measures.queries_keys import (
     NORMALISATION,
     STRONGEST_KEYS,
@@ -46,6 +53,7 @@ from wordlens.tui.services.errors import describe
 from wordlens.tui.state import ViewState
 
 LAYER_GLYPHS = "0123456789abcdefghijklmnopqrstuvwxyz"
+MODE_PARTS = {"model": frozenset({"model"}), "analogy": frozenset({"arrows"})}  # beyond the static points and paths
 MODES = {"static": "static map", "model": "model space", "analogy": "analogy", "qk": "queries and keys"}
 
 
@@ -203,6 +211,7 @@ class MapScreen(Dialog[None]):
         if focus_word is not None and focus_word < 0:
             focus_word = None
         self._computing = True
+        parts = MODE_PARTS.get(self.map_mode, frozenset())
 
         def report(stage: str, fraction: float) -> None:
             self.post_message(ProjectionProgress(stage, fraction))
@@ -222,7 +231,8 @@ class MapScreen(Dialog[None]):
                     static_map = engine.static_map(report)
                 except WordlensError as error:
                     problem = f"no paths: no map into the static space ({error})"
-            found = sentence_map(view.analysis, engine.load_vectors(), projection, static_map, focus_token, focus_word)
+            found = sentence_map(view.analysis, engine.load_vectors(), projection, static_map, focus_token, focus_word,
+                                 parts)
             return replace(found, paths_note=problem) if problem else found
 
         app.run_in_background("map", compute, self._computed)
@@ -272,6 +282,8 @@ class MapScreen(Dialog[None]):
             return ""
         if self.map_mode == "static":
             return found.paths_note or ""
+        if not MODE_PARTS.get(self.map_mode, frozenset()) <= found.parts:
+            return f"computing the {MODES[self.map_mode]}…"
         if self.map_mode == "analogy":
             return found.arrows_note or ""
         if self.map_mode == "qk":
@@ -525,6 +537,11 @@ class MapScreen(Dialog[None]):
     # ---- keys -------------------------------------------------------------------------------
     def action_mode(self, mode: str) -> None:
         self.map_mode = mode
+        if self.found is not None and not MODE_PARTS.get(mode, frozenset()) <= self.found.parts:
+            if self._computing:
+                self._waiting = self._waiting or self.view
+            else:
+                self._compute(self.view)  # the map of this view with the part the mode draws
         self._redraw()
 
     def action_layer(self, delta: int) -> None:
@@ -559,17 +576,35 @@ class MapScreen(Dialog[None]):
             return
         figure = self._figure()
         folder = self.app.output_folder or Path.cwd()
+        found, analysis, layer, context = self.found, self.view.analysis, self.shown_layer, self.view.context
+        queries_keys = self._queries_keys_report()
+
+        def export() -> list[Path]:
+            whole = found
+            if found.model_coordinates is None and context is not None:  # the JSON has every part
+                whole = replace(found, model_coordinates=model_space(context))
+            report = sentence_map_report(whole, analysis, layer)
+            report.update(queries_keys)
+            return write_map_export(replace(figure, report=report), folder, free_stem(folder, "wordlens-map"))
 
         def exported(paths: list[Path]) -> None:
             self.app.notify("\n".join(path.name for path in paths), title=f"exported to {folder}")
             self.app.deliver_to_browser(paths)
 
-        self.app.run_in_background("map export", lambda: write_map_export(figure, folder, free_stem(folder,
-                                                                                                    "wordlens-map")),
-                                   exported)
+        self.app.run_in_background("map export", export, exported)
+
+    def _queries_keys_report(self) -> dict:
+        context, found = self.view.context, self.found
+        if context is None or found is None:
+            return {"queries_keys": None}
+        try:
+            qk = query_key_map(context, self.attention_layer - 1, self.head, found.focus_token)
+        except InputError as error:
+            return {"queries_keys": None, "queries_keys_unavailable": str(error)}
+        return {"queries_keys": query_key_report(context, qk)}
 
     def _figure(self) -> MapFigure:
-        drawing, found = self.drawing, self.found
+        drawing = self.drawing
         labelled = self.query_one(MapCanvas).layout.labelled
         points = tuple(FigurePoint((drawing.labels[i] or point.label).strip(), point.x, point.y, drawing.kinds[i],
                                    i in labelled, point.layer, point.token)
@@ -578,14 +613,4 @@ class MapScreen(Dialog[None]):
                                  kind) for a, b, kind in drawing.lines)
         title = self._title().plain.splitlines()[0] + f"\n{self.view.analysis.text}"
         axis = "PC" if self.map_mode in ("model", "qk") or self.method == "pca" else self.method.upper()
-        assert found is not None
-        report = sentence_map_report(found, self.view.analysis, self.shown_layer)
-        context = self.view.context
-        if context is not None:
-            try:
-                qk = query_key_map(context, self.attention_layer - 1, self.head, found.focus_token)
-                report["queries_keys"] = query_key_report(context, qk)
-            except InputError as error:
-                report["queries_keys"] = None
-                report["queries_keys_unavailable"] = str(error)
-        return MapFigure(title, f"{axis} 1", f"{axis} 2", points, lines, report)
+        return MapFigure(title, f"{axis} 1", f"{axis} 2", points, lines, {})
