@@ -78,6 +78,9 @@ def attention_kind(weight: float) -> str:
     return "attend-strong" if weight >= 0.25 else "attend" if weight >= 0.1 else "attend-weak"
 
 
+LAYERS = Binding.Group("layer")  # one footer entry: [ ] layer
+
+
 class MapScreen(Dialog[None]):
     BINDINGS = [
         Binding("escape", "back", "close"),
@@ -87,8 +90,8 @@ class MapScreen(Dialog[None]):
         Binding("3", "mode('analogy')", "analogy"),
         Binding("4", "mode('qk')", "q·k"),
         Binding("k", "next_method", "method"),
-        Binding("left_square_bracket", "layer(-1)", "layer-", key_display="["),
-        Binding("right_square_bracket", "layer(1)", "layer+", key_display="]"),
+        Binding("left_square_bracket", "layer(-1)", "layer-", key_display="[", group=LAYERS),
+        Binding("right_square_bracket", "layer(1)", "layer+", key_display="]", group=LAYERS),
         Binding("comma", "head(-1)", "head-", key_display=",", show=False),
         Binding("full_stop", "head(1)", "head+", key_display=".", show=False),
         Binding("e,slash", "edit", "edit", show=False),
