@@ -38,7 +38,7 @@ KEYS = (
         (":", "static queries: sim queen woman dog · man:king::woman:? · odd … · near …"),
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
-        ("g  ·  p", "fit the map into static space (cached) · p: a map of both spaces, 4 queries and keys"),
+        ("g  ·  p", "fit the map into static space (cached) · p: a map of both spaces"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
