@@ -46,3 +46,21 @@ def test_the_table_names_the_method_and_the_tokens(capsys, vectors_file, tiny_mo
     code, out, err = run(capsys, "map", TEXT, "--layer", "1", "--vectors", vectors_file, "--model", tiny_model_dir)
     assert code == 0, err
     assert "static map (pca" in out and "model space at layer 1" in out and "bank" in out
+
+
+def test_map_json_has_the_queries_and_keys_of_a_layer_and_head(capsys, vectors_file, tiny_model_dir):
+    report = run_json(capsys, "map", TEXT, "--layer", "1", "--head", "1", "--vectors", vectors_file,
+                      "--model", tiny_model_dir)
+    found = report["queries_keys"]
+    assert found["layer"] == 1 and found["head"] == 1
+    tokens = {point["token_index"] for point in found["points"]}
+    assert [point["kind"] for point in found["points"]].count("query") == len(tokens)
+    attention = run_json(capsys, "attention", TEXT, "--model", tiny_model_dir, "--vectors", vectors_file)
+    row_of = attention["attention"][0][1]  # layer 1 of the map is the first attention layer
+    assert found["lines"] and all(line["weight"] == pytest.approx(row_of[line["from"]][line["to"]], abs=1e-6)
+                                  for line in found["lines"])
+
+
+def test_head_out_of_range_is_one_line_error(capsys, vectors_file, tiny_model_dir):
+    code, out, err = run(capsys, "map", TEXT, "--head", "99", "--vectors", vectors_file, "--model", tiny_model_dir)
+    assert_one_line_error(code, out, err, "--head", "0-")

@@ -149,6 +149,7 @@ def _map_drawn(app) -> bool:
 MAP_STATES = [
     State("map_static", ("tab", "p"), _map_drawn),
     State("map_model_space", ("tab", "p", "2"), _map_drawn),
+    State("map_queries_keys", ("tab", "p", "4"), _map_drawn),
 ]
 
 

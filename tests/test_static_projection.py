@@ -180,3 +180,28 @@ def test_a_words_static_point_is_the_same_in_two_real_sentences(bundled_engine):
     points = [next(p for p in static_points(bundled_engine.analyze(text), vectors, projection) if p.label == "bank")
               for text in ("I sat on the river bank", "she paid the cheque in at the bank")]
     assert (points[0].x, points[0].y) == (points[1].x, points[1].y)
+
+
+@pytest.mark.real_models
+def test_where_the_two_banks_paths_end_in_static_terms(bundled_engine):
+    """What is true of the bundled pair (measured, not hoped for): at the last layer both banks'
+    paths end among financial words (`bank` is the nearest word shared by both ends), nearer
+    `money` than `river`; the river bank's end is only relatively nearer `river`, and the money
+    bank's nearer `money`. The map screen says so: 'not apart: both near bank'."""
+    from wordlens.core.measures.map_views import ends_apart, path_ends
+
+    vectors = bundled_engine.load_vectors()
+    analysis = bundled_engine.analyze(BANKS)
+    context = analysis.require_context()
+    projection = bundled_engine.static_projection("pca")
+    static_map = bundled_engine.static_map()
+    river_bank, money_bank = same_word_tokens(context, context.tokens.index("bank"))
+    ends = tuple(path_ends(token_path(analysis, vectors, projection, static_map, token), vectors, ("river", "money"))
+                 for token in (river_bank, money_bank))
+    last = context.model.layers
+    assert ends_apart(ends, last) is False
+    assert all("bank" in {item.word for item in end.nearest[last]} for end in ends)
+    assert all("river" not in {item.word for item in end.nearest[last]} for end in ends)
+    (river_of_river, money_of_river), (river_of_money, money_of_money) = (end.cosines[last] for end in ends)
+    assert money_of_river > river_of_river and money_of_money > river_of_money  # both nearer money
+    assert river_of_river > river_of_money and money_of_money > money_of_river  # yet each nearer its own sense

@@ -133,15 +133,98 @@ async def test_export_writes_svg_png_csv_and_json(tiny_vectors, tiny_model, tmp_
         assert files[".csv"].read_text().splitlines()[0] == "label,kind,x,y,layer,token_index"
 
 
-async def test_switching_method_shows_progress_and_every_key_is_safe(tiny_vectors, tiny_model, tmp_path):
+async def test_switching_method_shows_progress_and_every_key_is_safe(tiny_vectors, tiny_model, tmp_path, monkeypatch):
+    """UMAP itself (seeded, reproducible) is tested in test_static_projection.py; here a stand-in
+    that holds the fit until the screen has shown its progress (the real one spent ~70 s in
+    numba's compilation), so the test sees the progress line rather than hoping to catch it."""
+    import threading
+
+    from wordlens.core.vectors import static_projection
+
+    release = threading.Event()
+
+    def held_fit(units, method, seed, progress):
+        progress(f"fitting {method.upper()} on {len(units):,} words", 0.1)
+        release.wait(timeout=60)
+        return units[:, :2] * 1.0
+
+    monkeypatch.setattr(static_projection, "fit_embedding", held_fit)
     app = map_app(tiny_vectors, tiny_model, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_map(pilot, app)
         await press(pilot, "k")
-        assert on_screen(app, "UMAP")
-        await wait_for(pilot, lambda: screen.found.method == "umap" and screen.fitting is None, timeout=240,
+        await wait_for(pilot, lambda: on_screen(app, "fitting UMAP on"), what="the progress line")
+        assert screen.fitting is not None
+        await press(pilot, "k")  # a second switch while fitting is refused with a notice
+        assert any("still being fitted" in notice.message for notice in app.notices)
+        release.set()
+        await wait_for(pilot, lambda: screen.found.method == "umap" and screen.fitting is None, timeout=60,
                        what="umap")
         assert on_screen(app, "static map · UMAP")
-        for key in ("k", "k", "2", "3", "1", "up", "x", "comma", "full_stop", "b", "a", "w", "o", "question_mark"):
+        for key in ("k", "k", "2", "3", "4", "1", "up", "x", "comma", "full_stop", "b", "a", "w", "o",
+                    "question_mark"):
             await press(pilot, key)
         assert app.is_running
+
+
+async def test_queries_and_keys_mode_draws_both_clouds_and_steps_heads(tiny_vectors, tiny_model, tmp_path):
+    from wordlens.core.measures.queries_keys import query_key_map
+
+    app = map_app(tiny_vectors, tiny_model, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_map(pilot, app)
+        await press(pilot, "4")
+        text = screen_text(app)
+        assert "queries and keys · layer 1, head 0" in text and "attention unchanged" in text
+        context = app.view.context
+        expected = query_key_map(context, 0, 0, screen.found.focus_token)
+        shown = screen.queries_keys
+        np.testing.assert_array_equal(shown.queries, expected.queries)
+        assert shown.lines == expected.lines
+        heaviest = max(expected.lines, key=lambda line: line[2])
+        assert f"{context.tokens[heaviest[1]]} {heaviest[2]:.2f}" in text  # the weight is written by its key
+        await press(pilot, "full_stop")
+        assert on_screen(app, "layer 1, head 1")
+        await press(pilot, "comma", "comma")
+        assert on_screen(app, f"layer 1, head {context.model.heads - 1}")  # wraps round
+        await press(pilot, "left_square_bracket")
+        assert on_screen(app, "queries and keys · layer 1")  # no queries at the embeddings
+        await press(pilot, "right_square_bracket", "right")
+        assert on_screen(app, "layer 2, head") and " attends to " in screen_text(app)
+        await press(pilot, "x")
+        await wait_for(pilot, lambda: any(notice.title.startswith("exported") for notice in app.notices), timeout=60,
+                       what="export")
+        report = json.loads(next(tmp_path.glob("wordlens-map-*.json")).read_text())
+        assert report["queries_keys"]["layer"] == 2 and report["queries_keys"]["head"] == context.model.heads - 1
+        assert {point["kind"] for point in report["queries_keys"]["points"]} == {"query", "key"}
+
+
+async def test_queries_and_keys_on_the_tiny_llama(tiny_vectors, tiny_llama, tmp_path):
+    app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_llama, map_fitter=random_map), text=TEXT)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_map(pilot, app)
+        await press(pilot, "4")
+        assert on_screen(app, "queries and keys · layer 1, head 0")
+        focus = screen.found.focus_token
+        assert screen.queries_keys.lines and all(target <= focus for _, target, _ in screen.queries_keys.lines)
+
+
+async def test_editing_on_the_map_follows_the_same_word(tiny_vectors, tiny_model, tmp_path):
+    app = map_app(tiny_vectors, tiny_model, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_map(pilot, app)
+        focus = screen.found.focus_token
+        token = app.view.context.tokens[focus]
+        await press(pilot, "e", "home")
+        for key in "big ":
+            await pilot.press("space" if key == " " else key)
+        await wait_for(pilot, lambda: screen.shown_text == "big " + TEXT, what="the map of the edited sentence")
+        assert app.explorer.text_input.value == "big " + TEXT  # the explorer's sentence, edited
+        context = screen.view.context
+        assert context.tokens[screen.found.focus_token] == token  # the same word, one token later
+        assert screen.found.focus_token == focus + 1
+        assert on_screen(app, "big the river bank")
+        await press(pilot, "escape")  # the line first, then the map
+        assert isinstance(app.screen, MapScreen)
+        await press(pilot, "2", "escape")
+        assert not isinstance(app.screen, MapScreen)

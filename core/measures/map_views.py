@@ -18,9 +18,12 @@ from wordlens.core.vectors.static_projection import StaticProjection, fit_pca, u
 
 if TYPE_CHECKING:
     from wordlens.core.measures.static_vs_context import StaticMap
-    from wordlens.core.vectors.static_vectors import StaticVectors
+    from wordlens.core.vectors.static_vectors import Neighbour, StaticVectors
 
 NEIGHBOURS_PER_WORD = 5
+END_NEIGHBOURS = 3  # the nearest GloVe words named for where a path ends
+END_VOCABULARY = 20_000  # ...among the most frequent words (a fifth of the neighbours' 100,000: 5x quicker)
+COMMON_WORDS = 100  # the vocabulary's most frequent words (the, of, in...) are no landmark for a path's end
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +96,45 @@ def token_path(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
     return TokenPath(token, text, start, points)
 
 
+@dataclass(frozen=True, eq=False)
+class PathEnds:
+    """Where a token's path ends at each layer, in static terms: the nearest static words to its
+    mapped hidden state, and its cosine to landmark words (the sentence's other content words)."""
+
+    token_index: int
+    nearest: tuple[tuple[Neighbour, ...], ...]  # per layer, 0 = embeddings
+    landmarks: tuple[str, ...]
+    cosines: np.ndarray  # (layers + 1, landmarks)
+
+
+def landmark_words(analysis: Analysis, vectors: StaticVectors, leave_out: str | None) -> tuple[str, ...]:
+    """The sentence's in-vocabulary words, once each, but `leave_out` and the COMMON_WORDS most
+    frequent words of the vocabulary."""
+    found: list[str] = []
+    for word in analysis.words:
+        key = vectors.key_for(word.text)
+        if key is not None and key != leave_out and key not in found and vectors.row_of[key] >= COMMON_WORDS:
+            found.append(key)
+    return tuple(found)
+
+
+def path_ends(path: TokenPath, vectors: StaticVectors, landmarks: tuple[str, ...]) -> PathEnds:
+    units = np.stack([point.unit for point in path.points])
+    nearest = tuple(vectors.nearest_to_vectors(units, END_NEIGHBOURS, restrict_vocab=END_VOCABULARY))
+    marks = (unit_rows(np.stack([vectors.vector(word) for word in landmarks])) if landmarks
+             else np.zeros((0, units.shape[1])))
+    return PathEnds(path.token_index, nearest, landmarks, units @ marks.T)
+
+
+def ends_apart(ends: tuple[PathEnds, ...], layer: int) -> bool | None:
+    """Whether the paths end at `layer` near different static words (no word among the
+    END_NEIGHBOURS nearest of two of them); None with fewer than two paths."""
+    if len(ends) < 2:
+        return None
+    named = [{item.word for item in end.nearest[layer]} for end in ends]
+    return all(not (named[i] & named[j]) for i in range(len(named)) for j in range(i + 1, len(named)))
+
+
 def same_word_tokens(context: ContextPart, token: int) -> list[int]:
     """The token and every other token of the text with the same text (both `bank`s)."""
     text = context.tokens[token]
@@ -148,18 +190,27 @@ class SentenceMap:
     static: tuple[MapPoint, ...]
     paths: tuple[TokenPath, ...]  # the focused token's and those of the other tokens with its text
     paths_note: str | None  # why there are no paths (no map into the static space yet)
+    ends: tuple[PathEnds, ...]  # per path: where it ends at each layer
     model_coordinates: np.ndarray | None  # (layers + 1, T, 2), None without the transformer
     arrows: tuple[Arrow, ...]  # the analogy of the sentence's first three words, when it has them
     arrows_note: str | None
     focus_token: int | None
     focus_word: int | None
+    parts: frozenset[str] = frozenset({"model", "arrows"})  # which of the optional parts were computed
+
+
+ALL_PARTS = frozenset({"model", "arrows"})
 
 
 def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection,
-                 static_map: StaticMap | None, focus_token: int | None, focus_word: int | None) -> SentenceMap:
+                 static_map: StaticMap | None, focus_token: int | None, focus_word: int | None,
+                 parts: frozenset[str] = ALL_PARTS) -> SentenceMap:
+    """The static points and the focus's paths, and of `parts` the model space ("model") and the
+    analogy's arrows ("arrows"): a screen following edits asks only for what it shows."""
     static = tuple(static_points(analysis, vectors, projection))
     context = analysis.context
     paths: tuple[TokenPath, ...] = ()
+    ends: tuple[PathEnds, ...] = ()
     paths_note = None
     if context is None or focus_token is None:
         paths_note = "the transformer has not read the sentence yet"
@@ -170,10 +221,15 @@ def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticP
     else:
         paths = tuple(token_path(analysis, vectors, projection, static_map, token)
                       for token in same_word_tokens(context, focus_token))
+        own = paths[0].start.label if paths and paths[0].start is not None else None
+        landmarks = landmark_words(analysis, vectors, own)
+        ends = tuple(path_ends(path, vectors, landmarks) for path in paths)
     known = [word.text for word in analysis.words if vectors.key_for(word.text) is not None]
     arrows: tuple[Arrow, ...] = ()
     arrows_note = None
-    if len(known) >= 3:
+    if "arrows" not in parts:
+        pass
+    elif len(known) >= 3:
         try:
             arrows = tuple(analogy_arrows(vectors, projection, *known[:3]))
         except InputError as error:
@@ -182,8 +238,9 @@ def sentence_map(analysis: Analysis, vectors: StaticVectors, projection: StaticP
         arrows_note = "type three words, e.g. man king woman: a is to b as c is to ?"
     return SentenceMap(
         method=projection.method, sample_size=len(projection.sample_words), static=static, paths=paths,
-        paths_note=paths_note, model_coordinates=None if context is None else model_space(context), arrows=arrows,
-        arrows_note=arrows_note, focus_token=focus_token, focus_word=focus_word,
+        paths_note=paths_note, ends=ends,
+        model_coordinates=None if context is None or "model" not in parts else model_space(context),
+        arrows=arrows, arrows_note=arrows_note, focus_token=focus_token, focus_word=focus_word, parts=parts,
     )
 
 

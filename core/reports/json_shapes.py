@@ -12,6 +12,7 @@ from wordlens.core.analysis import Analysis
 from wordlens.core.errors import InputError
 from wordlens.core.measures.attention_views import ViewSpec, build_view
 from wordlens.core.measures.map_views import model_space, model_space_points, static_points, token_path
+from wordlens.core.measures.queries_keys import query_key_map, query_key_report
 from wordlens.core.measures.static_vs_context import StaticMap
 from wordlens.core.text import MAX_WORDS, align_tokens_to_words, split_words_upto
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, ContextModel, HeadsOff
@@ -291,10 +292,12 @@ def _prediction(prediction: Any) -> dict[str, Any]:
 
 
 def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticProjection, static_map: StaticMap | None,
-               layer: int, paths_of: Sequence[int] | None = None) -> dict[str, Any]:
+               layer: int, paths_of: Sequence[int] | None = None, head: int = 0) -> dict[str, Any]:
     """`static`: every point drawn; `paths`: per token (all non-special tokens unless `paths_of`)
     its layers on the static map (empty without a map into the static space); `model_space`:
-    every non-special token at every layer (0 = embeddings)."""
+    every non-special token at every layer (0 = embeddings); `queries_keys`: at `layer` (at least
+    1) and `head`, every token's query and key, lines from every non-special token's query to its
+    heaviest keys (None, with `queries_keys_unavailable`, when the runtime captures none)."""
     report: dict[str, Any] = {"method": projection.method, "layer": layer, "text": analysis.text}
     report["static"] = [{"word": point.label, "x": point.x, "y": point.y, "in_sentence": point.kind == "sentence"}
                         for point in static_points(analysis, vectors, projection)]
@@ -319,4 +322,10 @@ def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
         for point in model_space_points(context, coordinates, index):
             report["model_space"].append({"layer": index, "token_index": point.token, "token": point.label,
                                           "x": point.x, "y": point.y})
+    report["queries_keys"] = None
+    try:
+        found = query_key_map(context, max(1, layer) - 1, head, None, tokens)
+        report["queries_keys"] = query_key_report(context, found)
+    except InputError as error:
+        report["queries_keys_unavailable"] = str(error)
     return report

@@ -17,11 +17,14 @@ from wordlens.core.errors import WordlensError
 
 # matplotlib colours of the screen's 256-colour kinds
 FIGURE_COLOURS = {"neighbour": "#9e9e9e", "sentence": "#1f77b4", "token": "#1f77b4", "focus": "#ff8c00",
-                  "path": "#d62728", "path-other": "#9467bd", "arrow": "#2ca02c"}
+                  "path": "#d62728", "path-other": "#9467bd", "arrow": "#2ca02c",
+                  "query": "#2ca02c", "key": "#e377c2", "attend-strong": "#222222", "attend": "#666666",
+                  "attend-weak": "#bbbbbb"}
 
 FIGURE_LEGEND = {"neighbour": "static neighbour", "sentence": "word of the sentence", "token": "token",
                  "focus": "focused", "path": "the focused token's path", "path-other": "same word, other token",
-                 "arrow": "analogy offset"}
+                 "arrow": "analogy offset", "query": "query", "key": "key",
+                 "attend-strong": "attention ≥ 0.25", "attend": "attention ≥ 0.1", "attend-weak": "attention < 0.1"}
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,15 @@ class StaticVectors:
         unit = (vector / norm if norm > 0 else vector).astype(np.float32)
         return self._nearest_exact(unit[None, :], np.array([-1]), topn, restrict_vocab)[0]
 
+    def nearest_to_vectors(
+        self, vectors: np.ndarray, topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
+    ) -> list[tuple[Neighbour, ...]]:
+        """nearest_to_vector of each row, in one product."""
+        rows = np.asarray(vectors, dtype=np.float64)
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        units = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0).astype(np.float32)
+        return self._nearest_exact(units, np.full(len(units), -1), topn, restrict_vocab)
+
     def _query_units(self, rows: np.ndarray) -> np.ndarray:
         # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
         queries = self.matrix[rows] * self.inverse_norms[rows, None]

@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     map_command.add_argument("--method", choices=("pca", "umap", "tsne"), default="pca",
                              help="pca (default): fitted once on the 10,000 most frequent words; umap / tsne: on "
                              "2,000, seeded, once (a minute), then cached in ~/.cache/wordlens")
+    map_command.add_argument("--head", type=_non_negative_int, default=0,
+                             help="head of the queries and keys view (0-based; at --layer, at least 1)")
     map_command.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
@@ -428,13 +430,16 @@ def _map(sources: Sources, args: argparse.Namespace) -> int:
     if args.layer is not None and args.layer > layers:
         raise WordlensError(f"--layer {args.layer} is out of range: {model.info.name} has hidden-state layers "
                             f"0-{layers} (0 = embeddings)")
+    if args.head >= model.info.heads:
+        raise WordlensError(f"--head {args.head} is out of range: {model.info.name} has heads 0-{model.info.heads - 1}")
     projection = engine.static_projection(args.method, terminal_progress)
     try:
         static_map, no_paths = engine.static_map(terminal_progress), None
     except InputError as error:  # too few shared words to fit the map into the static space
         static_map, no_paths = None, str(error)
     analysis = engine.analyze(args.text)
-    report = map_report(analysis, vectors, projection, static_map, layers if args.layer is None else args.layer)
+    report = map_report(analysis, vectors, projection, static_map, layers if args.layer is None else args.layer,
+                        head=args.head)
     report["paths_unavailable"] = no_paths
     if args.json:
         _print_json(report)

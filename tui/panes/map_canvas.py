@@ -21,7 +21,8 @@ from textual.widget import Widget
 from wordlens.core.measures.map_views import MapPoint
 
 # kind -> (glyph or "" for a braille dot, style); the xterm 256-colour palette
-POINT_GLYPHS = {"neighbour": "", "sentence": "●", "token": "●", "focus": "◉", "path": "", "path-other": ""}
+POINT_GLYPHS = {"neighbour": "", "sentence": "●", "token": "●", "focus": "◉", "path": "", "path-other": "",
+                "query": "◆", "key": "■"}
 STYLES = {
     "plain": Style(color="color(252)"),
     "neighbour": Style(color="color(244)"),
@@ -32,8 +33,13 @@ STYLES = {
     "path-other": Style(color="color(141)", bold=True),
     "arrow": Style(color="color(114)", bold=True),
     "label-neighbour": Style(color="color(248)"),
+    "query": Style(color="color(114)", bold=True),
+    "key": Style(color="color(205)", bold=True),
+    "attend-weak": Style(color="color(240)"),
+    "attend": Style(color="color(247)"),
+    "attend-strong": Style(color="color(231)", bold=True),
 }
-LINE_ORDER = {"path-other": 1, "path": 2, "arrow": 3}
+LINE_ORDER = {"path-other": 1, "path": 2, "arrow": 3, "attend-weak": 1, "attend": 2, "attend-strong": 3}
 BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))  # [row][column] of a cell's 2x4 dots
 PAD = 0.06
 
