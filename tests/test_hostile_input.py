@@ -266,14 +266,28 @@ async def test_a_megabyte_paste_shows_the_cut_and_the_sentence_stays_editable(ti
         await wait_for_text(pilot, app, MEGABYTE[:-2])
 
 
-async def test_words_cut_before_the_model_is_loaded_are_announced(tiny_vectors):
+async def test_words_cut_before_the_model_is_loaded_are_announced(tiny_vectors, tiny_model):
+    import threading
+
     from wordlens.core.engine import Engine
 
-    app = WordLensApp(Engine.from_loaded(tiny_vectors, None), text="dog " * (MAX_WORDS + 5))
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.view.analysis is not None and app.view.analysis.words, what="words")
-        await pilot.pause()
-        assert f"cut at {MAX_WORDS} words" in app.query_one(TokenStrip).render().plain
+    # The transformer's load is held until the words are checked: an engine made without one would
+    # fail its load, and the App would exit on that before the words' analysis arrived.
+    gate = threading.Event()
+
+    def held_model(progress):
+        assert gate.wait(60), "the test never opened the gate"
+        return tiny_model
+
+    app = WordLensApp(Engine(lambda progress: tiny_vectors, held_model), text="dog " * (MAX_WORDS + 5))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.view.analysis is not None and app.view.analysis.words, what="words")
+            await pilot.pause()
+            assert app.view.context is None  # still loading
+            assert f"cut at {MAX_WORDS} words" in app.query_one(TokenStrip).render().plain
+    finally:
+        gate.set()
 
 
 @pytest.mark.parametrize("text", ["東京 と パリ", "مرحبا بالعالم", "I ❤️ 🐶🐕‍🦺!", "cafe\u0301 h̸̡̪̯ͨ͊̽̅̾̎Ȩ̬̩̾͛ͪ̈́̀́͘", "zxqv blorp"])
