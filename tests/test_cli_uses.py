@@ -4,13 +4,14 @@ the answers of the core index, and one-line errors for bad paths and options."""
 from __future__ import annotations
 
 import pytest
-
-from cli_support import assert_one_line_error, never_open_the_explorer, run, run_json  # noqa: F401 (the fixture applies by import)
-from conftest import TINY_LAYERS
 from test_uses_index import TINY_CORPUS
+
 from wordlens.core.transformer.context_model import load_context_model
 from wordlens.core.uses.corpus import corpus_of_files
 from wordlens.core.uses.uses_index import cached_index, uses_of_word
+
+from cli_support import assert_one_line_error, never_open_the_explorer, run, run_json  # noqa: F401 (the fixture applies by import)
+from conftest import TINY_LAYERS
 
 
 @pytest.fixture(autouse=True)
