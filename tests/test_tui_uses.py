@@ -5,14 +5,15 @@ index builds, and prints corpus text literally."""
 from __future__ import annotations
 
 import pytest
-
 from test_uses_index import TINY_CORPUS
-from tui_support import move_focus_to, screen_text, shows, text_input, wait_for
+
 from wordlens.core.uses.corpus import corpus_of_files
 from wordlens.core.uses.uses_index import cached_index
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.uses import UsesPane
 from wordlens.tui.uses_state import UsesStatus
+
+from tui_support import move_focus_to, screen_text, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)

@@ -37,8 +37,8 @@ from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.services.uses_finder import UsesFinder
 from wordlens.tui.state import ViewState
-from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
 from wordlens.tui.terminal import CONTROL_CHARACTERS
+from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
 
 
 @with_binding_ids
