@@ -128,8 +128,9 @@ class WordLensApp(App[None]):
 
     @property
     def computing(self) -> bool:
-        """An analysis, the focused token's reading or a screen's numbers are being computed."""
-        return self._analyser.busy or self._reader.busy or self._background.busy or self._uses.busy
+        """An analysis, the focused token's reading, a screen's numbers or the uses shown are being computed."""
+        return self._analyser.busy or self._reader.busy or self._background.busy or self._uses.busy \
+            or (self.uses.shown and self.uses.status is UsesStatus.LOADING)
 
     # ---- models and the map between them --------------------------------------------------
     def on_model_progress(self, message: messages.ModelProgress) -> None:
