@@ -29,6 +29,7 @@ class UsesQuestion:
     text: str
     focus: int
     layer: int  # hidden-state index: "after layer L" of the explorer is L + 1
+    heads_off: frozenset  # heads switched off (z) change the hidden states of the same text
     vector: np.ndarray = field(compare=False, hash=False, repr=False)
 
 
@@ -65,4 +66,5 @@ def uses_question(view: ViewState) -> UsesQuestion | None:
     if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
         return None
     layer = hidden_layer(view)
-    return UsesQuestion(view.analysis.text, view.focus, layer, context.hidden_states[layer, view.focus])
+    return UsesQuestion(view.analysis.text, view.focus, layer, context.heads_off,
+                        context.hidden_states[layer, view.focus])
