@@ -44,8 +44,8 @@ SHOWS = {
     "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to layer 6",
                  r"bank #1", r"bank #2", r"◉bank"],
     "map-bank-model": [r"model space · one PCA over all 7 layers of this text · layer 6", r"◉bank"],
-    "bank-uses-river": [r"bank after layer 5", r"nearest uses of 12,605 sentences"],
-    "bank-uses-money": [r"bank after layer 5", r"nearest uses of 12,605 sentences"],
+    "bank-uses-river": [r"bank ?after layer 5", r"nearest uses of 12,605", r"north ?bank ?of"],
+    "bank-uses-money": [r"bank ?after layer 5", r"nearest uses of 12,605", r"bank ?staff"],
 }
 # Tapes whose screen needs a cache built first (minutes, once): built before the tape plays.
 PREPARE = {"bank-uses": lambda engine: load_or_build(engine.load_model(), bundled_corpus())}
