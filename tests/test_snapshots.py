@@ -176,3 +176,33 @@ def test_map_snapshot(snap_compare, tmp_path, monkeypatch, state, size):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     app = make_app(tmp_path, map_fitter=_seeded_map, text=MAP_SENTENCE)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=reach_map(state))
+
+
+# ---- the uses section (u): the tiny models over a tiny corpus, its index built in the test ---------
+USES_CORPUS = ("The queen walks to the river bank. The dog walks quickly in Paris.\n"
+               "France is a country in Europe, it is a country. The woman walks to the bank.\n")
+
+
+def _uses_shown(app) -> bool:
+    answer = app.uses.answer
+    return answer is not None and answer.question.focus == app.view.focus and \
+        answer.question.layer == app.view.layer + 1
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+def test_uses_snapshot(snap_compare, tmp_path, monkeypatch, size):
+    from wordlens.core.uses.corpus import corpus_of_files
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(USES_CORPUS, encoding="utf-8")
+    app = make_app(tmp_path)
+    app.uses_corpus = corpus_of_files([corpus])
+    state = State("uses", ("tab", "u"), _uses_shown)
+
+    async def run_before(pilot) -> None:
+        await reach(state)(pilot)
+        await wait_for(pilot, lambda: _uses_shown(pilot.app) and not pilot.app.computing, timeout=60, what="uses")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

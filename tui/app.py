@@ -20,6 +20,7 @@ from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
+from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
@@ -34,8 +35,10 @@ from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
 from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
+from wordlens.tui.services.uses_finder import UsesFinder
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
+from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
 
 
 @with_binding_ids
@@ -52,11 +55,13 @@ class WordLensApp(App[None]):
     models: reactive[ModelsState] = reactive(ModelsState, repaint=False)
     glove_map: reactive[MapState] = reactive(MapState, repaint=False)
     reading: reactive[TokenReading | None] = reactive(None, repaint=False)
+    uses: reactive[UsesState] = reactive(UsesState, repaint=False)
     output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
 
     def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None,
-                 gc_pause: float = 1.0) -> None:
+                 gc_pause: float = 1.0, uses_corpus: CorpusSource | None = None) -> None:
         super().__init__()
+        self.uses_corpus = uses_corpus  # what `u` searches (launch: the bundled corpus); None: no uses
         self.engine = engine
         self.settings = settings or AnalysisSettings()
         self.explorer = ExplorerScreen(clean_text(text))
@@ -70,6 +75,7 @@ class WordLensApp(App[None]):
         self._loader = ModelLoader(engine, self.post_message)
         self._fitter = MapFitter(engine, self.post_message)
         self._background = Background(self.post_message)
+        self._uses = UsesFinder(engine, self.post_message)
         self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
 
     def get_default_screen(self) -> ExplorerScreen:
@@ -103,6 +109,7 @@ class WordLensApp(App[None]):
     def watch_view(self, view: ViewState) -> None:
         self.explorer.view = view
         self._ask_reading()
+        self._ask_uses()
 
     def watch_models(self, models: ModelsState) -> None:
         self.explorer.models = models
@@ -113,14 +120,18 @@ class WordLensApp(App[None]):
     def watch_reading(self, reading: TokenReading | None) -> None:
         self.explorer.reading = reading
 
+    def watch_uses(self, uses: UsesState) -> None:
+        self.explorer.uses = uses
+
     @property
     def analysing(self) -> bool:
         return self._analyser.busy
 
     @property
     def computing(self) -> bool:
-        """An analysis, the focused token's reading or a screen's numbers are being computed."""
-        return self._analyser.busy or self._reader.busy or self._background.busy
+        """An analysis, the focused token's reading, a screen's numbers or the uses shown are being computed."""
+        return self._analyser.busy or self._reader.busy or self._background.busy or self._uses.busy \
+            or (self.uses.shown and self.uses.status is UsesStatus.LOADING)
 
     # ---- models and the map between them --------------------------------------------------
     def on_model_progress(self, message: messages.ModelProgress) -> None:
@@ -139,6 +150,11 @@ class WordLensApp(App[None]):
             self.heads_off = NO_HEADS_OFF  # the heads of the model it replaced
             self.glove_map, self.reading = MapState(), None
             self._reader.forget()
+            if message.component is Component.MODEL and self.uses.status is not UsesStatus.OFF:
+                self._uses.forget()  # the index holds the old model's hidden states
+                self.uses = UsesState(shown=self.uses.shown)
+                if self.uses.shown:
+                    self._open_uses()
         self._analyze_now()
         if self.models.ready:
             self._fitter.start(cached_only=True)
@@ -254,6 +270,54 @@ class WordLensApp(App[None]):
         palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id."""
         if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
             super().action_command_palette()
+
+    # ---- the uses section: the focused token's nearest uses in a corpus ----------------------
+    def toggle_uses(self) -> None:
+        if self.uses_corpus is None:
+            self.notify("No corpus to search for uses (gensim's test data is missing).", severity="warning")
+            return
+        self.uses = self.uses.with_(shown=not self.uses.shown)
+        if self.uses.shown and self.uses.status is UsesStatus.OFF:
+            self._open_uses()
+        self._reach_indexed_layer()
+        self._ask_uses()
+
+    def _open_uses(self) -> None:
+        assert self.uses_corpus is not None
+        self.uses = self.uses.with_(status=UsesStatus.LOADING, corpus=self.uses_corpus.name, stage="", fraction=0.0)
+        self._uses.open(self.uses_corpus)
+
+    def _reach_indexed_layer(self) -> None:
+        """Shown at a layer the index lacks: go to the last indexed one, and say so."""
+        index, view = self.uses.index, self.view
+        if not self.uses.shown or index is None or view.context is None or hidden_layer(view) in index.layers:
+            return
+        indexed = [layer - 1 for layer in index.layers if layer > 0]
+        if indexed:
+            self.view = view.with_(layer=indexed[-1])
+            self.notify(f"uses are indexed after layers {', '.join(map(str, indexed))}: showing layer {indexed[-1]}")
+
+    def _ask_uses(self) -> None:
+        if self.uses.shown and self.uses.index is not None:
+            self._uses.ask(self.uses.index, uses_question(self.view))
+
+    def on_uses_progress(self, message: messages.UsesProgress) -> None:
+        if message.generation == self._uses.generation and self.uses.status is UsesStatus.LOADING:
+            self.uses = self.uses.with_(stage=message.stage, fraction=message.fraction)
+
+    def on_uses_index_ready(self, message: messages.UsesIndexReady) -> None:
+        if message.generation == self._uses.generation and not self._closing_down():
+            self.uses = self.uses.with_(status=UsesStatus.READY, index=message.index, fraction=1.0)
+            self._reach_indexed_layer()
+            self._ask_uses()
+
+    def on_uses_failed(self, message: messages.UsesFailed) -> None:
+        if message.generation == self._uses.generation:
+            self.uses = self.uses.with_(status=UsesStatus.FAILED, error=message.error)
+
+    def on_uses_found(self, message: messages.UsesFound) -> None:
+        if message.generation == self._uses.generation and message.answer.question == uses_question(self.view):
+            self.uses = self.uses.with_(answer=message.answer)
 
     # ---- background jobs (the explorer's screens and files) ------------------------------
     def run_in_background(self, what: str, compute, then) -> None:

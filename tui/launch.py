@@ -20,6 +20,17 @@ def interactive(sources: Sources) -> Sources:
     return replace(sources, torch_threads=max(1, cores - 1))
 
 
+def bundled_corpus_or_none():
+    """The uses section's corpus (gensim's test data); None when gensim's files are missing."""
+    from wordlens.core.errors import LoadError
+    from wordlens.core.uses.corpus import bundled_corpus
+
+    try:
+        return bundled_corpus()
+    except LoadError:
+        return None
+
+
 def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None):
     """A WordLensApp with the wordlens themes registered and the config's theme, top-k,
     key bindings and output folder; raises ConfigError for keys or a theme it does not know."""
@@ -31,7 +42,7 @@ def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int
         topn=config.top_k or defaults.topn,
         restrict_vocab=defaults.restrict_vocab if restrict_vocab is None else restrict_vocab,
     )
-    app = WordLensApp(engine, text=text, settings=settings)
+    app = WordLensApp(engine, text=text, settings=settings, uses_corpus=bundled_corpus_or_none())
     for theme in THEMES:
         app.register_theme(theme)
     check_for_app(config, {identity for identity, *_ in app_actions(app)}, set(app.available_themes))

@@ -74,3 +74,28 @@ class ComputeFailed(Message):
     def __init__(self, what: str, error: str) -> None:
         super().__init__()
         self.what, self.error = what, error
+
+
+# ---- the uses section (services/uses_finder.py); `generation` counts model replacements -----------
+class UsesProgress(Message):
+    def __init__(self, stage: str, fraction: float, generation: int) -> None:
+        super().__init__()
+        self.stage, self.fraction, self.generation = stage, fraction, generation
+
+
+class UsesIndexReady(Message):
+    def __init__(self, index: Any, generation: int) -> None:  # a core.uses.uses_index.UsesIndex
+        super().__init__()
+        self.index, self.generation = index, generation
+
+
+class UsesFailed(Message):
+    def __init__(self, error: str, generation: int) -> None:
+        super().__init__()
+        self.error, self.generation = error, generation
+
+
+class UsesFound(Message):
+    def __init__(self, answer: Any, generation: int) -> None:  # a tui.uses_state.UsesAnswer
+        super().__init__()
+        self.answer, self.generation = answer, generation

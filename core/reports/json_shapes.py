@@ -329,3 +329,16 @@ def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
     except InputError as error:
         report["queries_keys_unavailable"] = str(error)
     return report
+
+
+def uses_report(word: str, token: str, layer: int, model: str, corpus: str, uses: Sequence[Any]) -> dict[str, Any]:
+    """`uses --json`: the nearest uses (core/uses/uses_index.Use) of `word`'s token at hidden state `layer`."""
+    return {
+        "word": word,
+        "token": token,
+        "layer": layer,
+        "model": model,
+        "corpus": corpus,
+        "uses": [{"sentence": use.sentence, "token": use.token, "start": use.start, "end": use.end,
+                  "cosine": round(float(use.cosine), 6), "source": use.source} for use in uses],
+    }

@@ -29,6 +29,7 @@ from wordlens.core.transformer.context_model import (
 from wordlens.core.vectors.ann_index import ANN_MIN_WORK
 from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
+from wordlens.tui.cli import uses_commands
 from wordlens.tui.config import Config, load_config
 
 EXIT_USER_ERROR = 2
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT",
                        help="the sentence each new page starts with")
+    uses_commands.add_parsers(commands, sources)
     return parser
 
 
@@ -309,6 +311,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _static_query(sources, args)
         if args.command == "play":
             return _play(sources, args, config)
+        if args.command == "index":
+            return uses_commands.run_index(sources, args)
+        if args.command == "uses":
+            return uses_commands.run_uses(sources, args)
         if args.command == "serve":
             from wordlens.tui.cli.serve import serve
 

@@ -295,3 +295,24 @@ def print_map(report: dict[str, Any], console: Console | None = None) -> None:
         steps = "  ".join(f"{p['layer']}: {p['x']:.2f},{p['y']:.2f}" for p in path["points"]) if path else "-"
         paths.add_row(Text(item["token"]), steps, f"{item['x']:.3f}, {item['y']:.3f}")
     console.print(paths)
+
+
+def print_uses(report: dict[str, Any], console: Console | None = None) -> None:
+    """`uses`: one concordance line per use (keyword in context, the token in bold), cosine, source.
+    Sentences from the corpus are Text, never markup."""
+    from wordlens.core.uses.concordance import concordance_line
+
+    console = console or Console()
+    console.print(Text.assemble(
+        (report["word"], "bold"), f" ('{report['token']}') at layer {report['layer']} of {report['model']}: "
+        f"nearest uses in {report['corpus']} (cosine of hidden states; one use per sentence)"))
+    width = max(30, min(100, console.width - 40))
+    table = Table(show_edge=False)
+    table.add_column("cosine", justify="right")
+    table.add_column("in context", no_wrap=True)
+    table.add_column("source", style="dim", no_wrap=True, overflow="ellipsis")
+    for use in report["uses"]:
+        line = concordance_line(use["sentence"], use["start"], use["end"], width)
+        table.add_row(f"{use['cosine']:.3f}", Text.assemble(line.left, (line.keyword, "bold reverse"), line.right),
+                      Text(use["source"]))
+    console.print(table)

@@ -24,6 +24,7 @@ from wordlens.tui.panes.attention import AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
 from wordlens.tui.panes.sentence import SentencePane
 from wordlens.tui.panes.static_neighbours import StaticNeighbours
+from wordlens.tui.panes.uses import UsesPane
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
@@ -41,6 +42,7 @@ from wordlens.tui.screens.overview import OverviewScreen
 from wordlens.tui.screens.query import QueryScreen
 from wordlens.tui.services.saving import export_files
 from wordlens.tui.state import ViewState
+from wordlens.tui.uses_state import UsesState
 
 
 class ExplorerScreen(Screen[None]):
@@ -52,6 +54,7 @@ class ExplorerScreen(Screen[None]):
     # Only the static pane reads these: kept out of the view so they repaint that pane alone.
     glove_map: reactive[MapState] = reactive(MapState, repaint=False)
     reading: reactive[TokenReading | None] = reactive(None, repaint=False)
+    uses: reactive[UsesState] = reactive(UsesState, repaint=False)  # the uses section (u), in the comparison's place
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -68,12 +71,21 @@ class ExplorerScreen(Screen[None]):
             yield AttentionPane(id="attention").data_bind(ExplorerScreen.view, ExplorerScreen.models)
             with VerticalScroll(id="comparison"):
                 yield WordComparison().data_bind(ExplorerScreen.view, ExplorerScreen.models)
+            with VerticalScroll(id="uses"):
+                yield UsesPane().data_bind(ExplorerScreen.view, ExplorerScreen.models, ExplorerScreen.uses)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#static").border_title = "static neighbours"
         self.query_one("#comparison").border_title = "static cosine vs attention"
+        self.query_one("#uses").border_title = "uses in a corpus (u)"
+        self.query_one("#uses").display = False
         self.text_input.focus()
+
+    def watch_uses(self, uses: UsesState) -> None:
+        if self.is_mounted:
+            self.query_one("#uses").display = uses.shown
+            self.query_one("#comparison").display = not uses.shown
 
     @property
     def text_input(self) -> Input:
@@ -87,7 +99,7 @@ class ExplorerScreen(Screen[None]):
 
     def cycle_focus(self, step: int) -> None:
         order = [self.text_input, self.query_one(AttentionPane).keyboard_target, self.query_one("#static"),
-                 self.query_one("#comparison")]
+                 self.query_one("#comparison"), self.query_one("#uses")]
         order = [widget for widget in order if widget.display]
         current = order.index(self.focused) if self.focused in order else -1
         self._focus_now(order[(current + step) % len(order)])
@@ -232,6 +244,9 @@ class ExplorerScreen(Screen[None]):
         if self.app.heads_off:
             self.app.switch_heads_off(NO_HEADS_OFF)
             self.app.notify("every head is on again: the intact model")
+
+    def action_toggle_uses(self) -> None:
+        self.app.toggle_uses()
 
     def action_export(self) -> None:
         view, folder = self.app.view, self.app.output_folder or Path.cwd()

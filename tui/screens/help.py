@@ -51,6 +51,9 @@ KEYS = (
     ("Decoders", (
         ("f", "logit lens (--model smollm2): the focused token's next tokens read out of every layer"),
     )),
+    ("Corpus", (
+        ("u", "uses: the focused token's nearest uses in a corpus at this layer (index built once, cached)"),
+    )),
 )
 
 
