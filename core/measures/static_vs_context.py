@@ -345,16 +345,28 @@ def contextual_static_neighbours(
 def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> list[tuple[str, float]]:
     """Neighbours of a token in the model's own input embedding matrix: the context-free table
     the transformer starts from, before any attention."""
-    table = model.input_embedding_units()
-    index = model.token_id(token)
-    if index is None:
+    if model.token_id(token) is None:
         raise InputError(f"'{token}' is not a token of {model.info.name}'s vocabulary")
-    scores = table @ table[index]
-    scores[index] = -np.inf
-    topn = min(topn, len(scores) - 1)
-    best = top_k_rows(scores[None, :], topn)[0]
-    tokens = model.tokens(best.tolist())
-    return [(t, float(scores[i])) for t, i in zip(tokens, best, strict=True)]
+    return embedding_neighbours_batch(model, [token], topn)[token]
+
+
+def embedding_neighbours_batch(
+    model: ContextModel, tokens: Sequence[str], topn: int = 10
+) -> dict[str, list[tuple[str, float]]]:
+    """embedding_neighbours of each token the vocabulary knows (others left out), in one product."""
+    indices = {token: index for token in tokens if (index := model.token_id(token)) is not None}
+    if not indices:
+        return {}
+    table = model.input_embedding_units()
+    rows = np.fromiter(indices.values(), dtype=np.int64, count=len(indices))
+    scores = table[rows] @ table.T  # (tokens, vocabulary)
+    scores[np.arange(len(rows)), rows] = -np.inf
+    best = top_k_rows(scores, min(topn, scores.shape[1] - 1))
+    found = {}
+    for row, token in enumerate(indices):
+        names = model.tokens(best[row].tolist())
+        found[token] = [(name, float(scores[row, i])) for name, i in zip(names, best[row], strict=True)]
+    return found
 
 
 
