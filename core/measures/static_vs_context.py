@@ -256,6 +256,8 @@ class StaticMap:
 
 def _map_cache_path(model: ContextModel, vectors: StaticVectors, words: int) -> Path:
     identity = f"{model.info.source}|{model.info.name}|{vectors.info.source}|{vectors.info.size}|{words}|v1"
+    if model.info.causal:
+        identity += "|after-the-sink"  # fitted off the sink position since: an older fit is not reused
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return cache_folder() / f"static-map-{digest}.npz"
 
@@ -277,7 +279,8 @@ def fit_static_map(
     progress: Progress = no_progress, use_cache: bool = True, cached_only: bool = False,
 ) -> StaticMap | None:
     """Fit (or load from the disk cache) one ridge map per layer on words shared by both
-    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]").
+    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]"; a
+    decoder: after a line break, off its attention-sink position).
     With `cached_only`, None unless a fitted map is already on disk."""
     path = _map_cache_path(model, vectors, words)
     if use_cache and path.is_file():
@@ -311,16 +314,24 @@ def fit_static_map(
     return fitted
 
 
+# What a decoder reads before each word the map is fitted on: the sink position takes the line break.
+SINK_LEAD = "\n"
+
+
 def _isolated_word_states(
     model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128
 ) -> np.ndarray:
+    """(words, layers + 1, hidden): each word's hidden states, read alone. An encoder's word sits
+    between its special tokens; a decoder's first position is its attention sink (its hidden
+    state an outlier no later token has), so there the word follows a line break (SINK_LEAD)."""
+    lead = SINK_LEAD if model.info.causal else ""
     chunks = []
     for start in range(0, len(words), batch):
         progress("running the model on the shared words", 0.6 * start / len(words))
-        encodings = [model.encode(word) for word in words[start : start + batch]]
+        encodings = [model.encode(lead + word) for word in words[start : start + batch]]
         hidden = model.hidden_states_batch(encodings)  # (batch, layers + 1, T, hidden)
-        # the word's own token: the first non-special position (single-token words by construction)
-        positions = [int((~encoding.special).argmax()) for encoding in encodings]
+        # the word's own token: the last non-special position (single-token words by construction)
+        positions = [int(np.flatnonzero(~encoding.special)[-1]) for encoding in encodings]
         chunks.append(hidden[np.arange(len(positions)), :, positions, :])
     return np.concatenate(chunks).astype(np.float64)
 
