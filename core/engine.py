@@ -6,16 +6,19 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
 from wordlens.core.errors import Cancelled, InputError, LoadError
+from wordlens.core.measures.derived_views import warm_input_table_neighbours
 from wordlens.core.measures.static_vs_context import StaticMap, fit_static_map
+from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.text import MAX_WORDS, Word, align_tokens_to_words, split_words_upto
 from wordlens.core.transformer.context_model import (
     NO_HEADS_OFF,
     ContextModel,
+    Encoding,
     HeadsOff,
     check_device,
     load_context_model,
@@ -31,6 +34,7 @@ from wordlens.core.vectors.static_vectors import (
     load_vectors_file,
 )
 
+T = TypeVar("T")
 VectorsLoader = Callable[[Progress], StaticVectors]
 ModelLoader = Callable[[Progress], ContextModel]
 # (model, vectors, progress, cached_only) -> the fitted map, or None when cached_only finds none
@@ -91,6 +95,9 @@ class Sources:
 CACHE_BYTES = 64 * 2**20
 
 
+KNOWN_NEIGHBOURS = 4096  # words' static neighbour lists (~1 KB each)
+
+
 class Engine:
     """Holds the static vectors and the contextual model; each is loaded at most once.
 
@@ -126,6 +133,8 @@ class Engine:
         self._cache_lock = threading.Lock()
         self._cache_bytes = cache_bytes
         self._generation = 0  # counts model replacements: analyses cached before one are not reused
+        # the static neighbours of words looked up so far, with the current vectors (see _static_part)
+        self._known_neighbours = Memo(max_entries=KNOWN_NEIGHBOURS)
 
     @classmethod
     def from_sources(cls, sources: Sources) -> Engine:
@@ -198,6 +207,7 @@ class Engine:
         with self._cache_lock:
             setattr(self, f"_{component}", loaded)
             if component == "vectors":
+                self._known_neighbours = Memo(max_entries=KNOWN_NEIGHBOURS)
                 self.sources = replace(self.sources, vectors=source)
             else:
                 self.sources = replace(self.sources, model=source)
@@ -239,6 +249,7 @@ class Engine:
         switched off in a model whose runtime cannot."""
         with self._cache_lock:
             vectors, model, generation = self._vectors, self._model, self._generation
+            known = self._known_neighbours  # of these vectors: replaced with them, under this lock
             key = (text, settings, vectors is not None, model is not None, generation, heads_off)
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -246,13 +257,18 @@ class Engine:
             # Heads switched off change only the transformer: the static part of the intact analysis is reused.
             intact = self._cache.get(key[:-1] + (NO_HEADS_OFF,)) if heads_off else None
         words, words_cut = split_words_upto(text, MAX_WORDS)
-        if intact is not None:
-            static = intact.static
-        else:
-            static = _static_part(vectors, words, settings) if vectors is not None else None
-        if is_cancelled():
-            raise Cancelled
-        context = _context_part(model, text, words, heads_off) if model is not None else None
+        # The static side runs beside the forward pass (numpy and torch release the GIL; torch
+        # leaves a core free, see tui/launch.interactive): it costs the edit nothing while it is shorter.
+        encoding = model.encode(text) if model is not None else None
+        beside = Beside(lambda: self._static_side(vectors, model, words, settings, intact, encoding, known))
+        try:
+            if is_cancelled():
+                raise Cancelled
+            context = None
+            if model is not None and encoding is not None:
+                context = _context_part(model, encoding, words, heads_off)
+        finally:
+            static = beside.result()
         if is_cancelled():
             raise Cancelled
         analysis = Analysis(
@@ -266,6 +282,21 @@ class Engine:
             analysis.derived.watch(self._keep_within_budget)
             self._evict_over_budget()
         return analysis
+
+    @staticmethod
+    def _static_side(
+        vectors: StaticVectors | None, model: ContextModel | None, words: tuple[Word, ...],
+        settings: AnalysisSettings, intact: Analysis | None, encoding: Encoding | None, known: Memo,
+    ) -> StaticPart | None:
+        """The static part (reused from the intact analysis when heads are off) and the input-table
+        neighbours of the text's tokens, which the focused token's reading will ask for."""
+        if intact is not None:
+            static = intact.static
+        else:
+            static = _static_part(vectors, words, settings, known) if vectors is not None else None
+        if model is not None and encoding is not None:
+            warm_input_table_neighbours(model, encoding.tokens, encoding.special)
+        return static
 
     def cached_bytes(self) -> int:
         """What the cache holds now: the cached analyses' arrays and their derived views."""
@@ -299,19 +330,59 @@ def _size_in_bytes(analysis: Analysis) -> int:
     return sum(value.nbytes for part in parts for value in vars(part).values() if hasattr(value, "nbytes"))
 
 
-def _static_part(vectors: StaticVectors, words: tuple[Word, ...], settings: AnalysisSettings) -> StaticPart:
+def _static_part(
+    vectors: StaticVectors, words: tuple[Word, ...], settings: AnalysisSettings, known: Memo | None = None
+) -> StaticPart:
+    """`known`: the neighbours of words already looked up with these vectors (while typing, only
+    the word being typed is new: the others' searches are not done again)."""
     texts = [word.text for word in words]
+    known = known if known is not None else Memo()
+    keys = {text: (text, settings.topn, settings.restrict_vocab) for text in texts}
+    missing = sorted({text for text in texts if not known.has(keys[text])})
+    for found in vectors.neighbours(missing, topn=settings.topn, restrict_vocab=settings.restrict_vocab):
+        known.get(keys[found.word], _constant(found))
+    neighbours = tuple(
+        known.get(keys[text], lambda text=text: vectors.neighbours(  # type: ignore[misc]
+            [text], topn=settings.topn, restrict_vocab=settings.restrict_vocab)[0])
+        for text in texts
+    )
     return StaticPart(
         vectors=vectors.info,
         restrict_vocab=vectors.effective_restrict_vocab(settings.restrict_vocab),
-        neighbours=tuple(vectors.neighbours(texts, topn=settings.topn, restrict_vocab=settings.restrict_vocab)),
+        neighbours=neighbours,
         cosine=freeze(vectors.cosine_matrix(texts)),
     )
 
 
-def _context_part(model: ContextModel, text: str, words: tuple[Word, ...], heads_off: HeadsOff) -> ContextPart:
-    encoding = model.encode(text)
-    output = model.run(encoding, heads_off=heads_off, capture=model.can_capture)
+def _constant(value: T) -> Callable[[], T]:
+    return lambda: value
+
+
+class Beside(Generic[T]):
+    """`compute` run in a thread of its own; `result()` waits for it and re-raises its error."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = compute()
+            except BaseException as error:  # handed to the waiting thread
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="static side", daemon=True)
+        self._thread.start()
+
+    def result(self) -> T | None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _context_part(model: ContextModel, encoding: Encoding, words: tuple[Word, ...], heads_off: HeadsOff) -> ContextPart:
+    output = model.run(encoding, heads_off=heads_off, capture=model.can_capture, continuing=True)
     return ContextPart(
         model=model.info,
         tokens=encoding.tokens,

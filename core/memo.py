@@ -30,6 +30,10 @@ class Memo:
         self._nbytes = 0
         self._listener: Callable[[], None] | None = None
 
+    def has(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
         """The value for `key`, computed (outside the lock: a rollout takes ~0.1 s) if absent.
         Two threads asking at once may both compute it; the first stored is kept and returned."""

@@ -40,7 +40,8 @@ def test_the_export_holds_the_matrix_shown_the_tokens_and_the_neighbours(analysi
     report = json.loads((tmp_path / "view.json").read_text(encoding="utf-8"))
     assert report["text"] == SENTENCE
     assert report["tokens"] == list(context.tokens)
-    assert report["focus"] == {"token": 6, "text": "it"} and report["target"] == {"token": 1, "text": "france"}
+    assert report["focus"] == {"token": 6, "text": "it", "label": "it"}
+    assert report["target"] == {"token": 1, "text": "france", "label": "france"}
     assert report["view_spec"]["aggregate"] == "mean" and report["view_spec"]["head"] is None
     np.testing.assert_allclose(report["view"], expected.matrix, rtol=1e-6)
     assert report["view_labels"] == list(expected.labels)

@@ -160,3 +160,36 @@ def test_a_label_shows_every_character_visibly(text, label):
     from wordlens.core.transformer.tokens import readable_label
 
     assert readable_label(text) == label
+
+
+def assert_same_output(ours, expected):
+    np.testing.assert_allclose(ours.attentions, expected.attentions, atol=1e-5)
+    np.testing.assert_allclose(ours.hidden_states, expected.hidden_states, atol=1e-5)
+    for field in ("layer_inputs", "queries", "keys", "queries_content", "keys_content"):
+        np.testing.assert_allclose(getattr(ours.captured, field), getattr(expected.captured, field), atol=1e-5)
+
+
+def test_a_run_continuing_the_last_text_equals_a_whole_pass(tiny_llama_dir):
+    model = load_context_model(tiny_llama_dir, device="cpu")  # its own: the last run it keeps is this test's
+    typed = "the capital of france is paris"
+    # typing forward (the last token re-split as it grows), then deleting back, then another sentence
+    edits = [typed[:end] for end in range(1, len(typed) + 1)] + [typed[:12], typed[:3], "dog walks", "dog walks"]
+    shared = []
+    for text in edits:
+        encoding = model.encode(text)
+        continued = model.run(encoding, capture=True, continuing=True)
+        whole = model.run(encoding, capture=True)
+        assert_same_output(continued, whole)
+        assert not continued.attentions.flags.writeable and not continued.captured.queries.flags.writeable
+        shared.append(encoding.ids)
+    assert any(a[:-1] == b[:-1] and a != b for a, b in zip(shared, shared[1:], strict=False))  # a re-split last token
+
+
+def test_a_continuing_run_keeps_heads_switched_off_apart(tiny_llama_dir):
+    model = load_context_model(tiny_llama_dir, device="cpu")
+    off = frozenset({(0, 1)})
+    for text in ("the queen", "the queen walks", "the queen walks by"):
+        encoding = model.encode(text)
+        assert_same_output(model.run(encoding, capture=True, continuing=True), model.run(encoding, capture=True))
+        assert_same_output(model.run(encoding, off, capture=True, continuing=True),
+                           model.run(encoding, off, capture=True))

@@ -152,7 +152,7 @@ def test_the_map_report_has_the_issues_shape(tiny_engine):
     assert set(report["paths"][0]["points"][0]) == {"layer", "x", "y"}
     context = analysis.require_context()
     assert len(report["model_space"]) == (TINY_LAYERS + 1) * int((~context.special).sum())
-    assert set(report["model_space"][0]) == {"layer", "token_index", "token", "x", "y"}
+    assert set(report["model_space"][0]) == {"layer", "token_index", "token", "text", "x", "y"}  # text: readable
 
 
 # ---- the bundled models -------------------------------------------------------------------------

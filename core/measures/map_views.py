@@ -156,7 +156,7 @@ def model_space(context: ContextPart) -> np.ndarray:
 def model_space_points(context: ContextPart, coordinates: np.ndarray, layer: int) -> list[MapPoint]:
     """The text's non-special tokens at `layer` (0 = embeddings) of the model space."""
     units = unit_rows(context.hidden_states[layer])
-    return [MapPoint(context.tokens[token], float(coordinates[layer, token, 0]), float(coordinates[layer, token, 1]),
+    return [MapPoint(context.labels[token], float(coordinates[layer, token, 0]), float(coordinates[layer, token, 1]),
                      "token", units[token], token=token, layer=layer)
             for token in range(len(context.tokens)) if not context.special[token]]
 
@@ -250,7 +250,9 @@ def sentence_map_report(found: SentenceMap, analysis: Analysis, layer: int) -> d
     report: dict[str, Any] = {"method": found.method, "layer": layer, "text": analysis.text}
     report["static"] = [{"word": p.label, "x": p.x, "y": p.y, "in_sentence": p.kind == "sentence"}
                         for p in found.static]
+    labels = analysis.context.labels if analysis.context is not None else ()
     report["paths"] = [{"token_index": path.token_index, "token": path.token,
+                        "text": labels[path.token_index] if labels else path.token,
                         "points": [{"layer": p.layer, "x": p.x, "y": p.y} for p in path.points]}
                        for path in found.paths]
     report["model_space"] = []
@@ -258,7 +260,7 @@ def sentence_map_report(found: SentenceMap, analysis: Analysis, layer: int) -> d
         context, coordinates = analysis.context, found.model_coordinates
         for index in range(coordinates.shape[0]):
             report["model_space"].extend(
-                {"layer": index, "token_index": token, "token": context.tokens[token],
+                {"layer": index, "token_index": token, "token": context.tokens[token], "text": context.labels[token],
                  "x": float(coordinates[index, token, 0]), "y": float(coordinates[index, token, 1])}
                 for token in range(len(context.tokens)) if not context.special[token])
     return report

@@ -256,6 +256,8 @@ class StaticMap:
 
 def _map_cache_path(model: ContextModel, vectors: StaticVectors, words: int) -> Path:
     identity = f"{model.info.source}|{model.info.name}|{vectors.info.source}|{vectors.info.size}|{words}|v1"
+    if model.info.causal:
+        identity += "|after-the-sink"  # fitted off the sink position since: an older fit is not reused
     digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
     return cache_folder() / f"static-map-{digest}.npz"
 
@@ -277,7 +279,8 @@ def fit_static_map(
     progress: Progress = no_progress, use_cache: bool = True, cached_only: bool = False,
 ) -> StaticMap | None:
     """Fit (or load from the disk cache) one ridge map per layer on words shared by both
-    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]").
+    vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]"; a
+    decoder: after a line break, off its attention-sink position).
     With `cached_only`, None unless a fitted map is already on disk."""
     path = _map_cache_path(model, vectors, words)
     if use_cache and path.is_file():
@@ -311,16 +314,24 @@ def fit_static_map(
     return fitted
 
 
+# What a decoder reads before each word the map is fitted on: the sink position takes the line break.
+SINK_LEAD = "\n"
+
+
 def _isolated_word_states(
     model: ContextModel, words: Sequence[str], progress: Progress, batch: int = 128
 ) -> np.ndarray:
+    """(words, layers + 1, hidden): each word's hidden states, read alone. An encoder's word sits
+    between its special tokens; a decoder's first position is its attention sink (its hidden
+    state an outlier no later token has), so there the word follows a line break (SINK_LEAD)."""
+    lead = SINK_LEAD if model.info.causal else ""
     chunks = []
     for start in range(0, len(words), batch):
         progress("running the model on the shared words", 0.6 * start / len(words))
-        encodings = [model.encode(word) for word in words[start : start + batch]]
+        encodings = [model.encode(lead + word) for word in words[start : start + batch]]
         hidden = model.hidden_states_batch(encodings)  # (batch, layers + 1, T, hidden)
-        # the word's own token: the first non-special position (single-token words by construction)
-        positions = [int((~encoding.special).argmax()) for encoding in encodings]
+        # the word's own token: the last non-special position (single-token words by construction)
+        positions = [int(np.flatnonzero(~encoding.special)[-1]) for encoding in encodings]
         chunks.append(hidden[np.arange(len(positions)), :, positions, :])
     return np.concatenate(chunks).astype(np.float64)
 
@@ -345,16 +356,28 @@ def contextual_static_neighbours(
 def embedding_neighbours(model: ContextModel, token: str, topn: int = 10) -> list[tuple[str, float]]:
     """Neighbours of a token in the model's own input embedding matrix: the context-free table
     the transformer starts from, before any attention."""
-    table = model.input_embedding_units()
-    index = model.token_id(token)
-    if index is None:
+    if model.token_id(token) is None:
         raise InputError(f"'{token}' is not a token of {model.info.name}'s vocabulary")
-    scores = table @ table[index]
-    scores[index] = -np.inf
-    topn = min(topn, len(scores) - 1)
-    best = top_k_rows(scores[None, :], topn)[0]
-    tokens = model.tokens(best.tolist())
-    return [(t, float(scores[i])) for t, i in zip(tokens, best, strict=True)]
+    return embedding_neighbours_batch(model, [token], topn)[token]
+
+
+def embedding_neighbours_batch(
+    model: ContextModel, tokens: Sequence[str], topn: int = 10
+) -> dict[str, list[tuple[str, float]]]:
+    """embedding_neighbours of each token the vocabulary knows (others left out), in one product."""
+    indices = {token: index for token in tokens if (index := model.token_id(token)) is not None}
+    if not indices:
+        return {}
+    table = model.input_embedding_units()
+    rows = np.fromiter(indices.values(), dtype=np.int64, count=len(indices))
+    scores = table[rows] @ table.T  # (tokens, vocabulary)
+    scores[np.arange(len(rows)), rows] = -np.inf
+    best = top_k_rows(scores, min(topn, scores.shape[1] - 1))
+    found = {}
+    for row, token in enumerate(indices):
+        names = model.tokens(best[row].tolist())
+        found[token] = [(name, float(scores[row, i])) for name, i in zip(names, best[row], strict=True)]
+    return found
 
 
 

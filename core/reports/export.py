@@ -65,9 +65,10 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
         report.update(
             model={"name": context.model.name, "layers": context.model.layers, "heads": context.model.heads},
             tokens=list(context.tokens),
+            token_labels=list(context.labels),
             special=context.special.tolist(),
-            focus={"token": focus, "text": _token(context.tokens, focus)},
-            target={"token": target, "text": _token(context.tokens, target)},
+            focus={"token": focus, "text": _token(context.tokens, focus), "label": _token(context.labels, focus)},
+            target={"token": target, "text": _token(context.tokens, target), "label": _token(context.labels, target)},
             view_spec=view_spec_report(spec),
             view_labels=list(view.labels),
             view=view.matrix.tolist(),

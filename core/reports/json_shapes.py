@@ -202,6 +202,7 @@ def mechanism_report(
         "from": source,
         "to": target,
         "tokens": list(context.tokens),
+        "token_labels": list(context.labels),  # the tokens as readable text (byte-level ones decoded)
         "query": pair.query.tolist(),
         "key": pair.key.tolist(),
         "products": pair.products.tolist(),
@@ -312,7 +313,7 @@ def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
         for token in tokens:
             path = token_path(analysis, vectors, projection, static_map, token)
             report["paths"].append({
-                "token_index": token, "token": path.token,
+                "token_index": token, "token": path.token, "text": context.labels[token],
                 "start": None if path.start is None else {"word": path.start.label, "x": path.start.x,
                                                           "y": path.start.y},
                 "points": [{"layer": point.layer, "x": point.x, "y": point.y} for point in path.points],
@@ -320,7 +321,9 @@ def map_report(analysis: Analysis, vectors: StaticVectors, projection: StaticPro
     coordinates = model_space(context)
     for index in range(coordinates.shape[0]):
         for point in model_space_points(context, coordinates, index):
-            report["model_space"].append({"layer": index, "token_index": point.token, "token": point.label,
+            token = point.token if point.token is not None else -1  # model-space points are tokens
+            report["model_space"].append({"layer": index, "token_index": point.token,
+                                          "token": context.tokens[token], "text": point.label,
                                           "x": point.x, "y": point.y})
     report["queries_keys"] = None
     try:

@@ -155,6 +155,8 @@ class ContextModel:
         # Lookups derived from this model (its input table's neighbours of a token: ~1 KB each),
         # memoised here so they go with the model when another replaces it.
         self.derived = Memo(max_entries=256)
+        # The last run with continuing=True per heads switched off (the intact one and one ablation).
+        self._continuable: dict[HeadsOff, _Continuable] = {}
         max_tokens = min(tokenizer.model_max_length or network.max_positions, network.max_positions)
         warm_up = self.encode("wordlens warms the model up with a short sentence.", max_tokens=max_tokens)
         try:
@@ -244,12 +246,19 @@ class ContextModel:
         with self._lock:
             return self.tokenizer.encode(text, limit)
 
-    def run(self, encoding: Encoding, heads_off: HeadsOff = NO_HEADS_OFF, capture: bool = False) -> ModelOutput:
+    def run(
+        self, encoding: Encoding, heads_off: HeadsOff = NO_HEADS_OFF, capture: bool = False, continuing: bool = False
+    ) -> ModelOutput:
         """The model's attentions and hidden states for `encoding`, with `heads_off` switched off;
         with `capture`, every layer's queries and keys too. NotImplementedError (saying
-        NOT_AVAILABLE) when the runtime can do neither; InputError for a head the model lacks."""
+        NOT_AVAILABLE) when the runtime can do neither; InputError for a head the model lacks.
+        `continuing`: a decoder whose runtime keeps keys and values computes only the positions
+        after those this text shares with the last one run so (an edit at the end of a sentence);
+        the earlier positions are that run's, unchanged, since no position sees a later one."""
         if heads_off and hasattr(self, "info"):
             check_heads(heads_off, self.info)
+        if continuing and encoding.ids and callable(getattr(self.network, "new_past", None)):
+            return self._run_continuing(encoding, heads_off, capture)
         if not encoding.ids:  # an empty text on a model that adds no special tokens (a decoder)
             info = self.info
             return ModelOutput(
@@ -260,6 +269,38 @@ class ContextModel:
         attentions, hidden = self._forward([encoding], heads_off=heads_off, capture=layers)
         captured = captured_arithmetic(layers) if layers else None
         return ModelOutput(attentions=attentions[:, 0], hidden_states=hidden[:, 0], captured=captured)
+
+    def _run_continuing(self, encoding: Encoding, heads_off: HeadsOff, capture: bool) -> ModelOutput:
+        import torch
+
+        with self._lock:
+            earlier = self._continuable.get(heads_off)
+        shared = 0
+        if earlier is not None and (earlier.captured or not capture):
+            shared = _shared_prefix(earlier.ids, encoding.ids)
+        length = len(encoding.ids)
+        if earlier is not None and shared == length:  # the same text, or the start of the last one
+            output, past = _first_positions(earlier.output, length, capture), earlier.past.cut(length)
+        else:
+            past = earlier.past.cut(shared) if earlier is not None and shared else self.network.new_past()  # type: ignore[attr-defined]
+            layers: list[HeadInputs] | None = [] if capture else None
+            ids = torch.tensor([encoding.ids[shared:]], dtype=torch.long)
+            arguments: dict[str, Any] = {"heads_off": heads_off} if heads_off else {}
+            with self._lock, torch.inference_mode():
+                attention_layers, hidden_layers = self.network(
+                    ids.to(self.network.device), torch.zeros_like(ids), torch.ones_like(ids),
+                    capture=layers, past=past, **arguments)  # type: ignore[call-arg]  # new_past: it continues
+                new = ModelOutput(
+                    attentions=_read_only(_stacked(attention_layers)[:, 0]),  # kept for the next: read only
+                    hidden_states=_read_only(_stacked(hidden_layers)[:, 0]),
+                    captured=captured_arithmetic(layers) if layers else None,
+                )
+            output = _continued(earlier.output, shared, new) if earlier is not None and shared else new
+        with self._lock:
+            self._continuable[heads_off] = _Continuable(encoding.ids, capture, output, past)
+            while len(self._continuable) > CONTINUABLE_RUNS:
+                del self._continuable[next(iter(self._continuable))]
+        return output
 
     def hidden_states_batch(self, encodings: Sequence[Encoding]) -> np.ndarray:
         """(batch, layers + 1, T, hidden) for several encodings at once, padded on the right to
@@ -292,6 +333,82 @@ class ContextModel:
             attention_layers, hidden_layers = self.network(
                 ids.to(device), type_ids.to(device), mask.to(device), **arguments)
             return _stacked(attention_layers), _stacked(hidden_layers)
+
+
+CONTINUABLE_RUNS = 2
+
+
+@dataclass(frozen=True, eq=False)
+class _Continuable:
+    ids: tuple[int, ...]
+    captured: bool
+    output: ModelOutput
+    past: Any  # the network's keys and values of every position of `ids`
+
+
+def _shared_prefix(first: Sequence[int], second: Sequence[int]) -> int:
+    shared = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+def _first_positions(output: ModelOutput, length: int, capture: bool) -> ModelOutput:
+    """`output` of a text cut to its first `length` positions."""
+    captured = output.captured
+    if captured is not None and capture:
+        def cut(array: np.ndarray | None, axis: int) -> np.ndarray | None:
+            return None if array is None else _read_only(np.take(array, np.arange(length), axis=axis))
+
+        captured = CapturedArithmetic(
+            layer_inputs=cut(captured.layer_inputs, 1),  # type: ignore[arg-type]
+            queries=cut(captured.queries, 2),  # type: ignore[arg-type]
+            keys=cut(captured.keys, 2),  # type: ignore[arg-type]
+            scale=captured.scale,
+            queries_content=cut(captured.queries_content, 2),
+            keys_content=cut(captured.keys_content, 2),
+        )
+    return ModelOutput(
+        attentions=_read_only(output.attentions[:, :, :length, :length]),
+        hidden_states=_read_only(output.hidden_states[:, :length]),
+        captured=captured if capture else None,
+    )
+
+
+def _continued(earlier: ModelOutput, shared: int, new: ModelOutput) -> ModelOutput:
+    """The earlier output's first `shared` positions followed by `new`'s (a continuation's rows)."""
+    layers, heads, added, length = new.attentions.shape
+    attentions = np.zeros((layers, heads, length, length), dtype=np.float32)
+    attentions[:, :, :shared, :shared] = earlier.attentions[:, :, :shared, :shared]
+    attentions[:, :, shared:] = new.attentions  # later keys are masked: exactly 0 in a whole pass too
+    attentions.flags.writeable = False
+    hidden = _read_only(np.concatenate([earlier.hidden_states[:, :shared], new.hidden_states], axis=1))
+    captured = None
+    if new.captured is not None and earlier.captured is not None:
+        before, after = earlier.captured, new.captured
+
+        def joined(first: np.ndarray | None, second: np.ndarray | None, axis: int) -> np.ndarray | None:
+            if first is None or second is None:
+                return None
+            return _read_only(np.concatenate([np.take(first, np.arange(shared), axis=axis), second], axis=axis))
+
+        captured = CapturedArithmetic(
+            layer_inputs=joined(before.layer_inputs, after.layer_inputs, 1),  # type: ignore[arg-type]
+            queries=joined(before.queries, after.queries, 2),  # type: ignore[arg-type]
+            keys=joined(before.keys, after.keys, 2),  # type: ignore[arg-type]
+            scale=after.scale,
+            queries_content=joined(before.queries_content, after.queries_content, 2),
+            keys_content=joined(before.keys_content, after.keys_content, 2),
+        )
+    return ModelOutput(attentions=attentions, hidden_states=hidden, captured=captured)
 
 
 def check_heads(heads_off: HeadsOff, model: ModelInfo) -> None:

@@ -186,26 +186,42 @@ class LlamaNetwork:
         *,
         heads_off: HeadsOff = frozenset(),
         capture: list[HeadInputs] | None = None,
+        past: KeysValues | None = None,
     ) -> tuple[list[Any], list[Any]]:
         """(attentions per layer (batch, heads, T, T), hidden states: the embeddings, each layer's
-        output, the last after the final norm). token_type_ids are not read (a decoder has none)."""
+        output, the last after the final norm). token_type_ids are not read (a decoder has none).
+        With `past` (one text, no padding): `input_ids` continue the `past.length` tokens whose keys
+        and values it holds; only the new positions are computed (attention rows (new, past + new),
+        hidden states and captures of the new positions), and `past` gains their keys and values."""
         from torch.nn import functional
 
-        additive_mask = self._additive_mask(attention_mask)
-        cos, sin = self._rotary(input_ids.shape[1], input_ids.device)
+        start = past.length if past is not None else 0
+        if past is not None:
+            additive_mask = self._continuation_mask(start, input_ids.shape[1], input_ids.device)
+        else:
+            additive_mask = self._additive_mask(attention_mask)
+        cos, sin = self._rotary(start + input_ids.shape[1], input_ids.device)
+        cos, sin = cos[:, :, start:], sin[:, :, start:]
         hidden = functional.embedding(input_ids, self.weights["embed_tokens.weight"])
         hidden_states, attentions = [hidden], []
         for layer in range(self.shape.layers):
             prefix = f"layers.{layer}."
             normed = self._rms_norm(hidden, f"{prefix}input_layernorm")
             off = sorted(head for (at, head) in heads_off if at == layer)
-            attended, attention = self._self_attention(prefix, normed, additive_mask, cos, sin, off, capture)
+            attended, attention = self._self_attention(
+                prefix, normed, additive_mask, cos, sin, off, capture, past.layer(layer) if past else None)
             hidden = hidden + attended
             hidden = hidden + self._feed_forward(prefix, self._rms_norm(hidden, f"{prefix}post_attention_layernorm"))
             hidden_states.append(hidden)
             attentions.append(attention)
         hidden_states[-1] = self._rms_norm(hidden, "norm")
+        if past is not None:
+            past.advance(input_ids.shape[1])
         return attentions, hidden_states
+
+    def new_past(self) -> KeysValues:
+        """An empty KeysValues, for a pass whose keys and values a later one will continue from."""
+        return KeysValues(self.shape.layers)
 
     def next_token_logits(self, hidden: Any, *, normed: bool = False) -> Any:
         """(..., vocabulary) logits of the next token read from hidden states (..., hidden): the final
@@ -226,6 +242,14 @@ class LlamaNetwork:
         mask = torch.zeros(allowed.shape, dtype=torch.float32, device=attention_mask.device)
         return mask.masked_fill(~allowed, torch.finfo(torch.float32).min)
 
+    def _continuation_mask(self, start: int, length: int, device: Any) -> Any:
+        """(1, 1, length, start + length): new position i may attend keys 0..start + i."""
+        import torch
+
+        allowed = torch.ones((length, start + length), dtype=torch.bool, device=device).tril(diagonal=start)
+        mask = torch.zeros(allowed.shape, dtype=torch.float32, device=device)
+        return mask.masked_fill(~allowed, torch.finfo(torch.float32).min)[None, None]
+
     def _rotary(self, length: int, device: Any) -> tuple[Any, Any]:
         """(cos, sin), each (1, 1, T, head_dim), of the default rotary embedding at positions 0..T-1."""
         import torch
@@ -239,9 +263,10 @@ class LlamaNetwork:
 
     def _self_attention(
         self, prefix: str, normed: Any, additive_mask: Any, cos: Any, sin: Any, heads_off: list[int],
-        capture: list[HeadInputs] | None,
+        capture: list[HeadInputs] | None, past: LayerPast | None = None,
     ) -> tuple[Any, Any]:
-        """(the attention block's output, its attention weights)."""
+        """(the attention block's output, its attention weights); with `past`, the earlier positions'
+        keys and values come from it and the new ones are added to it."""
         import torch
         from torch.nn import functional
 
@@ -255,6 +280,9 @@ class LlamaNetwork:
         query_content, key_content, value = heads_of("q_proj"), heads_of("k_proj"), heads_of("v_proj")
         query = query_content * cos + _rotate_half(query_content) * sin
         key = key_content * cos + _rotate_half(key_content) * sin
+        new_keys = key
+        if past is not None:
+            key, value = past.extended(key, value)
         key, value = _repeat_heads(key, groups), _repeat_heads(value, groups)
         scores = torch.matmul(query, key.transpose(2, 3)) * self.scale + additive_mask
         attention = functional.softmax(scores, dim=-1, dtype=torch.float32)
@@ -265,7 +293,7 @@ class LlamaNetwork:
             capture.append(HeadInputs(
                 layer_input=normed[0],
                 queries=query[0],
-                keys=key[0],
+                keys=_repeat_heads(new_keys, groups)[0],
                 scale=self.scale,
                 queries_content=query_content[0],
                 keys_content=_repeat_heads(key_content, groups)[0],
@@ -289,6 +317,47 @@ class LlamaNetwork:
 
         variance = values.pow(2).mean(-1, keepdim=True)
         return self.weights[f"{name}.weight"] * (values * torch.rsqrt(variance + self.shape.rms_norm_eps))
+
+
+class LayerPast:
+    """One layer's keys (rotated) and values of the positions computed so far, per key/value head."""
+
+    def __init__(self) -> None:
+        self.keys: Any = None  # (batch, key_value_heads, length, head_dim)
+        self.values: Any = None
+
+    def extended(self, keys: Any, values: Any) -> tuple[Any, Any]:
+        """The earlier keys and values followed by these new ones, kept for the next continuation."""
+        import torch
+
+        if self.keys is not None:
+            keys, values = torch.cat((self.keys, keys), dim=2), torch.cat((self.values, values), dim=2)
+        self.keys, self.values = keys, values
+        return keys, values
+
+    def cut(self, length: int) -> LayerPast:
+        kept = LayerPast()
+        if self.keys is not None:
+            kept.keys, kept.values = self.keys[:, :, :length], self.values[:, :, :length]
+        return kept
+
+
+class KeysValues:
+    """Every layer's LayerPast: what a decoder needs to continue a text without recomputing it."""
+
+    def __init__(self, layers: int, length: int = 0, kept: list[LayerPast] | None = None) -> None:
+        self.length = length  # positions held; grows by the new ones when a pass ends (see `advance`)
+        self._layers = kept if kept is not None else [LayerPast() for _ in range(layers)]
+
+    def layer(self, index: int) -> LayerPast:
+        return self._layers[index]
+
+    def advance(self, added: int) -> None:
+        self.length += added
+
+    def cut(self, length: int) -> KeysValues:
+        """The first `length` positions only (a text that shares only those with this one)."""
+        return KeysValues(len(self._layers), min(length, self.length), [layer.cut(length) for layer in self._layers])
 
 
 def _rotate_half(values: Any) -> Any:

@@ -186,7 +186,7 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
 def print_mechanism(report: dict[str, Any], console: Console | None = None) -> None:
     """Why this weight: query x key per dimension, the logit, the row's softmax, the static side."""
     console = console or Console()
-    tokens = report["tokens"]
+    tokens = report.get("token_labels", report["tokens"])
     source, target = report["from"], report["to"]
     layer, head = report["layer"], report["head"]
     title = Text(f"{report['model']['name']} · layer {layer}, head {head} · ", style="bold")

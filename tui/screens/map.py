@@ -401,7 +401,8 @@ class MapScreen(Dialog[None]):
                 kinds.append(kind)
                 glyphs.append(LAYER_GLYPHS[point.layer or 0] if (point.layer or 0) < len(LAYER_GLYPHS) else "+")
                 ending = point.layer == self.shown_layer
-                name = path.token if len(found.paths) == 1 else f"{path.token} #{number}"
+                label = self.view.context.labels[path.token_index]
+                name = label if len(found.paths) == 1 else f"{label} #{number}"
                 labels.append(f" {name}" if ending else "")  # a space after the layer digit
                 index = len(points) - 1
                 zoom.append(index)
@@ -427,7 +428,7 @@ class MapScreen(Dialog[None]):
                 continue
             state = states[layer, token].astype(np.float64)
             norm = np.linalg.norm(state)
-            point = MapPoint(context.tokens[token], float(units[layer, token, 0]), float(units[layer, token, 1]),
+            point = MapPoint(context.labels[token], float(units[layer, token, 0]), float(units[layer, token, 1]),
                              "token", state / norm if norm > 0 else state, token=token, layer=layer)
             points.append(point)
             kinds.append("focus" if token == found.focus_token else "path-other" if token in namesakes else "token")
@@ -484,7 +485,7 @@ class MapScreen(Dialog[None]):
         point = self.drawing.points[message.point]
         what = {"neighbour": "static neighbour", "sentence": "word of the sentence", "focus": "focused word",
                 "token": "token", "path": "the focused token", "path-other": "same word, other token"}
-        name = point.label if point.kind != "path" else self.view.context.tokens[point.token]
+        name = point.label if point.kind != "path" else self.view.context.labels[point.token]
         line = Text.assemble((name, "bold"), f" · {what.get(self.drawing.kinds[message.point], point.kind)}")
         if point.layer is not None:
             line.append(f" · {layer_name(point.layer)}")

@@ -100,7 +100,7 @@ def arithmetic_text(analysis: Analysis, pair: PairArithmetic, side: StaticSide, 
                     intact_weight: float | None) -> Text:
     """The pair, its logit and weight, the layer's input, and the static side beside the attention."""
     context = analysis.require_context()
-    tokens = context.tokens
+    tokens = context.labels
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(tokens[pair.source], style="bold reverse")
     text.append(" → ")
@@ -150,7 +150,7 @@ def sum_text(pair: PairArithmetic) -> Text:
 
 
 def row_text(analysis: Analysis, pair: PairArithmetic, rows: int, compact: bool = False) -> Text:
-    tokens = analysis.require_context().tokens
+    tokens = analysis.require_context().labels
     text = Text(no_wrap=True, overflow="ellipsis")
     title = "softmax of the row = attention" if compact else "the whole row: softmax(logits) = the attention"
     text.append(title + "\n", style="bold")
@@ -265,7 +265,7 @@ class MechanismScreen(Dialog[tuple[int, int] | None]):
         intact = self.view.intact_context
         intact_weight = None if intact is None else float(intact.attentions[self.at_layer, self.head, self.source,
                                                                             self.target])
-        tokens = analysis.require_context().tokens
+        tokens = analysis.require_context().labels
         header = arithmetic_text(analysis, pair, side, width, intact_weight)
         if width >= TWO_COLUMNS:  # the arithmetic, and the row beside it
             left_width = min(66, width - 46)
@@ -287,7 +287,7 @@ class MechanismScreen(Dialog[tuple[int, int] | None]):
 
     def _show(self) -> None:
         box = self.query_one(Vertical)
-        tokens = self.view.context.tokens
+        tokens = self.view.context.labels
         off = self.view.heads_off
         # A str border title is markup; a Text is not ("[CLS]" is a token, not a tag).
         box.border_title = Text(f"why this weight · layer {self.at_layer}, head {self.head} · "
