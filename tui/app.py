@@ -21,6 +21,7 @@ from wordlens.core.errors import WordlensError
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.tui import messages
+from wordlens.tui.command_palette import WordLensPalette
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
@@ -250,9 +251,10 @@ class WordLensApp(App[None]):
 
     def action_command_palette(self) -> None:
         """Textual's, but not a second palette when one is open under another screen (f1 over the
-        palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id."""
-        if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
-            super().action_command_palette()
+        palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id; and
+        guarded against page keys that arrive before its list is laid out (command_palette.py)."""
+        if self.use_command_palette and not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
+            self.push_screen(WordLensPalette(id="--command-palette"))
 
     # ---- background jobs (the explorer's screens and files) ------------------------------
     def run_in_background(self, what: str, compute, then) -> None:
