@@ -45,4 +45,4 @@ def test_layer_out_of_range_is_one_line_error(capsys, vectors_file, tiny_model_d
 def test_the_table_names_the_method_and_the_tokens(capsys, vectors_file, tiny_model_dir):
     code, out, err = run(capsys, "map", TEXT, "--layer", "1", "--vectors", vectors_file, "--model", tiny_model_dir)
     assert code == 0, err
-    assert "static map (pca" in out and "model space at layer 1" in out and "bank" in out
+    assert "static map (pca" in out and "model space after layer 1" in out and "bank" in out

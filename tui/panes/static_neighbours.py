@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.reactive import reactive
 
+from wordlens.core.layer_names import hidden_state_name
 from wordlens.core.transformer.next_token import Prediction
 from wordlens.core.transformer.tokens import readable_label
 from wordlens.core.vectors.static_vectors import NeighbourList
@@ -90,7 +91,7 @@ class StaticNeighbours(ViewText):
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
         state = self.glove_map
         name = view.analysis.static.vectors.name
-        text.append(f"\nin context, after layer {view.layer}", style="bold")
+        text.append(f"\nin context, {hidden_state_name(view.layer + 1)}", style="bold")
         if state.status is MapStatus.READY:
             quality = float(state.static_map.heldout_top10[view.layer + 1])
             text.append(f"  read as {name} words (map fit {quality:.2f})\n", style="dim")

@@ -10,6 +10,7 @@ import numpy as np
 from rich.text import Text
 
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
+from wordlens.core.layer_names import head_name, hidden_state_name
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
 from wordlens.core.measures.static_vs_context import drift
 from wordlens.core.transformer.context_model import heads_label
@@ -82,7 +83,7 @@ class WordComparison(ViewText):
             text.append(bar(float(attention[w]), bar_width).rjust(bar_width + 1), style="cyan")
             if show_strongest:
                 best = strongest[w]
-                text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
+                text.append(f"  {best.weight:.2f} {head_name(best.layer, best.head)}", style="dim")
         if shown and shown[-1] != others[-1]:
             text.append(f"\n… {len(others) - 1 - others.index(shown[-1])} words after", style="dim italic")
         text.append(
@@ -102,13 +103,13 @@ def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
 
 
 def _append_drift(text: Text, analysis: Analysis, view: ViewState) -> None:
-    """How far attention moves the focused token from its context-free (layer 0) vector."""
+    """How far attention moves the focused token from its context-free vector (its embedding)."""
     if not 0 <= view.focus < len(analysis.context.tokens):
         return
     values = drift(analysis.context, view.focus)
     text.append("\ncontext drift ", style="dim")
     text.append(sparkline(values), style="magenta")
-    text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
+    text.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its embedding, to {hidden_state_name(len(values) - 1)}",
                 style="dim")
 
 

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from wordlens.core.errors import WordlensError
+from wordlens.core.layer_names import hidden_state_name
 from wordlens.core.measures.map_views import MapPoint, SentenceMap, sentence_map, sentence_map_report
 from wordlens.core.reports.export import free_stem
 from wordlens.core.reports.map_export import FigureLine, FigurePoint, MapFigure, write_map_export
@@ -42,7 +43,7 @@ class ProjectionProgress(Message):
 
 
 def layer_name(layer: int) -> str:
-    return "embeddings" if layer == 0 else f"layer {layer}"
+    return hidden_state_name(layer)
 
 
 class MapScreen(Dialog[None]):
