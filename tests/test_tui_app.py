@@ -120,7 +120,7 @@ async def test_typing_updates_every_pane(tiny_vectors, tiny_model, tiny_keyed_ve
         # the attention pane shows the grid of the new tokens, named by layer and head
         pane = app.query_one(AttentionPane)
         assert app.query_one(AttentionGrid).display and not app.query_one(AttentionPlaceholder).display
-        assert "layer 0" in str(pane.border_title) and "head 0" in str(pane.border_title)
+        assert "layer 1" in str(pane.border_title) and "head 1" in str(pane.border_title)
         assert "queen →" in plain(app, AttentionStatus)
 
         # the header names both loaded sources
@@ -357,7 +357,7 @@ async def test_layer_and_head_keys_wrap_and_the_title_follows(tiny_engine, tiny_
         focus, target = app.view.focus, app.view.target
         expected = context.attentions[1, 2, focus, target]
         assert f"{context.tokens[focus]} → {context.tokens[target]} {expected:.3f}" in plain(app, AttentionStatus)
-        assert "L1 H2" in plain(app, WordComparison)
+        assert "L2 H3" in plain(app, WordComparison)
         assert app.view.analysis.context is context  # moves never recompute
 
 

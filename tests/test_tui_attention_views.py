@@ -100,18 +100,18 @@ async def test_a_cycles_head_mean_max_rollout(tiny_engine):
         await start_explore(pilot, app, SENTENCE)
         context = app.view.analysis.context
         assert app.view.aggregate == "head"
-        assert title(app) == "self-attention · layer 0 · head 0"
+        assert title(app) == "self-attention · layer 1 · head 1"
         expected = [
-            ("mean", "self-attention · layer 0 · mean of heads", context.attentions[0].mean(axis=0)),
-            ("max", "self-attention · layer 0 · max of heads", context.attentions[0].max(axis=0)),
-            ("rollout", "self-attention · rollout to layer 0", None),
-            ("head", "self-attention · layer 0 · head 0", context.attentions[0, 0]),
+            ("mean", "self-attention · layer 1 · mean of heads", context.attentions[0].mean(axis=0)),
+            ("max", "self-attention · layer 1 · max of heads", context.attentions[0].max(axis=0)),
+            ("rollout", "self-attention · rollout to layer 1", None),
+            ("head", "self-attention · layer 1 · head 1", context.attentions[0, 0]),
         ]
         for aggregate, shown, matrix in expected:
             await pilot.press("a")
             assert app.view.aggregate == aggregate
             assert title(app) == shown
-            if matrix is None:  # rollout to layer 0: (mean + I) with rows renormalised
+            if matrix is None:  # rollout to layer 1: (mean + I) with rows renormalised
                 mixed = context.attentions[0].astype(np.float64).mean(axis=0) + np.eye(len(context.tokens))
                 matrix = mixed / mixed.sum(axis=-1, keepdims=True)
             np.testing.assert_allclose(app.view.grid.matrix, matrix, atol=1e-6)
@@ -119,7 +119,7 @@ async def test_a_cycles_head_mean_max_rollout(tiny_engine):
         # rollout follows the layer key, and the title says to which layer
         await pilot.press("a", "a", "a", "right_square_bracket")
         assert app.view.aggregate == "rollout"
-        assert title(app) == "self-attention · rollout to layer 1"
+        assert title(app) == "self-attention · rollout to layer 2"
         np.testing.assert_allclose(app.view.grid.matrix, reference_rollout(context.attentions), atol=1e-6)
         assert app.view.analysis.context is context  # nothing recomputed
 
@@ -236,7 +236,7 @@ async def test_space_sums_the_selected_rows(tiny_engine):
         await start_explore(pilot, app, SENTENCE)
         context = app.view.analysis.context
         labels = list(context.tokens)
-        await pilot.press("right_square_bracket", "full_stop", "full_stop")  # layer 1, head 2
+        await pilot.press("right_square_bracket", "full_stop", "full_stop")  # layer 2, head 3
         await move_focus_to(pilot, app, 2)  # is
         assert "strongest:" in status(app) and "top of" not in status(app)
 
@@ -325,7 +325,7 @@ async def test_o_opens_the_overview_and_enter_opens_the_head_under_the_cursor(ti
         thumbnails = app.screen.query_one(Thumbnails)
         assert thumbnails.cursor == (0, 0)
         screen = screen_text(app)
-        for name in ["L0", "L1", "H0", "H1", "H2", "H3"]:
+        for name in ["L1", "L2", "H1", "H2", "H3", "H4"]:
             assert name in screen
         assert "▀" in screen
 
@@ -340,12 +340,12 @@ async def test_o_opens_the_overview_and_enter_opens_the_head_under_the_cursor(ti
         await pilot.press("up", "left")
         assert thumbnails.cursor == (1, 2)
         await pilot.pause()
-        assert "layer 1 · head 2" in screen_text(app)
+        assert "layer 2, head 3" in screen_text(app)
 
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OverviewScreen), what="the overview to close")
         assert (app.view.layer, app.view.head, app.view.aggregate) == (1, 2, "head")
-        assert title(app) == "self-attention · layer 1 · head 2"
+        assert title(app) == "self-attention · layer 2 · head 3"
         assert isinstance(app.focused, AttentionGrid)
 
         # escape closes it without changing the head
@@ -519,7 +519,7 @@ async def test_no_color_overview_opens(tiny_engine, monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen), what="the overview")
         await pilot.pause()
         screen = screen_text(app)
-        for name in ["L0", "L1", "H0", "H3"]:
+        for name in ["L1", "L2", "H1", "H4"]:
             assert name in screen
         await pilot.press("right", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OverviewScreen), what="the overview to close")
