@@ -19,7 +19,7 @@ SIZE = (120, 36)
 
 
 async def open_overview(pilot) -> None:
-    """Wait for the sentence's analysis, go to the grid, open the overview, move to layer index 1, head index 2 (L2 H3)."""
+    """Wait for the sentence's analysis, go to the grid, open the overview, move to L2 H3."""
     app = pilot.app
     deadline = time.monotonic() + 20
     while not (app.view.analysis is not None and app.view.analysis.complete and app.view.analysis.text == SENTENCE):

@@ -334,7 +334,7 @@ async def test_layer_and_head_keys_wrap_and_the_title_follows(tiny_engine, tiny_
 
         def title_names(layer: int, head: int) -> bool:
             title = str(pane.border_title)
-            return f"layer {layer}" in title and f"head {head}" in title
+            return f"layer {layer + 1}" in title and f"head {head + 1}" in title  # named from 1
 
         assert (app.view.layer, app.view.head) == (0, 0) and title_names(0, 0)
         steps = [
@@ -418,8 +418,8 @@ async def test_b_jumps_to_the_head_where_the_focused_word_attends_most_to_the_ta
         assert (app.view.layer, app.view.head) == (layer, head)
         assert (app.view.focus, app.view.target) == (focus, target)  # the cursor stays put
         title = str(app.query_one(AttentionPane).border_title)
-        assert f"layer {layer}" in title and f"head {head}" in title
-        assert any(f"{weight:.2f}" in note and f"layer {layer}" in note and f"head {head}" in note for note in notes)
+        assert f"layer {layer + 1}" in title and f"head {head + 1}" in title  # named from 1
+        assert any(f"{weight:.2f}" in note and f"layer {layer + 1}, head {head + 1}" in note for note in notes)
 
 
 async def test_b_on_a_special_token_warns_and_changes_nothing(tiny_engine):

@@ -384,12 +384,12 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         layers, heads = tiny_model.info.layers, tiny_model.info.heads
         assert table.row_count == layers * heads
         rows = table_rows(table)
-        assert [(int(row[0]), int(row[1])) for row in rows] == [
-            (layer, head) for layer in range(layers) for head in range(heads)
+        assert [(int(row[0]), int(row[1])) for row in rows] == [  # named from 1
+            (layer + 1, head + 1) for layer in range(layers) for head in range(heads)
         ]
         for row in rows:
-            assert row[2] == f"{metrics['entropy'][int(row[0]), int(row[1])]:.3f}"
-            assert row[3] == f"{metrics['max'][int(row[0]), int(row[1])]:.3f}"
+            assert row[2] == f"{metrics['entropy'][int(row[0]) - 1, int(row[1]) - 1]:.3f}"
+            assert row[3] == f"{metrics['max'][int(row[0]) - 1, int(row[1]) - 1]:.3f}"
 
         await pilot.press("1")
         rows = table_rows(table)
@@ -397,7 +397,7 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         assert shown == sorted(shown)
         order = np.argsort(entropy.ravel(), kind="stable")
         lowest = divmod(int(order[0]), heads)
-        assert (int(rows[0][0]), int(rows[0][1])) == lowest or float(rows[0][2]) == pytest.approx(
+        assert (int(rows[0][0]) - 1, int(rows[0][1]) - 1) == lowest or float(rows[0][2]) == pytest.approx(
             entropy[lowest], abs=5e-4)  # ties at 3 decimals may swap
         assert table.cursor_row == 0
 
@@ -440,7 +440,7 @@ async def test_r_ranks_heads_by_the_focus_to_target_weight(tiny_engine):
         table = app.screen.query_one(DataTable)
         assert table.row_count == weights.size
         rows = table_rows(table)
-        assert (int(rows[0][1]), int(rows[0][2])) == (int(best[0]), int(best[1]))
+        assert (int(rows[0][1]), int(rows[0][2])) == (int(best[0]) + 1, int(best[1]) + 1)  # named from 1
         assert rows[0][3] == f"{weights.max():.3f}"
         shown = [float(row[3]) for row in rows]
         assert shown == sorted(shown, reverse=True)

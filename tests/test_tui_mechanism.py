@@ -97,7 +97,7 @@ async def test_z_switches_the_head_off_in_every_pane_and_Z_restores_it(tiny_engi
         assert "heads off: 1:1" in text  # the attention pane's title
         value, baseline = drift(ablated, IT)[-1], drift(intact.context, IT)[-1]
         assert f"1:1 off: drift {value:.2f}, intact {baseline:.2f} ({value - baseline:+.2f})" in text
-        assert "layer 0, head 0 off" in notifications(app)
+        assert "layer 1, head 1 off" in notifications(app)
 
         await pilot.press("full_stop", "z")  # head 1 too
         await wait_for(pilot, lambda: app.view.heads_off == {(0, 0), (0, 1)}, what="0:0 and 0:1 off")
