@@ -104,6 +104,9 @@ def print_static_query(command: str, result: dict[str, Any], console: Console | 
         console.print(f"odd one out of {escape(', '.join(result['words']))}: [bold]{escape(result['odd_one_out'])}[/]")
     else:
         _print_evaluation(result, console)
+    if result.get("from_subwords"):
+        console.print(Text(f"from subwords (out of vocabulary, its vector built from character n-grams): "
+                           f"{', '.join(result['from_subwords'])}", style="dim"))
 
 
 def _print_evaluation(result: dict[str, Any], console: Console) -> None:

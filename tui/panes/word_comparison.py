@@ -39,7 +39,8 @@ class WordComparison(ViewText):
         focused = view.focused_word
         if focused is None:
             return Text("Move the focus onto a word: special tokens have no static vector.", style="dim italic")
-        if analysis.static.neighbours[focused].key is None:
+        subwords = [found.from_subwords for found in analysis.static.neighbours]
+        if analysis.static.neighbours[focused].key is None and not subwords[focused]:
             return Text(
                 f"'{analysis.words[focused].text}' is not in the vocabulary\n"
                 f"of {analysis.static.vectors.name}: no static vector to compare.\n"
@@ -62,7 +63,7 @@ class WordComparison(ViewText):
         shown = window_around(others, focused, rows_for(self.room, minimum=WHOLE_SENTENCE))
 
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(analysis.words[focused].text, style="bold reverse")
+        text.append(analysis.words[focused].text + ("~" if subwords[focused] else ""), style="bold reverse")
         _append_summary(text, analysis, others, cosines, attention, view)
         _append_heads_off(text, analysis, view)
         text.append(f"\n{'word':<{word_column}}", style="dim")
@@ -73,7 +74,8 @@ class WordComparison(ViewText):
         if shown and shown[0] != others[0]:
             text.append(f"\n… {others.index(shown[0])} words before", style="dim italic")
         for w in shown:
-            text.append(f"\n{analysis.words[w].text[:word_column - 1]:<{word_column}}")
+            mark = "~" if subwords[w] else ""  # its vector built from n-grams (fastText)
+            text.append(f"\n{(analysis.words[w].text[:word_column - 1 - len(mark)] + mark):<{word_column}}")
             if np.isnan(cosines[w]):
                 text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
             else:
@@ -90,6 +92,9 @@ class WordComparison(ViewText):
             f"\nspecial tokens take {special_mass:.2f} of its attention in {view.spec.short()}",
             style="dim italic",
         )
+        if any(subwords):
+            text.append("\n~ from subwords: a vector built from character n-grams (out of vocabulary)",
+                        style="dim italic")
         _append_drift(text, analysis, view)
         return text
 
