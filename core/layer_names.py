@@ -48,3 +48,8 @@ def heads_range(heads: int) -> str:
 def head_pair(layer: int, head: int) -> str:
     """'4:5' for attention layer index 3, head index 4: as --ablate takes a head."""
     return f"{layer + 1}:{head + 1}"
+
+
+def hidden_state_brief_name(index: int) -> str:
+    """'embeddings', else 'after L4': where a line has no room for 'after layer 4'."""
+    return "embeddings" if index == 0 else f"after L{index}"

@@ -39,9 +39,9 @@ SHOWS = {
                            r"masked \(causal\)"],
     "decoder-logit-lens": [r"Logit lens after '␣is'", r"30 +␣Paris 0\.77", r"29 +␣capital"],
     "decoder-attention-sink": [r"self-attention · layer 21 · head 1", r"strongest: +The 0\.[5-9]"],
-    "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to after layer 6",
+    "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to after L6",
                  r"bank #1", r"bank #2", r"◉bank"],
-    "map-bank-model": [r"model space · one PCA over all 7 layers of this text · after layer 6", r"◉bank"],
+    "map-bank-model": [r"model space · one PCA over all 7 layers of this text · after L6", r"◉bank"],
 }
 # Tapes made for another transformer than the bundled one (`wordlens play TAPE --model M`).
 TAPE_MODELS = {"decoder-next-token": "smollm2"}

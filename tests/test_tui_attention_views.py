@@ -410,7 +410,7 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
 
         # enter opens the head under the cursor
         await pilot.press("down")
-        chosen = (int(rows[1][0]), int(rows[1][1]))
+        chosen = (int(rows[1][0]) - 1, int(rows[1][1]) - 1)  # the table names them from 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MetricsScreen), what="the table to close")
         assert (app.view.layer, app.view.head, app.view.aggregate) == (*chosen, "head")
@@ -455,7 +455,7 @@ async def test_r_ranks_heads_by_the_focus_to_target_weight(tiny_engine):
         # enter opens the third-ranked head
         await pilot.press("down", "down", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ReferentScreen), what="the finder to close")
-        third = (int(rows[2][1]), int(rows[2][2]))
+        third = (int(rows[2][1]) - 1, int(rows[2][2]) - 1)  # named from 1
         assert (app.view.layer, app.view.head, app.view.aggregate) == (*third, "head")
         assert status_weight(app) == f"{context.attentions[third[0], third[1], focus, target]:.3f}"
 

@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import Footer, Static
 
 from wordlens.core.errors import WordlensError
-from wordlens.core.layer_names import hidden_state_name
+from wordlens.core.layer_names import hidden_state_brief_name
 from wordlens.core.measures.map_views import MapPoint, SentenceMap, sentence_map, sentence_map_report
 from wordlens.core.reports.export import free_stem
 from wordlens.core.reports.map_export import FigureLine, FigurePoint, MapFigure, write_map_export
@@ -40,10 +40,6 @@ class ProjectionProgress(Message):
     def __init__(self, stage: str, fraction: float) -> None:
         super().__init__()
         self.stage, self.fraction = stage, fraction
-
-
-def layer_name(layer: int) -> str:
-    return hidden_state_name(layer)
 
 
 class MapScreen(Dialog[None]):
@@ -172,7 +168,7 @@ class MapScreen(Dialog[None]):
         method = self.method.upper().replace("TSNE", "t-SNE")
         if self.map_mode == "model":
             what = (f"model space · one PCA over all {self.layer_count + 1} layers of this text · "
-                    f"{layer_name(self.shown_layer)}")
+                    f"{hidden_state_brief_name(self.shown_layer)}")
             legend = "● token  ◉ focused  0-9: the focused word's tokens at the layers before  ←↑↓→ cursor"
         elif self.map_mode == "analogy":
             what = f"analogy on the static map ({method}, fixed) · arrows a→b and c→d (3CosAdd)"
@@ -180,7 +176,7 @@ class MapScreen(Dialog[None]):
         else:
             sample = f"{found.sample_size:,}" if found else "?"
             what = (f"static map · {method} of the {sample} most frequent words, fitted once · "
-                    f"path to {layer_name(self.shown_layer)}")
+                    f"path to {hidden_state_brief_name(self.shown_layer)}")
             legend = "● word  ◉ focused  ⠿ neighbour  0-9: its layers, mapped into static space (g)  ←↑↓→ cursor"
         return Text.assemble((what, "bold"), "\n", (legend, "dim"))
 
@@ -309,7 +305,7 @@ class MapScreen(Dialog[None]):
         name = point.label if point.kind != "path" else self.view.context.tokens[point.token]
         line = Text.assemble((name, "bold"), f" · {what.get(self.drawing.kinds[message.point], point.kind)}")
         if point.layer is not None:
-            line.append(f" · {layer_name(point.layer)}")
+            line.append(f" · {hidden_state_brief_name(point.layer)}")
         line.append(f" · x {point.x:.3f}  y {point.y:.3f}")
         focus = self._focus_unit()
         if focus is not None and point.unit.shape == focus.shape:
