@@ -414,7 +414,7 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MetricsScreen), what="the table to close")
         assert (app.view.layer, app.view.head, app.view.aggregate) == (*chosen, "head")
-        assert title(app) == f"self-attention · layer {chosen[0]} · head {chosen[1]}"
+        assert title(app) == f"self-attention · layer {chosen[0] + 1} · head {chosen[1] + 1}"
 
 
 # ---------------------------------------------------------------------------------------------
