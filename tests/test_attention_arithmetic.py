@@ -60,7 +60,7 @@ def test_the_static_side_is_the_glove_cosine_and_the_input_table_cosine(tiny_eng
 
 def test_a_pair_out_of_range_is_a_clear_error(tiny_engine):
     context = tiny_engine.analyze(SENTENCE).require_context()
-    with pytest.raises(InputError, match="layer 9 is out of range"):
+    with pytest.raises(InputError, match="layer 10 is out of range"):
         pair_arithmetic(context, 9, 0, 0, 0)
     with pytest.raises(InputError, match="to token 99 is out of range"):
         pair_arithmetic(context, 0, 0, 0, 99)
@@ -80,17 +80,17 @@ def test_a_transformers_runtime_says_the_arithmetic_is_not_available(tiny_vector
 
 def test_layer_inputs_are_named_as_the_grid_numbers_layers(tiny_engine):
     assert layer_input_name(0) == "the embeddings"
-    assert layer_input_name(3) == "the hidden state after layer 2"
+    assert layer_input_name(3) == "the hidden state after layer 3"
     context = tiny_engine.analyze(SENTENCE).require_context()
     np.testing.assert_allclose(context.captured.layer_inputs, context.hidden_states[:-1], atol=0)
 
 
 def test_heads_to_switch_off_are_parsed_and_checked(tiny_model):
-    assert parse_heads("1:3, 0:0") == {(1, 3), (0, 0)}
-    for text in ("1", "a:b", "1:2,", "-1:0"):
+    assert parse_heads("2:4, 1:1") == {(1, 3), (0, 0)}  # counted from 1, as the screens name heads
+    for text in ("1", "a:b", "1:2,", "-1:0", "0:1", "1:0"):
         with pytest.raises(InputError, match="expected LAYER:HEAD"):
             parse_heads(text)
-    with pytest.raises(InputError, match="head 0:7 is out of range"):
+    with pytest.raises(InputError, match="head 1:8 is out of range"):
         tiny_model.run(tiny_model.encode(SENTENCE), heads_off=frozenset({(0, 7)}))
 
 
@@ -141,7 +141,7 @@ def assert_ablation_matches_transformers(own, folder, heads_off, text):
     np.testing.assert_array_equal(intact.hidden_states[: first_off + 1], output.hidden_states[: first_off + 1])
 
 
-@pytest.mark.parametrize("heads", ["0:1", "0:0,1:3", "1:0,1:1,1:2,1:3"])
+@pytest.mark.parametrize("heads", ["1:2", "1:1,2:4", "2:1,2:2,2:3,2:4"])
 def test_a_head_switched_off_gives_what_transformers_gives_with_it_zeroed(tiny_model, tiny_model_dir, heads):
     assert_ablation_matches_transformers(tiny_model, tiny_model_dir, parse_heads(heads), SENTENCE)
 
@@ -166,7 +166,7 @@ def test_the_bundled_model_rebuilds_its_attentions_and_switches_heads_off_as_tra
     source, target = context.tokens.index("it"), context.tokens.index("france")
     pair = pair_arithmetic(context, 3, 1, source, target)
     assert pair.weight == pytest.approx(0.60, abs=0.01)  # the README's figure
-    assert_ablation_matches_transformers(model, bundled_model_folder(), parse_heads("3:1,4:0"), SENTENCE)
+    assert_ablation_matches_transformers(model, bundled_model_folder(), parse_heads("4:2,5:1"), SENTENCE)
 
 
 def test_a_decoders_captured_vectors_rebuild_its_causal_attention_and_split_off_the_rotation(tiny_vectors, tiny_llama):

@@ -132,19 +132,20 @@ def reference_view(report: dict, tokenizer, text: str, aggregate: str, layer: in
 # The views
 # ---------------------------------------------------------------------------------------------
 
-# (options, aggregate, layer, head) -- with the CLI's defaults spelled out
+# (options, aggregate, layer, head): the options count from 1 as the screens do, the JSON from 0;
+# the CLI's defaults spelled out
 VIEWS = [
     ([], "mean", 0, None),
-    (["--layer", "1", "--head", "2"], "head", 1, 2),
-    (["--layer", "0", "--head", "0"], "head", 0, 0),
-    (["--aggregate", "head", "--layer", "1"], "head", 1, 0),
-    (["--layer", "1"], "mean", 1, None),
-    (["--aggregate", "mean", "--layer", "0"], "mean", 0, None),
-    (["--aggregate", "max", "--layer", "1"], "max", 1, None),
-    (["--aggregate", "max", "--layer", "0"], "max", 0, None),
+    (["--layer", "2", "--head", "3"], "head", 1, 2),
+    (["--layer", "1", "--head", "1"], "head", 0, 0),
+    (["--aggregate", "head", "--layer", "2"], "head", 1, 0),
+    (["--layer", "2"], "mean", 1, None),
+    (["--aggregate", "mean", "--layer", "1"], "mean", 0, None),
+    (["--aggregate", "max", "--layer", "2"], "max", 1, None),
+    (["--aggregate", "max", "--layer", "1"], "max", 0, None),
     (["--aggregate", "rollout"], "rollout", TINY_LAYERS - 1, None),
-    (["--aggregate", "rollout", "--layer", "0"], "rollout", 0, None),
-    (["--aggregate", "rollout", "--layer", "1"], "rollout", 1, None),
+    (["--aggregate", "rollout", "--layer", "1"], "rollout", 0, None),
+    (["--aggregate", "rollout", "--layer", "2"], "rollout", 1, None),
 ]
 FLAGS = [
     ([], False, False),
@@ -183,7 +184,7 @@ def test_view_equals_an_independent_computation(
 
 
 def test_the_head_view_is_exactly_that_heads_raw_weights(capsys, tiny_model_dir):
-    report = attention_json(capsys, tiny_model_dir, "--layer", "1", "--head", "2")
+    report = attention_json(capsys, tiny_model_dir, "--layer", "2", "--head", "3")
     assert report["view"] == report["attention"][1][2]
     assert report["view_labels"] == report["tokens"]
 
@@ -231,7 +232,7 @@ def test_words_and_hide_special_keep_unit_of_token_over_all_tokens(capsys, tiny_
 
 
 def test_hide_special_drops_cls_and_sep(capsys, tiny_model_dir):
-    report = attention_json(capsys, tiny_model_dir, "--hide-special", "--layer", "1", "--head", "3")
+    report = attention_json(capsys, tiny_model_dir, "--hide-special", "--layer", "2", "--head", "4")
     labels = report["view_labels"]
     assert "[CLS]" not in labels and "[SEP]" not in labels
     assert labels == report["tokens"][1:-1]
@@ -243,15 +244,15 @@ def test_hide_special_drops_cls_and_sep(capsys, tiny_model_dir):
 
 def test_a_word_level_view_of_a_text_with_no_multi_piece_word_equals_the_token_view(capsys, tiny_model_dir):
     text = "france is a country, it is in europe"
-    tokens_view = attention_json(capsys, tiny_model_dir, "--layer", "1", text=text)
-    words_view = attention_json(capsys, tiny_model_dir, "--layer", "1", "--words", text=text)
+    tokens_view = attention_json(capsys, tiny_model_dir, "--layer", "2", text=text)
+    words_view = attention_json(capsys, tiny_model_dir, "--layer", "2", "--words", text=text)
     assert words_view["view_labels"] == tokens_view["view_labels"] == tokens_view["tokens"]
     np.testing.assert_allclose(words_view["view"], tokens_view["view"], atol=1e-6)
 
 
 def test_the_table_shows_the_selected_view(capsys, tiny_model_dir):
     code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir, "--words", "--hide-special",
-                         "--aggregate", "max", "--layer", "1")
+                         "--aggregate", "max", "--layer", "2")
     assert code == 0, err
     assert "max of heads" in out and "words" in out
     for word in MULTI_PIECE_WORDS:
@@ -267,29 +268,30 @@ def test_the_table_shows_the_selected_view(capsys, tiny_model_dir):
 @pytest.mark.parametrize("aggregate", ["mean", "max", "rollout"])
 def test_head_with_an_aggregate_is_one_line_and_exit_2(capsys, tiny_model_dir, aggregate):
     code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir,
-                         "--layer", "0", "--head", "1", "--aggregate", aggregate, "--json")
+                         "--layer", "1", "--head", "2", "--aggregate", aggregate, "--json")
     assert_one_line_error(code, out, err, "--head", aggregate)
 
 
 @pytest.mark.parametrize(
     "options",
     [
-        ["--layer", str(TINY_LAYERS)],
+        ["--layer", str(TINY_LAYERS + 1)],
         ["--layer", "7", "--aggregate", "max"],
-        ["--layer", str(TINY_LAYERS), "--aggregate", "rollout"],
-        ["--layer", str(TINY_LAYERS), "--words", "--hide-special"],
-        ["--layer", str(TINY_LAYERS), "--head", "0"],
+        ["--layer", str(TINY_LAYERS + 1), "--aggregate", "rollout"],
+        ["--layer", str(TINY_LAYERS + 1), "--words", "--hide-special"],
+        ["--layer", str(TINY_LAYERS + 1), "--head", "1"],
+        ["--layer", "0"],
     ],
 )
 def test_layer_out_of_range_is_one_line_and_exit_2(capsys, tiny_model_dir, options):
     code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir, *options, "--json")
-    assert_one_line_error(code, out, err, f"--layer {options[1]}", f"0-{TINY_LAYERS - 1}")
+    assert_one_line_error(code, out, err, f"--layer {options[1]}", f"layers 1–{TINY_LAYERS}")
 
 
 def test_head_out_of_range_is_one_line_and_exit_2(capsys, tiny_model_dir):
-    code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir, "--layer", "0",
-                         "--head", str(TINY_HEADS), "--json")
-    assert_one_line_error(code, out, err, f"--head {TINY_HEADS}", f"0-{TINY_HEADS - 1}")
+    code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir, "--layer", "1",
+                         "--head", str(TINY_HEADS + 1), "--json")
+    assert_one_line_error(code, out, err, f"--head {TINY_HEADS + 1}", f"heads 1–{TINY_HEADS}")
 
 
 def test_an_unknown_aggregate_is_rejected_by_argparse(capsys, tiny_model_dir):

@@ -198,8 +198,9 @@ def test_a_model_that_returns_no_attentions_is_a_load_error(tiny_model_dir, monk
 
 
 @pytest.mark.parametrize("options, mention", [
-    (["--layer", "2"], "--layer 2 is out of range"),
-    (["--layer", "1", "--head", "4"], "--head 4 is out of range"),
+    (["--layer", "3"], "--layer 3 is out of range"),
+    (["--layer", "0"], "--layer 0 is out of range"),
+    (["--layer", "2", "--head", "5"], "--head 5 is out of range"),
     (["--layer", "-1"], "--layer"),
 ])
 def test_a_layer_or_head_out_of_range(capsys, tiny_model_dir, options, mention):

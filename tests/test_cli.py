@@ -217,9 +217,9 @@ def test_attention_json_equals_an_independent_transformers_run(capsys, tiny_mode
 
 
 def test_attention_layer_and_head_print_that_matrix(capsys, tiny_model_dir):
-    code, out, err = run(capsys, "attention", TINY_SENTENCE, "--model", tiny_model_dir, "--layer", "1", "--head", "2")
+    code, out, err = run(capsys, "attention", TINY_SENTENCE, "--model", tiny_model_dir, "--layer", "2", "--head", "3")
     assert code == 0, err
-    assert "layer 1" in out and "head 2" in out
+    assert "layer 2" in out and "head 3" in out  # named as given: counted from 1
     tokens, attentions = independent_attention(tiny_model_dir, TINY_SENTENCE)
     matrix = attentions[1, 2]
     rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in tokens}
@@ -230,17 +230,18 @@ def test_attention_layer_and_head_print_that_matrix(capsys, tiny_model_dir):
 
 
 def test_attention_layer_alone_prints_the_mean_of_heads(capsys, tiny_model_dir):
-    code, out, err = run(capsys, "attention", TINY_SENTENCE, "--model", tiny_model_dir, "--layer", "0")
+    code, out, err = run(capsys, "attention", TINY_SENTENCE, "--model", tiny_model_dir, "--layer", "1")
     assert code == 0, err
-    assert "layer 0" in out and "mean of heads" in out
+    assert "layer 1" in out and "mean of heads" in out
 
 
 def test_attention_table_without_layer_summarises_every_layer(capsys, tiny_model_dir):
     code, out, err = run(capsys, "attention", TINY_SENTENCE, "--model", tiny_model_dir)
     assert code == 0, err
     assert tiny_model_dir.resolve().name in out
-    for layer in range(TINY_LAYERS):
+    for layer in range(1, TINY_LAYERS + 1):
         assert f"L{layer}" in out
+    assert "L0" not in out
     for token in ["[CLS]", "queen", "walk", "##s", "[SEP]"]:
         assert token in out
 
@@ -248,8 +249,10 @@ def test_attention_table_without_layer_summarises_every_layer(capsys, tiny_model
 @pytest.mark.parametrize(
     "options, mention",
     [
-        (["--layer", str(TINY_LAYERS)], f"--layer {TINY_LAYERS}"),
-        (["--layer", "0", "--head", str(TINY_HEADS)], f"--head {TINY_HEADS}"),
+        (["--layer", str(TINY_LAYERS + 1)], f"--layer {TINY_LAYERS + 1}"),
+        (["--layer", "0"], "--layer 0"),
+        (["--layer", "1", "--head", str(TINY_HEADS + 1)], f"--head {TINY_HEADS + 1}"),
+        (["--layer", "1", "--head", "0"], "--head 0"),
         (["--head", "1"], "--layer"),
     ],
 )

@@ -45,11 +45,11 @@ def test_layer_out_of_range_is_one_line_error(capsys, vectors_file, tiny_model_d
 def test_the_table_names_the_method_and_the_tokens(capsys, vectors_file, tiny_model_dir):
     code, out, err = run(capsys, "map", TEXT, "--layer", "1", "--vectors", vectors_file, "--model", tiny_model_dir)
     assert code == 0, err
-    assert "static map (pca" in out and "model space at layer 1" in out and "bank" in out
+    assert "static map (pca" in out and "model space after layer 1" in out and "bank" in out
 
 
 def test_map_json_has_the_queries_and_keys_of_a_layer_and_head(capsys, vectors_file, tiny_model_dir):
-    report = run_json(capsys, "map", TEXT, "--layer", "1", "--head", "1", "--vectors", vectors_file,
+    report = run_json(capsys, "map", TEXT, "--layer", "1", "--head", "2", "--vectors", vectors_file,
                       "--model", tiny_model_dir)
     found = report["queries_keys"]
     assert found["layer"] == 1 and found["head"] == 1
@@ -63,4 +63,4 @@ def test_map_json_has_the_queries_and_keys_of_a_layer_and_head(capsys, vectors_f
 
 def test_head_out_of_range_is_one_line_error(capsys, vectors_file, tiny_model_dir):
     code, out, err = run(capsys, "map", TEXT, "--head", "99", "--vectors", vectors_file, "--model", tiny_model_dir)
-    assert_one_line_error(code, out, err, "--head", "0-")
+    assert_one_line_error(code, out, err, "--head", "heads 1–")

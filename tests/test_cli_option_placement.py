@@ -25,7 +25,7 @@ SAMPLES = {
     "--trust-remote-code": [],
     "--restrict-vocab": ["7"],
     "--text": ["a sentence"],  # the explorer's and serve's only: refused before any other command
-    "--ablate": ["1:0"],
+    "--ablate": ["2:1"],
 }
 TEXT_ONLY = {"--text"}
 # The command each option is tried with (neighbours unless it takes the option only elsewhere).
@@ -75,7 +75,7 @@ def test_text_before_serve_or_the_explorer_is_honoured_and_refused_before_other_
 
 
 def test_ablate_before_a_command_that_cannot_switch_heads_off_is_the_one_line_error(capsys):
-    assert_one_line_error(*run(capsys, "--ablate", "1:0", "neighbours", "queen"), "--ablate")
+    assert_one_line_error(*run(capsys, "--ablate", "2:1", "neighbours", "queen"), "--ablate")
 
 
 def test_vectors_before_the_subcommand_is_not_dropped(capsys):

@@ -38,7 +38,7 @@ def test_attention_json_gives_readable_labels_beside_the_raw_tokens(capsys, tiny
 
 def test_mechanism_json_gives_readable_labels(capsys, tiny_llama_dir, vectors_file):
     report = run_json(capsys, "mechanism", TEXT, "--model", tiny_llama_dir, "--vectors", vectors_file,
-                      "--layer", "0", "--head", "0", "--from", "3", "--to", "1")
+                      "--layer", "1", "--head", "1", "--from", "3", "--to", "1")
     assert_readable(report["tokens"], report["token_labels"])
 
 

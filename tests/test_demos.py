@@ -22,16 +22,16 @@ TAPES = sorted(DEMOS.glob("*.tape"))
 
 # What each screenshot must show (regular expressions over the SVG's text).
 SHOWS = {
-    "it-france": [r"self-attention · layer 3 · head 1", r"it → France: 0\.60 at layer 3, head 1",
+    "it-france": [r"self-attention · layer 4 · head 2", r"it → France: 0\.60 at layer 4, head 2",
                   r"static nearest in sentence: +is 0\.89"],
     "queen-woman-dog": [r"static nearest in sentence: +woman 0\.60", r"\bdog +0\.43"],
     "bank-river": ["bank → river", "banks"],
     "bank-money": ["bank → money", "banks"],
-    "it-france-why": [r"why this weight · layer 3, head 1 · it → france", r"logit \+5\.10\d → weight 0\.60\d",
-                      r"layer 3's input: the hidden state after layer 2"],
-    "it-france-why-head-off": [r"heads off: 3:1", r"with heads 3:1 off; the intact model gives 0\.\d+"],
-    "it-france-head-off": [r"self-attention · layer 4 · head 4 · heads off: 3:1", r"3:1 off: drift 0\.\d+, intact"],
-    "overview": ["every layer × head", "L5", "H11"],
+    "it-france-why": [r"why this weight · layer 4, head 2 · it → france", r"logit \+5\.10\d → weight 0\.60\d",
+                      r"layer 4's input: the hidden state after layer 3"],
+    "it-france-why-head-off": [r"heads off: 4:2", r"with heads 4:2 off; the intact model gives 0\.\d+"],
+    "it-france-head-off": [r"self-attention · layer 5 · head 5 · heads off: 4:2", r"4:2 off: drift 0\.\d+, intact"],
+    "overview": ["every layer × head", "L6", "H12"],
     "explorer-80x24": ["static neighbours", "self-attention", "static cosine vs attention", "▶it"],
     "king-man-woman": [r"man : king :: woman : \? +3CosAdd", r"▶ queen"],
     # The verdict is measured against the other shared words (on the bundled models 'the' drops
@@ -40,12 +40,12 @@ SHOWS = {
     "decoder-next-token": [r"SmolLM2-135M-Instruct, 30 layers × 9 heads", r"next token", r"␣Paris 0\.77",
                            r"masked \(causal\)"],
     "decoder-logit-lens": [r"Logit lens after '␣is'", r"30 +␣Paris 0\.77", r"29 +␣capital"],
-    "decoder-attention-sink": [r"self-attention · layer 20 · head 0", r"strongest: +The 0\.[5-9]"],
-    "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to layer 6",
+    "decoder-attention-sink": [r"self-attention · layer 21 · head 1", r"strongest: +The 0\.[5-9]"],
+    "map-bank": [r"static map · PCA of the 10,000 most frequent words, fitted once · path to after L6",
                  r"bank #1", r"bank #2", r"◉bank"],
-    "map-bank-model": [r"model space · one PCA over all 7 layers of this text · layer 6", r"◉bank"],
-    "bank-uses-river": [r"bank ?after layer 5", r"nearest uses of 12,605", r"north ?bank ?of"],
-    "bank-uses-money": [r"bank ?after layer 5", r"nearest uses of 12,605", r"bank ?staff"],
+    "map-bank-model": [r"model space · one PCA over all 7 layers of this text · after L6", r"◉bank"],
+    "bank-uses-river": [r"bank ?after layer 6", r"nearest uses of 12,605", r"north ?bank ?of"],
+    "bank-uses-money": [r"bank ?after layer 6", r"nearest uses of 12,605", r"bank ?staff"],
 }
 # Tapes whose screen needs a cache built first (minutes, once): built before the tape plays.
 PREPARE = {"bank-uses": lambda engine: load_or_build(engine.load_model(), bundled_corpus())}

@@ -127,7 +127,7 @@ def analysis_shown(screen: str) -> bool:
     """The sentence's analysis fills every pane: tokens, attention grid, static list, comparison."""
     return (
         TOKENS in screen
-        and re.search(r"self-attention · layer 0\b", screen) is not None
+        and re.search(r"self-attention · layer 1\b", screen) is not None
         and re.search(r"▶europe\b", screen) is not None  # the grid's focused row (cursor after "Europe")
         and re.search(r"european\s+0\.\d\d", screen) is not None  # static neighbours of "Europe"
         # a comparison row: a word, its static cosine and the attention paid to it
@@ -152,9 +152,9 @@ def test_type_a_sentence_explore_a_layer_and_quit(terminal):
     # because Widget.focus() only takes effect once the keys already queued are handled.)
     terminal.wait_for(lambda screen: "[ ] layer" in screen.splitlines()[-1], "the explore keys in the footer")
     terminal.type("]")  # next layer
-    screen = terminal.wait_for(lambda screen: re.search(r"self-attention · layer 1\b", screen) is not None,
-                               "layer 1 in the attention pane's title")
-    assert "layer 0" not in screen
+    screen = terminal.wait_for(lambda screen: re.search(r"self-attention · layer 2\b", screen) is not None,
+                               "layer 2 in the attention pane's title")
+    assert "layer 1 " not in screen
     assert TOKENS in screen  # still the same sentence: "]" went to the grid, not the sentence line
 
     terminal.type("q")
@@ -168,7 +168,7 @@ def test_small_terminal_shows_every_pane(terminal):
     terminal.wait_for(lambda screen: re.match(r"\s*wordlens\b", header(screen)) is not None, "the first frame")
     terminal.type(SENTENCE)  # while the models may still be loading, as an impatient user would
     screen = terminal.wait_for(
-        lambda screen: models_loaded(screen) and TOKENS in screen and "self-attention · layer 0" in screen,
+        lambda screen: models_loaded(screen) and TOKENS in screen and "self-attention · layer 1" in screen,
         "the analysis of the typed sentence at 80x24", timeout=LOAD_TIMEOUT,
     )
     assert screen_width(screen) == 80, f"drawn {screen_width(screen)} wide in a {terminal.window_size()} window"
@@ -212,8 +212,8 @@ def test_a_tape_plays_visibly_in_the_terminal(terminal, tmp_path):
     tape.write_text(f"delay 5ms\ntype {SENTENCE}\npress tab right_square_bracket\n", encoding="utf-8")
     terminal.start(120, 36, "play", str(tape))
     screen = terminal.wait_for(
-        lambda screen: TOKENS in screen and re.search(r"self-attention · layer 1\b", screen) is not None,
-        "the typed sentence's analysis at layer 1", timeout=LOAD_TIMEOUT,
+        lambda screen: TOKENS in screen and re.search(r"self-attention · layer 2\b", screen) is not None,
+        "the typed sentence's analysis at layer 2", timeout=LOAD_TIMEOUT,
     )
     assert SENTENCE in screen
     terminal.type("q")  # at its end a visible tape leaves the explorer to the user

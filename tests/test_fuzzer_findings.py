@@ -44,3 +44,30 @@ async def test_the_palette_asked_for_again_from_a_screen_over_it(tiny_engine):
         await pilot.pause()
         assert app.is_running and app.return_code is None
         assert sum(isinstance(screen, CommandPalette) for screen in app.screen_stack) == 1
+
+
+
+async def test_a_page_key_that_reaches_the_palette_before_its_list_is_laid_out(tiny_engine):
+    """The fuzzer, at 34x14: ctrl+p, ?, pagedown in one burst (as a terminal delivers fast keys)
+    reached Textual's OptionList with a highlighted match but no area yet (so no line map):
+    KeyError in _move_page closed the app. The race is set up by its state: a list with options
+    and a highlight but no area."""
+    from textual.command import CommandList, CommandPalette
+
+    app = WordLensApp(tiny_engine, text="the queen")
+    async with app.run_test(size=(34, 14)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        await pilot.press("question_mark")
+        commands = app.screen.query_one(CommandList)
+        await wait_for(pilot, lambda: commands.option_count > 0, what="a match for ?")
+        commands.display = False
+        await pilot.pause()
+        commands.clear_options().add_options(["one", "two"])
+        commands.highlighted = 0
+        await pilot.press("pagedown", "pageup")
+        assert app.is_running and app.return_code is None
+        commands.display = True
+        await pilot.pause()
+        await pilot.press("pagedown")
+        assert commands.highlighted == 1  # once laid out, a page key moves

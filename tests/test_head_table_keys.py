@@ -43,8 +43,8 @@ async def test_every_sort_key_and_then_0_puts_layer_0_head_0_first(tiny_engine, 
         await pilot.press("0")
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, screen)
-        assert first_row(app) == ("0", "0")
+        assert first_row(app) == ("1", "1")  # named from 1
         await pilot.press("0")  # again: reversed, the last head first
         await pilot.pause()
         layers, heads = app.view.context.model.layers, app.view.context.model.heads
-        assert first_row(app) == (str(layers - 1), str(heads - 1))
+        assert first_row(app) == (str(layers), str(heads))

@@ -19,7 +19,7 @@ SEEDS = (1, 2, 3, 4)
 KEYS_PER_SEED = 500
 # The screens the issue names; the fuzzer reaches them by their keys, not by name.
 MUST_VISIT = {"ExplorerScreen", "OverviewScreen", "MetricsScreen", "ReferentScreen", "CorrelationScreen",
-              "CompareScreen", "QueryScreen", "OpenScreen", "HelpScreen", "CommandPalette"}
+              "CompareScreen", "QueryScreen", "OpenScreen", "HelpScreen", "WordLensPalette"}
 visited: Counter[str] = Counter()
 
 
@@ -56,3 +56,19 @@ async def test_the_keys_come_from_each_screens_bindings(tiny_engine):
         app.push_screen(HelpScreen())
         await pilot.pause()
         assert "escape" in binding_keys(app.screen, app)
+
+
+BUNDLED_SEED, BUNDLED_KEYS = 17, 300
+
+
+@pytest.mark.real_models
+async def test_random_keys_on_the_bundled_models_break_nothing(bundled_engine, tmp_path):
+    """A shorter run on GloVe 6B 50d and all-MiniLM-L6-v2 (12 heads, 400,000 words: the screens'
+    real sizes). A failure names its seed: `benchmarks/key_fuzzer.py --bundled --seed 17 --keys 300`."""
+    def make_app():
+        return WordLensApp(bundled_engine, text="France is a country, it is in Europe")
+
+    report = await fuzz_once(make_app, BUNDLED_SEED, BUNDLED_KEYS, tmp_path,
+                             sentence="the queen is in the bank")
+    assert report.keys >= BUNDLED_KEYS
+    assert {"ExplorerScreen", "HelpScreen"} <= set(report.screens), report.screens

@@ -18,7 +18,7 @@ def mechanism(capsys, tiny_model_dir, vectors_file, *options):
 
 
 def test_mechanism_json_has_the_issue_fields_and_they_add_up(capsys, tiny_model_dir, vectors_file):
-    report = mechanism(capsys, tiny_model_dir, vectors_file, "--layer", "1", "--head", "2", "--from", "it",
+    report = mechanism(capsys, tiny_model_dir, vectors_file, "--layer", "2", "--head", "3", "--from", "it",
                        "--to", "1")
     for field in ("layer", "head", "from", "to", "tokens", "query", "key", "products", "scale", "logit",
                   "row_logits", "row_weights"):
@@ -32,22 +32,22 @@ def test_mechanism_json_has_the_issue_fields_and_they_add_up(capsys, tiny_model_
     assert report["row_weights"] == pytest.approx(softmax.tolist(), abs=1e-6)
     attention = run_json(capsys, "attention", TEXT, "--model", tiny_model_dir)["attention"]
     assert report["row_weights"] == pytest.approx(attention[1][2][report["from"]], abs=1e-5)
-    assert report["layer_input"] == "the hidden state after layer 0"
+    assert report["layer_input"] == "the hidden state after layer 1"  # layer 2 reads what layer 1 made
     assert report["static"]["from_word"] == "it" and report["static"]["to_word"] == "France"
     assert report["heads_off"] == []
 
 
 def test_options_go_before_or_after_the_subcommand(capsys, tiny_model_dir, vectors_file):
-    after = mechanism(capsys, tiny_model_dir, vectors_file, "--layer", "0", "--head", "0", "--from", "1",
-                      "--to", "2", "--ablate", "0:1")
-    before = run_json(capsys, "--model", tiny_model_dir, "--vectors", vectors_file, "--ablate", "0:1",
-                      "mechanism", TEXT, "--layer", "0", "--head", "0", "--from", "1", "--to", "2")
+    after = mechanism(capsys, tiny_model_dir, vectors_file, "--layer", "1", "--head", "1", "--from", "1",
+                      "--to", "2", "--ablate", "1:2")
+    before = run_json(capsys, "--model", tiny_model_dir, "--vectors", vectors_file, "--ablate", "1:2",
+                      "mechanism", TEXT, "--layer", "1", "--head", "1", "--from", "1", "--to", "2")
     assert after == before and after["heads_off"] == [[0, 1]]
 
 
 def test_ablate_changes_the_attention_after_the_head_and_not_before(capsys, tiny_model_dir):
     intact = run_json(capsys, "attention", TEXT, "--model", tiny_model_dir)
-    ablated = run_json(capsys, "attention", TEXT, "--model", tiny_model_dir, "--ablate", "0:1,0:2")
+    ablated = run_json(capsys, "attention", TEXT, "--model", tiny_model_dir, "--ablate", "1:2,1:3")
     assert ablated["heads_off"] == [[0, 1], [0, 2]]
     assert ablated["attention"][0] == intact["attention"][0]
     assert not np.allclose(ablated["attention"][1], intact["attention"][1])
@@ -57,18 +57,18 @@ def test_compare_with_heads_off_shows_the_intact_cosines_beside(capsys, tiny_mod
     options = ("compare", "the river bank", "the money bank", "--word", "bank", "--model", tiny_model_dir,
                "--vectors", vectors_file)
     intact = run_json(capsys, *options)
-    ablated = run_json(capsys, *options, "--ablate", "0:0,0:1,0:2,0:3")
+    ablated = run_json(capsys, *options, "--ablate", "1:1,1:2,1:3,1:4")
     assert ablated["intact_layers"] == pytest.approx(intact["layers"])
     assert ablated["layers"][:1] == pytest.approx(intact["layers"][:1])  # the embeddings come before any head
     assert ablated["layers"][1] != pytest.approx(intact["layers"][1])
 
 
 @pytest.mark.parametrize("options, mentions", [
-    (["--layer", str(TINY_LAYERS), "--head", "0", "--from", "0", "--to", "1"], [f"--layer {TINY_LAYERS}"]),
-    (["--layer", "0", "--head", "0", "--from", "99", "--to", "1"], ["--from 99", "out of range"]),
-    (["--layer", "0", "--head", "0", "--from", "0", "--to", "paris"], ["--to paris", "no such token"]),
-    (["--layer", "0", "--head", "0", "--from", "0", "--to", "1", "--ablate", "0:9"], ["head 0:9"]),
-    (["--layer", "0", "--head", "0", "--from", "0", "--to", "1", "--ablate", "zero"], ["LAYER:HEAD"]),
+    (["--layer", str(TINY_LAYERS + 1), "--head", "1", "--from", "0", "--to", "1"], [f"--layer {TINY_LAYERS + 1}"]),
+    (["--layer", "1", "--head", "1", "--from", "99", "--to", "1"], ["--from 99", "out of range"]),
+    (["--layer", "1", "--head", "1", "--from", "0", "--to", "paris"], ["--to paris", "no such token"]),
+    (["--layer", "1", "--head", "1", "--from", "0", "--to", "1", "--ablate", "1:10"], ["head 1:10"]),
+    (["--layer", "1", "--head", "1", "--from", "0", "--to", "1", "--ablate", "zero"], ["LAYER:HEAD"]),
 ])
 def test_bad_mechanism_options_are_one_line(capsys, tiny_model_dir, vectors_file, options, mentions):
     code, out, err = run(capsys, "mechanism", TEXT, "--model", tiny_model_dir, "--vectors", vectors_file, *options)
@@ -76,24 +76,24 @@ def test_bad_mechanism_options_are_one_line(capsys, tiny_model_dir, vectors_file
 
 
 def test_ablate_on_a_command_without_heads_is_refused(capsys, vectors_file):
-    code, out, err = run(capsys, "--ablate", "0:0", "neighbours", "queen", "--vectors", vectors_file)
+    code, out, err = run(capsys, "--ablate", "1:1", "neighbours", "queen", "--vectors", vectors_file)
     assert_one_line_error(code, out, err, "--ablate", "neighbours")
 
 
 def test_a_transformers_runtime_says_mechanism_and_ablate_are_not_available(capsys, tiny_model_dir, vectors_file):
     code, out, err = run(capsys, "mechanism", TEXT, "--model", tiny_model_dir, "--vectors", vectors_file,
-                         "--runtime", "transformers", "--layer", "0", "--head", "0", "--from", "0", "--to", "1")
+                         "--runtime", "transformers", "--layer", "1", "--head", "1", "--from", "0", "--to", "1")
     assert_one_line_error(code, out, err, "not available for this model")
     code, out, err = run(capsys, "attention", TEXT, "--model", tiny_model_dir, "--runtime", "transformers",
-                         "--ablate", "0:0")
+                         "--ablate", "1:1")
     assert_one_line_error(code, out, err, "not available for this model")
 
 
 def test_the_mechanism_table_names_the_logit_and_the_static_side(capsys, tiny_model_dir, vectors_file):
     code, out, err = run(capsys, "mechanism", TEXT, "--model", tiny_model_dir, "--vectors", vectors_file,
-                         "--layer", "0", "--head", "1", "--from", "it", "--to", "france")
+                         "--layer", "1", "--head", "2", "--from", "it", "--to", "france")
     assert code == 0, err
-    assert "layer 0's input: the embeddings" in out
+    assert "layer 1's input: the embeddings" in out
     assert "= logit" in out and "GloVe cosine" in out and "▶ france" in out
 
 

@@ -82,7 +82,7 @@ async def test_the_lines_that_carry_the_point_show_their_numbers(tiny_vectors, t
         await pilot.pause()
         shown = region_text(app, comparison)
         assert re.search(rf"special tokens take {NUMBER} of its attention in \S+", shown), shown
-        assert re.search(rf"context drift \S+ {NUMBER}→{NUMBER}: cosine to its layer-0 vector, layers 0–\d",
+        assert re.search(rf"context drift \S+ {NUMBER}→{NUMBER}: cosine to its embedding, to after layer \d",
                          shown), shown
 
         static = app.query_one(StaticNeighbours)
@@ -208,7 +208,7 @@ def test_cli_attention_tables_fit_80_columns_with_every_number(capsys, monkeypat
 
     monkeypatch.setenv("COLUMNS", "80")
     text = SIXTEEN_TOKENS.replace("money", "")  # 15 tokens: 16 columns with the row labels
-    for options in ((), ("--layer", "0")):
+    for options in ((), ("--layer", "1")):
         code, out, err = run(capsys, "attention", text, "--model", tiny_model_dir, *options)
         assert code == 0, err
         assert max(len(line) for line in out.splitlines()) <= 80

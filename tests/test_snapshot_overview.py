@@ -19,7 +19,7 @@ SIZE = (120, 36)
 
 
 async def open_overview(pilot) -> None:
-    """Wait for the sentence's analysis, go to the grid, open the overview, move to L1 H2."""
+    """Wait for the sentence's analysis, go to the grid, open the overview, move to L2 H3."""
     app = pilot.app
     deadline = time.monotonic() + 20
     while not (app.view.analysis is not None and app.view.analysis.complete and app.view.analysis.text == SENTENCE):
@@ -48,6 +48,6 @@ async def test_overview_screenshot_names_every_layer_and_head(tmp_path, anyio_ba
     async with app.run_test(size=SIZE) as pilot:
         await open_overview(pilot)
         svg = app.export_screenshot()
-    for label in ["L0", "L1", "H0", "H1", "H2", "H3", MODEL_NAME, "layer&#160;1&#160;·&#160;head&#160;2"]:
+    for label in ["L1", "L2", "H1", "H2", "H3", "H4", MODEL_NAME, "layer&#160;2,&#160;head&#160;3"]:
         assert label in svg, label
     assert "▀" in svg  # the thumbnails are half-block cells

@@ -120,7 +120,7 @@ async def test_typing_updates_every_pane(tiny_vectors, tiny_model, tiny_keyed_ve
         # the attention pane shows the grid of the new tokens, named by layer and head
         pane = app.query_one(AttentionPane)
         assert app.query_one(AttentionGrid).display and not app.query_one(AttentionPlaceholder).display
-        assert "layer 0" in str(pane.border_title) and "head 0" in str(pane.border_title)
+        assert "layer 1" in str(pane.border_title) and "head 1" in str(pane.border_title)
         assert "queen →" in plain(app, AttentionStatus)
 
         # the header names both loaded sources
@@ -334,7 +334,7 @@ async def test_layer_and_head_keys_wrap_and_the_title_follows(tiny_engine, tiny_
 
         def title_names(layer: int, head: int) -> bool:
             title = str(pane.border_title)
-            return f"layer {layer}" in title and f"head {head}" in title
+            return f"layer {layer + 1}" in title and f"head {head + 1}" in title  # named from 1
 
         assert (app.view.layer, app.view.head) == (0, 0) and title_names(0, 0)
         steps = [
@@ -357,7 +357,7 @@ async def test_layer_and_head_keys_wrap_and_the_title_follows(tiny_engine, tiny_
         focus, target = app.view.focus, app.view.target
         expected = context.attentions[1, 2, focus, target]
         assert f"{context.tokens[focus]} → {context.tokens[target]} {expected:.3f}" in plain(app, AttentionStatus)
-        assert "L1 H2" in plain(app, WordComparison)
+        assert "L2 H3" in plain(app, WordComparison)
         assert app.view.analysis.context is context  # moves never recompute
 
 
@@ -418,8 +418,8 @@ async def test_b_jumps_to_the_head_where_the_focused_word_attends_most_to_the_ta
         assert (app.view.layer, app.view.head) == (layer, head)
         assert (app.view.focus, app.view.target) == (focus, target)  # the cursor stays put
         title = str(app.query_one(AttentionPane).border_title)
-        assert f"layer {layer}" in title and f"head {head}" in title
-        assert any(f"{weight:.2f}" in note and f"layer {layer}" in note and f"head {head}" in note for note in notes)
+        assert f"layer {layer + 1}" in title and f"head {head + 1}" in title  # named from 1
+        assert any(f"{weight:.2f}" in note and f"layer {layer + 1}, head {head + 1}" in note for note in notes)
 
 
 async def test_b_on_a_special_token_warns_and_changes_nothing(tiny_engine):

@@ -116,18 +116,18 @@ async def test_a_cycles_head_mean_max_rollout(tiny_engine):
         await start_explore(pilot, app, SENTENCE)
         context = app.view.analysis.context
         assert app.view.aggregate == "head"
-        assert title(app) == "self-attention · layer 0 · head 0"
+        assert title(app) == "self-attention · layer 1 · head 1"
         expected = [
-            ("mean", "self-attention · layer 0 · mean of heads", context.attentions[0].mean(axis=0)),
-            ("max", "self-attention · layer 0 · max of heads", context.attentions[0].max(axis=0)),
-            ("rollout", "self-attention · rollout to layer 0", None),
-            ("head", "self-attention · layer 0 · head 0", context.attentions[0, 0]),
+            ("mean", "self-attention · layer 1 · mean of heads", context.attentions[0].mean(axis=0)),
+            ("max", "self-attention · layer 1 · max of heads", context.attentions[0].max(axis=0)),
+            ("rollout", "self-attention · rollout to layer 1", None),
+            ("head", "self-attention · layer 1 · head 1", context.attentions[0, 0]),
         ]
         for aggregate, shown, matrix in expected:
             await pilot.press("a")
             assert app.view.aggregate == aggregate
             assert title(app) == shown
-            if matrix is None:  # rollout to layer 0: (mean + I) with rows renormalised
+            if matrix is None:  # rollout to layer 1: (mean + I) with rows renormalised
                 mixed = context.attentions[0].astype(np.float64).mean(axis=0) + np.eye(len(context.tokens))
                 matrix = mixed / mixed.sum(axis=-1, keepdims=True)
             np.testing.assert_allclose(app.view.grid.matrix, matrix, atol=1e-6)
@@ -135,7 +135,7 @@ async def test_a_cycles_head_mean_max_rollout(tiny_engine):
         # rollout follows the layer key, and the title says to which layer
         await pilot.press("a", "a", "a", "right_square_bracket")
         assert app.view.aggregate == "rollout"
-        assert title(app) == "self-attention · rollout to layer 1"
+        assert title(app) == "self-attention · rollout to layer 2"
         np.testing.assert_allclose(app.view.grid.matrix, reference_rollout(context.attentions), atol=1e-6)
         assert app.view.analysis.context is context  # nothing recomputed
 
@@ -252,7 +252,7 @@ async def test_space_sums_the_selected_rows(tiny_engine):
         await start_explore(pilot, app, SENTENCE)
         context = app.view.analysis.context
         labels = list(context.tokens)
-        await pilot.press("right_square_bracket", "full_stop", "full_stop")  # layer 1, head 2
+        await pilot.press("right_square_bracket", "full_stop", "full_stop")  # layer 2, head 3
         await move_focus_to(pilot, app, 2)  # is
         assert "strongest:" in status(app) and "top of" not in status(app)
 
@@ -341,7 +341,7 @@ async def test_o_opens_the_overview_and_enter_opens_the_head_under_the_cursor(ti
         thumbnails = app.screen.query_one(Thumbnails)
         assert thumbnails.cursor == (0, 0)
         screen = screen_text(app)
-        for name in ["L0", "L1", "H0", "H1", "H2", "H3"]:
+        for name in ["L1", "L2", "H1", "H2", "H3", "H4"]:
             assert name in screen
         assert "▀" in screen
 
@@ -356,12 +356,12 @@ async def test_o_opens_the_overview_and_enter_opens_the_head_under_the_cursor(ti
         await pilot.press("up", "left")
         assert thumbnails.cursor == (1, 2)
         await pilot.pause()
-        assert "layer 1 · head 2" in screen_text(app)
+        assert "layer 2, head 3" in screen_text(app)
 
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OverviewScreen), what="the overview to close")
         assert (app.view.layer, app.view.head, app.view.aggregate) == (1, 2, "head")
-        assert title(app) == "self-attention · layer 1 · head 2"
+        assert title(app) == "self-attention · layer 2 · head 3"
         assert isinstance(app.focused, AttentionGrid)
 
         # escape closes it without changing the head
@@ -400,12 +400,12 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         layers, heads = tiny_model.info.layers, tiny_model.info.heads
         assert table.row_count == layers * heads
         rows = table_rows(table)
-        assert [(int(row[0]), int(row[1])) for row in rows] == [
-            (layer, head) for layer in range(layers) for head in range(heads)
+        assert [(int(row[0]), int(row[1])) for row in rows] == [  # named from 1
+            (layer + 1, head + 1) for layer in range(layers) for head in range(heads)
         ]
         for row in rows:
-            assert row[2] == f"{metrics['entropy'][int(row[0]), int(row[1])]:.3f}"
-            assert row[3] == f"{metrics['max'][int(row[0]), int(row[1])]:.3f}"
+            assert row[2] == f"{metrics['entropy'][int(row[0]) - 1, int(row[1]) - 1]:.3f}"
+            assert row[3] == f"{metrics['max'][int(row[0]) - 1, int(row[1]) - 1]:.3f}"
 
         await pilot.press("1")
         rows = table_rows(table)
@@ -413,7 +413,7 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
         assert shown == sorted(shown)
         order = np.argsort(entropy.ravel(), kind="stable")
         lowest = divmod(int(order[0]), heads)
-        assert (int(rows[0][0]), int(rows[0][1])) == lowest or float(rows[0][2]) == pytest.approx(
+        assert (int(rows[0][0]) - 1, int(rows[0][1]) - 1) == lowest or float(rows[0][2]) == pytest.approx(
             entropy[lowest], abs=5e-4)  # ties at 3 decimals may swap
         assert table.cursor_row == 0
 
@@ -426,11 +426,11 @@ async def test_m_lists_every_head_and_1_sorts_by_entropy(tiny_engine, tiny_model
 
         # enter opens the head under the cursor
         await pilot.press("down")
-        chosen = (int(rows[1][0]), int(rows[1][1]))
+        chosen = (int(rows[1][0]) - 1, int(rows[1][1]) - 1)  # the table names them from 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, MetricsScreen), what="the table to close")
         assert (app.view.layer, app.view.head, app.view.aggregate) == (*chosen, "head")
-        assert title(app) == f"self-attention · layer {chosen[0]} · head {chosen[1]}"
+        assert title(app) == f"self-attention · layer {chosen[0] + 1} · head {chosen[1] + 1}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +456,7 @@ async def test_r_ranks_heads_by_the_focus_to_target_weight(tiny_engine):
         table = app.screen.query_one(DataTable)
         assert table.row_count == weights.size
         rows = table_rows(table)
-        assert (int(rows[0][1]), int(rows[0][2])) == (int(best[0]), int(best[1]))
+        assert (int(rows[0][1]), int(rows[0][2])) == (int(best[0]) + 1, int(best[1]) + 1)  # named from 1
         assert rows[0][3] == f"{weights.max():.3f}"
         shown = [float(row[3]) for row in rows]
         assert shown == sorted(shown, reverse=True)
@@ -471,7 +471,7 @@ async def test_r_ranks_heads_by_the_focus_to_target_weight(tiny_engine):
         # enter opens the third-ranked head
         await pilot.press("down", "down", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, ReferentScreen), what="the finder to close")
-        third = (int(rows[2][1]), int(rows[2][2]))
+        third = (int(rows[2][1]) - 1, int(rows[2][2]) - 1)  # named from 1
         assert (app.view.layer, app.view.head, app.view.aggregate) == (*third, "head")
         assert status_weight(app) == f"{context.attentions[third[0], third[1], focus, target]:.3f}"
 
@@ -536,7 +536,7 @@ async def test_no_color_overview_opens(tiny_engine, monkeypatch):
         await wait_for(pilot, lambda: isinstance(app.screen, OverviewScreen), what="the overview")
         await pilot.pause()
         screen = screen_text(app)
-        for name in ["L0", "L1", "H0", "H3"]:
+        for name in ["L1", "L2", "H1", "H4"]:
             assert name in screen
         await pilot.press("right", "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, OverviewScreen), what="the overview to close")

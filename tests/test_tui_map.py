@@ -75,7 +75,7 @@ async def test_the_static_map_draws_the_words_and_the_banks_paths(tiny_vectors, 
         await press(pilot, "left_square_bracket")
         assert on_screen(app, "path to embeddings")  # from the layer after the explorer's (0): one down
         await press(pilot, "right_square_bracket", "right_square_bracket", "right_square_bracket")
-        assert on_screen(app, f"path to layer {TINY_LAYERS}")  # stops at the last layer
+        assert on_screen(app, f"path to after L{TINY_LAYERS}")  # stops at the last layer
 
 
 async def test_the_cursor_shows_a_points_word_coordinates_and_cosine(tiny_vectors, tiny_model, tmp_path):

@@ -47,8 +47,8 @@ async def test_the_screen_shows_the_arithmetic_of_the_focused_pair(tiny_engine):
         await open_mechanism(pilot, app)
         pair = pair_arithmetic(app.view.context, 1, 0, IT, FRANCE)
         text = screen_text(app)
-        assert "why this weight · layer 1, head 0 · it → france" in text
-        assert "layer 1's input: the hidden state after layer 0" in text
+        assert "why this weight · layer 2, head 1 · it → france" in text
+        assert "layer 2's input: the hidden state after layer 1" in text
         assert f"weight {pair.weight:.3f}" in text
         assert f"logit {pair.logit:+.3f}" in text
         assert f"d{pair.top_dimensions[0].dimension:<3}" in text
@@ -58,7 +58,7 @@ async def test_the_screen_shows_the_arithmetic_of_the_focused_pair(tiny_engine):
 
         await pilot.press("left", "full_stop", "left_square_bracket")  # to 'france' -> [CLS]; head 1; layer 0
         text = screen_text(app)
-        assert "layer 0, head 1 · it → [CLS]" in text and "layer 0's input: the embeddings" in text
+        assert "layer 1, head 2 · it → [CLS]" in text and "layer 1's input: the embeddings" in text
         pair = pair_arithmetic(app.view.context, 0, 1, IT, 0)
         assert f"logit {pair.logit:+.3f}" in text
         await pilot.press("up")
@@ -94,14 +94,14 @@ async def test_z_switches_the_head_off_in_every_pane_and_Z_restores_it(tiny_engi
         np.testing.assert_allclose(ablated.hidden_states, expected.hidden_states, atol=1e-6)
         assert app.view.intact is intact
         text = screen_text(app)
-        assert "heads off: 0:0" in text  # the attention pane's title
+        assert "heads off: 1:1" in text  # the attention pane's title
         value, baseline = drift(ablated, IT)[-1], drift(intact.context, IT)[-1]
-        assert f"0:0 off: drift {value:.2f}, intact {baseline:.2f} ({value - baseline:+.2f})" in text
-        assert "layer 0, head 0 off" in notifications(app)
+        assert f"1:1 off: drift {value:.2f}, intact {baseline:.2f} ({value - baseline:+.2f})" in text
+        assert "layer 1, head 1 off" in notifications(app)
 
         await pilot.press("full_stop", "z")  # head 1 too
         await wait_for(pilot, lambda: app.view.heads_off == {(0, 0), (0, 1)}, what="0:0 and 0:1 off")
-        assert "heads off: 0:0, 0:1" in screen_text(app)
+        assert "heads off: 1:1, 1:2" in screen_text(app)
         await pilot.press("Z")
         await wait_for(pilot, lambda: not app.view.heads_off, what="every head on")
         assert app.view.analysis is intact  # the engine's cached intact analysis
@@ -122,7 +122,7 @@ async def test_z_on_the_screen_shows_the_ablated_numbers_against_the_intact_ones
         weight = float(app.view.context.attentions[1, 0, IT, FRANCE])
         assert weight != intact_weight  # the tiny random model attends almost evenly: a small change
         text = screen_text(app)
-        assert "heads off: 0:0" in text
+        assert "heads off: 1:1" in text
         assert f"the intact model gives {intact_weight:.3f} ({weight - intact_weight:+.3f})" in text
         assert f"weight {weight:.3f}" in text
         await pilot.press("Z")
@@ -143,7 +143,7 @@ async def test_compare_with_a_head_off_shows_the_intact_cosines(tiny_engine):
                        and app.screen.second_intact is not None, what="the comparison")
         await pilot.pause()
         text = screen_text(app)
-        assert "heads off: 0:0" in text and "intact" in text
+        assert "heads off: 1:1" in text and "intact" in text
 
 
 @pytest.mark.anyio

@@ -214,7 +214,7 @@ async def test_the_correlation_table_sorts_by_rho_and_opens_the_head(tiny_engine
         best = np.unravel_index(np.nanargmax(rho), rho.shape)
         assert screen.cursor_head() == tuple(int(i) for i in best)
         matrices = str(screen.query_one("#matrices", Static).render())
-        assert f"layer {best[0]} head {best[1]}" in matrices and f"ρ = {rho[best]:+.3f}" in matrices
+        assert f"layer {best[0] + 1}, head {best[1] + 1}" in matrices and f"ρ = {rho[best]:+.3f}" in matrices
         await pilot.press("2")  # |rho|, largest first
         strongest = np.unravel_index(np.nanargmax(np.abs(rho)), rho.shape)
         assert screen.cursor_head() == tuple(int(i) for i in strongest)

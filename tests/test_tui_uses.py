@@ -62,7 +62,7 @@ async def test_uses_show_the_index_answer_and_follow_focus_layer_and_edits(tiny_
         expected = index.search(context.hidden_states[app.view.layer + 1, 3], app.view.layer + 1, 10)
         assert app.uses.answer.uses == expected
         text = pane(app)
-        assert f"bank after layer {app.view.layer}" in text
+        assert f"bank after layer {app.view.layer + 1}" in text
         for use in expected[:3]:
             assert f"{use.cosine:4.2f}" in text and use.source[:8] in text
         # the layer: its own answer

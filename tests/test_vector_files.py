@@ -127,3 +127,69 @@ def test_gensims_own_fasttext_binary_loads(capsys):
     known, unknown = report["neighbours"]
     assert known["in_vocab"] and not known["from_subwords"]
     assert unknown["from_subwords"] and len(unknown["items"]) == 10
+
+
+# ---- words from subwords beyond neighbours: similarity, the sentence's cosines, analogy --------
+
+
+def unit(vector) -> np.ndarray:
+    vector = np.asarray(vector, dtype=np.float64)
+    return vector / np.linalg.norm(vector)
+
+
+def test_similarity_and_the_sentence_cosines_use_a_vector_from_subwords(fasttext_bin, tiny_model, capsys):
+    from gensim.models.fasttext import load_facebook_vectors
+
+    reference = load_facebook_vectors(str(fasttext_bin))
+    expected = float(unit(reference["river"]) @ unit(reference["riverside"]))
+    vectors = load_vectors_file(fasttext_bin)
+    assert vectors.similarity("river", "riverside") == pytest.approx(expected, abs=1e-6)
+    assert vectors.from_subwords(["river", "riverside"]) == ["riverside"]
+
+    cosine = Engine.from_loaded(vectors, tiny_model).analyze("the riverside").static.cosine
+    assert cosine[0, 1] == pytest.approx(float(unit(reference["the"]) @ unit(reference["riverside"])), abs=1e-6)
+
+    report = run_json(capsys, "similarity", "river", "riverside", "--vectors", str(fasttext_bin))
+    assert report["cosine"] == pytest.approx(expected, abs=1e-6) and report["from_subwords"] == ["riverside"]
+
+
+def test_analogy_uses_a_vector_from_subwords(fasttext_bin, capsys):
+    """3CosAdd written out: the unit vectors of b + c - a, against every word's unit vector, the
+    query's vocabulary words left out (the word from subwords is in no row to leave out)."""
+    from gensim.models.fasttext import load_facebook_vectors
+
+    reference = load_facebook_vectors(str(fasttext_bin))
+    words = list(reference.index_to_key)
+    rows = np.array([unit(reference[word]) for word in words])
+    query = unit(unit(reference["bank"]) + unit(reference["riverside"]) - unit(reference["river"]))
+    scores = rows @ query
+    order = [words[i] for i in np.argsort(-scores) if words[i] not in ("river", "bank")][:3]
+    report = run_json(capsys, "analogy", "river", "bank", "riverside", "--topn", "3", "--vectors", str(fasttext_bin))
+    assert [item["word"] for item in report["items"]] == order
+    assert report["from_subwords"] == ["riverside"]
+
+
+def test_without_subwords_an_unknown_word_is_still_refused():
+    from wordlens.core.errors import InputError
+    from wordlens.core.vectors.static_vectors import StaticVectors
+
+    vectors = StaticVectors(list(ROWS), np.array(list(ROWS.values()), dtype=np.float32), name="plain")
+    assert vectors.from_subwords(["riverside"]) == []
+    with pytest.raises(InputError, match="not in the vocabulary"):
+        vectors.similarity("river", "riverside")
+    assert np.isnan(vectors.cosine_matrix(["river", "riverside"])[0, 1])
+
+
+async def test_the_word_comparison_marks_a_word_from_subwords(fasttext_bin, tiny_model):
+    from wordlens.tui.panes.word_comparison import WordComparison
+
+    vectors = load_vectors_file(fasttext_bin)
+    sentence = "the riverside"
+    app = WordLensApp(Engine.from_loaded(vectors, tiny_model), text=sentence)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: shows(app, sentence) and app.view.analysis.complete, what="the analysis")
+        await pilot.pause()
+        shown = str(app.query_one(WordComparison).render())
+        cosine = app.view.analysis.static.cosine
+        assert not np.isnan(cosine).any()
+        assert "riverside~" in shown and "~ from subwords" in shown and " oov" not in shown

@@ -18,10 +18,12 @@ from textual.widgets import Input
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import WordlensError
+from wordlens.core.layer_names import hidden_state_name
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
+from wordlens.tui.command_palette import WordLensPalette
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
@@ -267,9 +269,10 @@ class WordLensApp(App[None]):
 
     def action_command_palette(self) -> None:
         """Textual's, but not a second palette when one is open under another screen (f1 over the
-        palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id."""
-        if not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
-            super().action_command_palette()
+        palette, then ctrl+p): Textual looks only at the top screen and pushed a duplicate id; and
+        guarded against page keys that arrive before its list is laid out (command_palette.py)."""
+        if self.use_command_palette and not any(isinstance(screen, CommandPalette) for screen in self.screen_stack):
+            self.push_screen(WordLensPalette(id="--command-palette"))
 
     # ---- the uses section: the focused token's nearest uses in a corpus ----------------------
     def toggle_uses(self) -> None:
@@ -292,10 +295,11 @@ class WordLensApp(App[None]):
         index, view = self.uses.index, self.view
         if not self.uses.shown or index is None or view.context is None or hidden_layer(view) in index.layers:
             return
-        indexed = [layer - 1 for layer in index.layers if layer > 0]
+        indexed = [layer for layer in index.layers if layer > 0]  # hidden states: k is "after layer k"
         if indexed:
-            self.view = view.with_(layer=indexed[-1])
-            self.notify(f"uses are indexed after layers {', '.join(map(str, indexed))}: showing layer {indexed[-1]}")
+            self.view = view.with_(layer=indexed[-1] - 1)
+            self.notify(f"uses are indexed after layers {', '.join(map(str, indexed))}: showing "
+                        f"{hidden_state_name(indexed[-1])}")
 
     def _ask_uses(self) -> None:
         if self.uses.shown and self.uses.index is not None:

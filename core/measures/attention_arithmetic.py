@@ -16,6 +16,7 @@ import numpy as np
 
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
+from wordlens.core.layer_names import heads_range, hidden_state_name, layer_name, layers_range
 from wordlens.core.transformer.context_model import NOT_AVAILABLE, CapturedArithmetic
 
 TOP_DIMENSIONS = 5
@@ -75,9 +76,9 @@ def require_captured(context: ContextPart) -> CapturedArithmetic:
 def check_pair(context: ContextPart, layer: int, head: int, source: int, target: int) -> None:
     model, length = context.model, len(context.tokens)
     if not 0 <= layer < model.layers:
-        raise InputError(f"layer {layer} is out of range: {model.name} has layers 0-{model.layers - 1}")
+        raise InputError(f"{layer_name(layer)} is out of range: {model.name} has {layers_range(model.layers)}")
     if not 0 <= head < model.heads:
-        raise InputError(f"head {head} is out of range: {model.name} has heads 0-{model.heads - 1}")
+        raise InputError(f"head {head + 1} is out of range: {model.name} has {heads_range(model.heads)}")
     for name, token in (("from", source), ("to", target)):
         if not 0 <= token < length:
             raise InputError(f"{name} token {token} is out of range: the sentence has tokens 0-{length - 1}")
@@ -155,5 +156,5 @@ def static_side(analysis: Analysis, source: int, target: int, table_cosines: np.
 
 
 def layer_input_name(layer: int) -> str:
-    """What layer `layer` (0-based, as the grid numbers them) reads: the hidden state before it."""
-    return "the embeddings" if layer == 0 else f"the hidden state after layer {layer - 1}"
+    """What attention layer index `layer` reads: the hidden state before it (layer_names.py)."""
+    return "the embeddings" if layer == 0 else f"the hidden state {hidden_state_name(layer)}"

@@ -12,6 +12,8 @@ from typing import Literal
 
 import numpy as np
 
+from wordlens.core.layer_names import head_name, layer_name
+
 Aggregate = Literal["head", "mean", "max", "rollout"]
 AGGREGATES: tuple[Aggregate, ...] = ("head", "mean", "max", "rollout")
 
@@ -110,18 +112,18 @@ class ViewSpec:
 
     def short(self) -> str:
         return {
-            "head": f"L{self.layer} H{self.head}",
-            "mean": f"L{self.layer} mean",
-            "max": f"L{self.layer} max",
-            "rollout": f"rollout L{self.layer}",
+            "head": head_name(self.layer, self.head),
+            "mean": f"L{self.layer + 1} mean",
+            "max": f"L{self.layer + 1} max",
+            "rollout": f"rollout L{self.layer + 1}",
         }[self.aggregate]
 
     def describe(self) -> str:
         what = {
-            "head": f"layer {self.layer} · head {self.head}",
-            "mean": f"layer {self.layer} · mean of heads",
-            "max": f"layer {self.layer} · max of heads",
-            "rollout": f"rollout to layer {self.layer}",
+            "head": f"{layer_name(self.layer)} · head {self.head + 1}",
+            "mean": f"{layer_name(self.layer)} · mean of heads",
+            "max": f"{layer_name(self.layer)} · max of heads",
+            "rollout": f"rollout to {layer_name(self.layer)}",
         }[self.aggregate]
         extras = [name for name, on in (("words", self.words), ("no specials", self.hide_special)) if on]
         return " · ".join([what, *extras])

@@ -84,7 +84,8 @@ def _vectors_summary(vectors: StaticVectors) -> dict[str, Any]:
 
 
 def similarity_report(vectors: StaticVectors, a: str, b: str) -> dict[str, Any]:
-    return {"vectors": _vectors_summary(vectors), "a": a, "b": b, "cosine": vectors.similarity(a, b)}
+    return {"vectors": _vectors_summary(vectors), "a": a, "b": b, "cosine": vectors.similarity(a, b),
+            "from_subwords": vectors.from_subwords([a, b])}
 
 
 def analogy_report(
@@ -96,6 +97,7 @@ def analogy_report(
         "query": [a, b, c],
         "method": method,
         "items": [{"word": item.word, "score": item.score} for item in items],
+        "from_subwords": vectors.from_subwords([a, b, c]),
     }
 
 

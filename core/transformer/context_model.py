@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from wordlens.core.errors import InputError, LoadError
+from wordlens.core.layer_names import head_pair, heads_range, layers_range
 from wordlens.core.measures.attention_views import causal_mask
 from wordlens.core.memo import Memo
 from wordlens.core.progress import Progress, no_progress
@@ -416,24 +417,26 @@ def check_heads(heads_off: HeadsOff, model: ModelInfo) -> None:
     for layer, head in sorted(heads_off):
         if not (0 <= layer < model.layers and 0 <= head < model.heads):
             raise InputError(
-                f"head {layer}:{head} is out of range: {model.name} has layers 0-{model.layers - 1}, "
-                f"heads 0-{model.heads - 1}")
+                f"head {head_pair(layer, head)} is out of range: {model.name} has {layers_range(model.layers)}, "
+                f"{heads_range(model.heads)}")
 
 
 def parse_heads(text: str) -> HeadsOff:
-    """'3:1,4:0' -> {(3, 1), (4, 0)}; an InputError for anything else."""
+    """'4:2,5:1' (layers and heads counted from 1, as the screens name them: L4 H2) -> the 0-based
+    indices {(3, 1), (4, 0)}; an InputError for anything else."""
     heads = set()
     for part in text.split(","):
         layer, colon, head = part.strip().partition(":")
-        if not (colon and layer.strip().isdigit() and head.strip().isdigit()):
-            raise InputError(f"--ablate {text}: expected LAYER:HEAD[,LAYER:HEAD...] (0-based), e.g. 3:1,4:0")
-        heads.add((int(layer), int(head)))
+        if not (colon and layer.strip().isdigit() and head.strip().isdigit() and int(layer) > 0 and int(head) > 0):
+            raise InputError(f"--ablate {text}: expected LAYER:HEAD[,LAYER:HEAD...] counted from 1 as the screens "
+                             "name them (L4 H2 is 4:2), e.g. 4:2,5:1")
+        heads.add((int(layer) - 1, int(head) - 1))
     return frozenset(heads)
 
 
 def heads_label(heads_off: HeadsOff) -> str:
-    """'3:1, 4:0': the heads in order, as --ablate takes them."""
-    return ", ".join(f"{layer}:{head}" for layer, head in sorted(heads_off))
+    """'4:2, 5:1' for the indices {(3, 1), (4, 0)}: the heads in order, as --ablate takes them."""
+    return ", ".join(head_pair(layer, head) for layer, head in sorted(heads_off))
 
 
 def _stacked(layers: list[Any]) -> np.ndarray:

@@ -33,6 +33,23 @@ def _keys(vectors: StaticVectors, words: Sequence[str]) -> list[str]:
     return [key for key in keys if key is not None]  # all of them: none is missing
 
 
+def _terms(vectors: StaticVectors, words: Sequence[str]) -> list[str | np.ndarray]:
+    """Each word's key, or (fastText, out of vocabulary) its unit vector from subwords, as gensim's
+    most_similar takes either; an InputError naming the words with neither."""
+    missing = [word for word in words if not vectors.has_vector(word)]
+    if missing:
+        raise InputError(not_in_vocab_message(missing, vectors.info.name))
+    terms: list[str | np.ndarray] = []
+    for word in words:
+        key = vectors.key_for(word)
+        if key is not None:
+            terms.append(key)
+        else:
+            vector = vectors.vector(word)
+            terms.append((vector / np.linalg.norm(vector)).astype(np.float32))
+    return terms
+
+
 @dataclass(frozen=True)
 class Scored:
     word: str
@@ -46,7 +63,7 @@ def analogy(
 
     add: 3CosAdd, most_similar(positive=[b, c], negative=[a]); mul: 3CosMul (Levy & Goldberg 2014).
     """
-    key_a, key_b, key_c = _keys(vectors, [a, b, c])
+    key_a, key_b, key_c = _terms(vectors, [a, b, c])
     if method == "add":
         found = vectors.keyed_vectors.most_similar(positive=[key_b, key_c], negative=[key_a], topn=topn)
     elif method == "mul":

@@ -165,25 +165,46 @@ class StaticVectors:
                 return candidate
         return None
 
+    def subword_vector_of(self, word: str) -> np.ndarray | None:
+        """An out-of-vocabulary word's vector built from its character n-grams (fastText); None for
+        a word in the vocabulary, for vectors without subwords, or when none of its n-grams is known."""
+        if self.subword_vector is None or not word.strip() or self.key_for(word) is not None:
+            return None
+        vector = np.asarray(self.subword_vector(word), dtype=np.float64)
+        return vector if np.any(vector) else None
+
+    def from_subwords(self, words: Sequence[str]) -> list[str]:
+        """The words among `words` whose vector is built from n-grams (out of vocabulary, fastText)."""
+        return [word for word in words if self.subword_vector_of(word) is not None]
+
     def vector(self, word: str) -> np.ndarray:
+        """The word's row, or (fastText) its vector from subwords; an InputError for neither."""
         key = self.key_for(word)
-        if key is None:
+        if key is not None:
+            return np.asarray(self.matrix[self.row_of[key]])
+        built = self.subword_vector_of(word)
+        if built is None:
             raise InputError(f"'{word}' is not in the vocabulary of {self.info.name}")
-        return np.asarray(self.matrix[self.row_of[key]])
+        return built
+
+    def has_vector(self, word: str) -> bool:
+        return self.key_for(word) is not None or self.subword_vector_of(word) is not None
 
     def similarity(self, a: str, b: str) -> float:
-        missing = [w for w in (a, b) if self.key_for(w) is None]
+        missing = [w for w in (a, b) if not self.has_vector(w)]
         if missing:
             raise InputError(not_in_vocab_message(missing, self.info.name))
         return float(self.cosine_matrix([a, b])[0, 1])
 
     def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
-        """Word x word cosine similarity; rows and columns of out-of-vocabulary words are NaN."""
+        """Word x word cosine similarity; an out-of-vocabulary word uses its vector from subwords
+        (fastText), and without one its row and column are NaN."""
         units = np.full((len(words), self.info.dim), np.nan, dtype=np.float64)  # small: exact where it can be
         for i, word in enumerate(words):
             key = self.key_for(word)
-            if key is not None:
-                vector = np.asarray(self.matrix[self.row_of[key]], dtype=np.float64)
+            vector = (np.asarray(self.matrix[self.row_of[key]], dtype=np.float64) if key is not None
+                      else self.subword_vector_of(word))
+            if vector is not None:
                 norm = np.linalg.norm(vector)
                 units[i] = vector / norm if norm > 0 else 0.0
         return units @ units.T
@@ -212,10 +233,8 @@ class StaticVectors:
 
     def _unknown(self, word: str, topn: int, restrict_vocab: int | None) -> NeighbourList:
         """An out-of-vocabulary word: no neighbours, or (fastText) those of its n-gram vector."""
-        if self.subword_vector is None or not word.strip():
-            return NeighbourList(word=word, key=None, items=())
-        vector = np.asarray(self.subword_vector(word), dtype=np.float64)
-        if not np.any(vector):  # none of its n-grams is known
+        vector = self.subword_vector_of(word)
+        if vector is None:
             return NeighbourList(word=word, key=None, items=())
         return NeighbourList(word=word, key=None, items=self.nearest_to_vector(vector, topn, restrict_vocab),
                              from_subwords=True)

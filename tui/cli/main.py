@@ -14,6 +14,7 @@ from typing import Any
 from wordlens.core.analysis import Analysis
 from wordlens.core.engine import Engine, Sources, check_sources
 from wordlens.core.errors import InputError, WordlensError
+from wordlens.core.layer_names import heads_range, layers_range
 from wordlens.core.measures.attention_views import AGGREGATES, ViewSpec
 from wordlens.core.text import clean_text
 from wordlens.core.transformer.context_model import (
@@ -71,7 +72,8 @@ def model_options(defaults: bool) -> argparse.ArgumentParser:
 def ablation_option(defaults: bool) -> argparse.ArgumentParser:
     option = argparse.ArgumentParser(add_help=False)
     option.add_argument("--ablate", metavar="L:H[,L:H...]", default=None if defaults else argparse.SUPPRESS,
-                        help="switch these heads off (0-based layer:head; their attention output zeroed)")
+                        help="switch these heads off (LAYER:HEAD counted from 1 as the screens name them, L4 H2 is "
+                        "4:2; their attention output zeroed)")
     return option
 
 
@@ -142,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
     attention.add_argument("--layer", type=_non_negative_int,
-                           help="the layer (0-based) to show; for rollout, the last layer multiplied in (default: all)")
-    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head (0-based)")
+                           help="the layer to show, 1..N as the screens name them; for rollout, the last layer "
+                           "multiplied in (default: all)")
+    attention.add_argument("--head", type=_non_negative_int, help="with --layer: one head, 1..H")
     attention.add_argument("--aggregate", choices=AGGREGATES,
                            help="head: one head; mean / max: over the layer's heads; rollout: Abnar & Zuidema 2020 "
                            "(default: head with --head, else mean)")
@@ -158,8 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         "mechanism", parents=[sources, ablation],
         help="why this weight: the query . key arithmetic of one attention weight, beside the static cosine")
     mechanism.add_argument("text", metavar="TEXT")
-    mechanism.add_argument("--layer", type=_non_negative_int, required=True, help="the layer (0-based)")
-    mechanism.add_argument("--head", type=_non_negative_int, required=True, help="the head (0-based)")
+    mechanism.add_argument("--layer", type=_non_negative_int, required=True,
+                           help="the layer, 1..N as the screens name them (L4 H5: --layer 4 --head 5)")
+    mechanism.add_argument("--head", type=_non_negative_int, required=True, help="the head, 1..H")
     mechanism.add_argument("--from", dest="source", required=True, metavar="I",
                            help="the attending token (the row): its index (0-based, [CLS] is 0) or its text")
     mechanism.add_argument("--to", dest="target", required=True, metavar="J",
@@ -183,12 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "through the layers, and the model's own space")
     map_command.add_argument("text", metavar="TEXT")
     map_command.add_argument("--layer", type=_non_negative_int,
-                             help="hidden-state layer of the model space shown (0 = embeddings; default: the last)")
+                             help="the hidden state of the model space shown: 0 = embeddings, N = after layer N "
+                             "(default: after the last layer)")
     map_command.add_argument("--method", choices=("pca", "umap", "tsne"), default="pca",
                              help="pca (default): fitted once on the 10,000 most frequent words; umap / tsne: on "
                              "2,000, seeded, once (a minute), then cached in ~/.cache/wordlens")
-    map_command.add_argument("--head", type=_non_negative_int, default=0,
-                             help="head of the queries and keys view (0-based; at --layer, at least 1)")
+    map_command.add_argument("--head", type=_non_negative_int, default=1,
+                             help="head of the queries and keys view, 1..H (of the layer that made --layer's hidden "
+                             "state; default 1)")
     map_command.add_argument("--json", action="store_true", help="print JSON")
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
@@ -434,10 +440,9 @@ def _map(sources: Sources, args: argparse.Namespace) -> int:
     model = engine.load_model(terminal_progress)
     layers = model.info.layers
     if args.layer is not None and args.layer > layers:
-        raise WordlensError(f"--layer {args.layer} is out of range: {model.info.name} has hidden-state layers "
-                            f"0-{layers} (0 = embeddings)")
-    if args.head >= model.info.heads:
-        raise WordlensError(f"--head {args.head} is out of range: {model.info.name} has heads 0-{model.info.heads - 1}")
+        raise WordlensError(f"--layer {args.layer} is out of range: {model.info.name} has hidden states "
+                            f"0-{layers} (0 = embeddings, N = after layer N)")
+    _, head = _layer_head_indices(model.info, None, args.head)
     projection = engine.static_projection(args.method, terminal_progress)
     try:
         static_map, no_paths = engine.static_map(terminal_progress), None
@@ -445,7 +450,7 @@ def _map(sources: Sources, args: argparse.Namespace) -> int:
         static_map, no_paths = None, str(error)
     analysis = engine.analyze(args.text)
     report = map_report(analysis, vectors, projection, static_map, layers if args.layer is None else args.layer,
-                        head=args.head)
+                        head=head or 0)
     report["paths_unavailable"] = no_paths
     if args.json:
         _print_json(report)
@@ -465,13 +470,13 @@ def _attention(sources: Sources, args: argparse.Namespace) -> int:
     if args.head is not None and aggregate != "head":
         raise WordlensError(f"--head selects one head; it does not combine with --aggregate {aggregate}")
     model = sources.model_loader()(lambda stage, fraction: None)
-    _check_layer_head(model.info, args.layer, args.head)
+    layer, head = _layer_head_indices(model.info, args.layer, args.head)
     heads_off = _heads_off(args.ablate, model)
     default_layer = model.info.layers - 1 if aggregate == "rollout" else 0
     spec = ViewSpec(
         aggregate=aggregate,
-        layer=default_layer if args.layer is None else args.layer,
-        head=args.head or 0,
+        layer=default_layer if layer is None else layer,
+        head=head or 0,
         words=args.words,
         hide_special=args.hide_special,
     )
@@ -511,13 +516,13 @@ def _mechanism(sources: Sources, args: argparse.Namespace) -> int:
     engine = Engine.from_sources(sources)
     engine.load_vectors()
     model = engine.load_model()
-    _check_layer_head(model.info, args.layer, args.head)
+    layer, head = _layer_head_indices(model.info, args.layer, args.head)
     if not model.can_capture:
         raise WordlensError(f"mechanism: {NOT_AVAILABLE} ({model.info.name} runs on transformers)")
     analysis = _analyze(engine, args.text, _heads_off(args.ablate, model))
     tokens = analysis.require_context().tokens
     source, target = _token_index(tokens, args.source, "--from"), _token_index(tokens, args.target, "--to")
-    report = mechanism_report(analysis, args.layer, args.head, source, target, model.input_embedding_units())
+    report = mechanism_report(analysis, layer, head, source, target, model.input_embedding_units())
     if args.json:
         _print_json(report)
     else:
@@ -570,11 +575,16 @@ def _predict(sources: Sources, args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_layer_head(model: ModelInfo, layer: int | None, head: int | None) -> None:
-    if layer is not None and layer >= model.layers:
-        raise WordlensError(f"--layer {layer} is out of range: {model.name} has layers 0-{model.layers - 1}")
-    if head is not None and head >= model.heads:
-        raise WordlensError(f"--head {head} is out of range: {model.name} has heads 0-{model.heads - 1}")
+def _layer_head_indices(model: ModelInfo, layer: int | None, head: int | None) -> tuple[int | None, int | None]:
+    """--layer N and --head H count from 1, as the screens name them (L4 H5 is --layer 4 --head 5);
+    the 0-based indices of the arrays and the JSON (core/layer_names.py)."""
+    if layer is not None and not 1 <= layer <= model.layers:
+        raise WordlensError(f"--layer {layer} is out of range: {model.name} has {layers_range(model.layers)} "
+                            "(counted from 1; 0 is the embeddings, which have no attention)")
+    if head is not None and not 1 <= head <= model.heads:
+        raise WordlensError(f"--head {head} is out of range: {model.name} has {heads_range(model.heads)} "
+                            "(counted from 1)")
+    return (None if layer is None else layer - 1), (None if head is None else head - 1)
 
 
 def terminal_progress(stage: str, fraction: float) -> None:

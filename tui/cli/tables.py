@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from wordlens.core.layer_names import head_long_name, head_pair, hidden_state_name, hidden_state_short_name
 from wordlens.tui.style.colors import bar, heat_style
 
 
@@ -101,8 +102,8 @@ def _strongest_target_tables(attention: np.ndarray, tokens: list[str], width: in
     columns = []
     for layer, layer_matrix in enumerate(head_mean):
         targets = layer_matrix.argmax(axis=1)
-        columns.append((f"L{layer}", [Text(f"{tokens[int(target)]} {layer_matrix[row, target]:.2f}")
-                                      for row, target in enumerate(targets)]))
+        columns.append((f"L{layer + 1}", [Text(f"{tokens[int(target)]} {layer_matrix[row, target]:.2f}")
+                                          for row, target in enumerate(targets)]))
     return _fitted_tables("strongest target per layer", ("token", [Text(token) for token in tokens]), columns, width)
 
 
@@ -134,6 +135,9 @@ def print_static_query(command: str, result: dict[str, Any], console: Console | 
         console.print(f"odd one out of {escape(', '.join(result['words']))}: [bold]{escape(result['odd_one_out'])}[/]")
     else:
         _print_evaluation(result, console)
+    if result.get("from_subwords"):
+        console.print(Text(f"from subwords (out of vocabulary, its vector built from character n-grams): "
+                           f"{', '.join(result['from_subwords'])}", style="dim"))
 
 
 def _print_evaluation(result: dict[str, Any], console: Console) -> None:
@@ -173,13 +177,13 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
     table.add_column("cosine", justify="right")
     table.add_column("")
     for layer, value in enumerate(result["layers"]):
-        table.add_row("embeddings" if layer == 0 else str(layer), f"{value:.3f}", bar(max(0.0, value), 30))
+        table.add_row(hidden_state_name(layer), f"{value:.3f}", bar(max(0.0, value), 30))
     console.print(table)
     difference = result["attention_difference"]
     if difference is not None:
         values = np.asarray(difference)
         layer, head = np.unravel_index(values.argmax(), values.shape)
-        console.print(f"attention between the shared words differs most at layer {layer}, head {head} "
+        console.print(f"attention between the shared words differs most at {head_long_name(int(layer), int(head))} "
                       f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
 
 
@@ -189,12 +193,12 @@ def print_mechanism(report: dict[str, Any], console: Console | None = None) -> N
     tokens = report.get("token_labels", report["tokens"])
     source, target = report["from"], report["to"]
     layer, head = report["layer"], report["head"]
-    title = Text(f"{report['model']['name']} · layer {layer}, head {head} · ", style="bold")
+    title = Text(f"{report['model']['name']} · {head_long_name(layer, head)} · ", style="bold")
     title.append(f"{tokens[source]} → {tokens[target]}")
     if report["heads_off"]:
-        title.append(" · heads off: " + ", ".join(f"{a}:{b}" for a, b in report["heads_off"]), style="yellow")
+        title.append(" · heads off: " + ", ".join(head_pair(a, b) for a, b in report["heads_off"]), style="yellow")
     console.print(title)
-    console.print(f"layer {layer}'s input: {report['layer_input']}", markup=False)
+    console.print(f"layer {layer + 1}'s input: {report['layer_input']}", markup=False)
     dimensions = Table(title="the dimensions that contribute most (query × key)", title_justify="left",
                        show_edge=False)
     for name in ("dimension", "query", "key", "product"):
@@ -238,7 +242,8 @@ def print_verification(report: dict[str, Any], console: Console | None = None) -
     table.add_column("hidden state after it", justify="right")
     for row in report["layers"]:
         attention = "—" if row["attention"] is None else f"{row['attention']:.2e}"
-        table.add_row(str(row["layer"]), attention, f"{row['hidden_state']:.2e}")
+        name = row["layer"] if row["layer"] == "embeddings" else str(row["layer"] + 1)
+        table.add_row(name, attention, f"{row['hidden_state']:.2e}")
     console.print(table)
     if not report["same_tokens"]:
         console.print("[red]the two tokenizers gave different tokens[/]")
@@ -266,7 +271,7 @@ def print_predictions(report: dict[str, Any], console: Console | None = None) ->
     for rank in range(len(report["predictions"])):
         lens.add_column(f"#{rank + 1}")
     for row in report["lens"]:
-        name = "emb" if row["layer"] == 0 else str(row["layer"])
+        name = hidden_state_short_name(row["layer"])
         cells = [Text.assemble((repr(p["text"]), "bold"), (f" {p['prob']:.2f}", "dim")) for p in row["predictions"]]
         lens.add_row(name, *cells)
     console.print(lens)
@@ -285,7 +290,8 @@ def print_map(report: dict[str, Any], console: Console | None = None) -> None:
     console.print(table)
     layer = report["layer"]
     space = {item["token_index"]: item for item in report["model_space"] if item["layer"] == layer}
-    paths = Table(title=f"tokens: path on the static map (layer: x, y) and model space at layer {layer}",
+    paths = Table(title=f"tokens: path on the static map (hidden state: x, y; 0 = embeddings) and model space "
+                  f"{hidden_state_name(layer)}",
                   title_justify="left", show_edge=False)
     for column in ("token", "path on the static map", "model space x, y"):
         paths.add_column(column)

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from wordlens.core.layer_names import heads_range, layers_range
 from wordlens.core.measures.attention_views import View, top_targets
 from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
@@ -366,5 +367,5 @@ class AttentionPane(Vertical):
         self.border_title = f"self-attention · {view.spec.describe()}{off}"
         self.border_subtitle = (
             f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
-            + f" · layers 0–{model.layers - 1} · heads 0–{model.heads - 1}"
+            + f" · {layers_range(model.layers)} · {heads_range(model.heads)}"
         )

@@ -6,6 +6,7 @@ from rich.cells import set_cell_size
 from rich.text import Text
 from textual.reactive import reactive
 
+from wordlens.core.layer_names import hidden_state_name
 from wordlens.core.transformer.next_token import Prediction
 from wordlens.core.transformer.tokens import readable_label
 from wordlens.core.vectors.static_vectors import NeighbourList
@@ -113,7 +114,7 @@ class StaticNeighbours(ViewText):
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
         state = self.glove_map
         name = view.analysis.static.vectors.name
-        title = f"in context, after layer {view.layer}"
+        title = f"in context, {hidden_state_name(view.layer + 1)}"
         text.append("\n")
         if state.status is MapStatus.READY:
             quality = float(state.static_map.heldout_top10[view.layer + 1])
@@ -144,7 +145,7 @@ def heading(title: str, note: str, width: int) -> Text:
 def _append_next_tokens(text: Text, token: str, predictions: tuple[Prediction, ...], width: int) -> None:
     """The decoder's own next tokens after the focused one, with their probabilities."""
     text.append("\nnext token", style="bold")
-    text.append(f"  after '{token}' · n: by layer\n", style="dim")
+    text.append(f"  after '{token}' · f: by layer\n", style="dim")
     _append_word_list(text, [(readable_label(p.text), p.prob) for p in predictions], width, "green")
 
 

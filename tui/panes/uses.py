@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.reactive import reactive
 
+from wordlens.core.layer_names import hidden_state_name
 from wordlens.core.uses.concordance import concordance_line
 from wordlens.core.uses.corpus import LEE_FILE
 from wordlens.tui.panes.loading import waiting_for_text
@@ -53,9 +54,9 @@ class UsesPane(ViewText):
         label = context.labels[view.focus]
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(label, style="bold reverse")
-        text.append(f" after layer {view.layer}", style="bold")
+        text.append(f" {hidden_state_name(layer)}", style="bold")
         if layer not in index.layers:
-            shown = ", ".join(str(known - 1) for known in index.layers if known > 0)
+            shown = ", ".join(str(known) for known in index.layers if known > 0)
             text.append(f"\nnot indexed at this layer: uses are indexed after layers {shown} ([ ] to move)",
                         style="yellow")
             return text

@@ -10,6 +10,7 @@ import numpy as np
 from rich.text import Text
 
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
+from wordlens.core.layer_names import head_name, hidden_state_name
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
 from wordlens.core.measures.static_vs_context import drift
 from wordlens.core.transformer.context_model import heads_label
@@ -39,7 +40,8 @@ class WordComparison(ViewText):
         focused = view.focused_word
         if focused is None:
             return Text("Move the focus onto a word: special tokens have no static vector.", style="dim italic")
-        if analysis.static.neighbours[focused].key is None:
+        subwords = [found.from_subwords for found in analysis.static.neighbours]
+        if analysis.static.neighbours[focused].key is None and not subwords[focused]:
             return Text(
                 f"'{analysis.words[focused].text}' is not in the vocabulary\n"
                 f"of {analysis.static.vectors.name}: no static vector to compare.\n"
@@ -64,7 +66,8 @@ class WordComparison(ViewText):
         # the lines that end in a number wrap at spaces, a column short of the pane (its scrollbar)
         fit = width - 1
         text = Text(no_wrap=True, overflow="ellipsis")
-        _append_summary(text, analysis, focused, others, cosines, attention, view, fit)
+        _append_summary(text, analysis, focused, others, cosines, attention, view, fit,
+                        mark="~" if subwords[focused] else "")
         _append_heads_off(text, analysis, view, fit)
         text.append(f"\n{'word':<{word_column}}", style="dim")
         text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
@@ -74,7 +77,8 @@ class WordComparison(ViewText):
         if shown and shown[0] != others[0]:
             text.append(f"\n… {others.index(shown[0])} words before", style="dim italic")
         for w in shown:
-            text.append(f"\n{analysis.words[w].text[:word_column - 1]:<{word_column}}")
+            mark = "~" if subwords[w] else ""  # its vector built from n-grams (fastText)
+            text.append(f"\n{(analysis.words[w].text[:word_column - 1 - len(mark)] + mark):<{word_column}}")
             if np.isnan(cosines[w]):
                 text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
             else:
@@ -84,12 +88,16 @@ class WordComparison(ViewText):
             text.append(bar(float(attention[w]), bar_width).rjust(bar_width + 1), style="cyan")
             if show_strongest:
                 best = strongest[w]
-                text.append(f"  {best.weight:.2f} L{best.layer} H{best.head}", style="dim")
+                text.append(f"  {best.weight:.2f} {head_name(best.layer, best.head)}", style="dim")
         if shown and shown[-1] != others[-1]:
             text.append(f"\n… {len(others) - 1 - others.index(shown[-1])} words after", style="dim italic")
         text.append("\n")
         text.append_text(wrapped(Text(f"special tokens take {special_mass:.2f} of its attention in "
                                       f"{view.spec.short()}", style="dim italic"), fit))
+        if any(subwords):
+            text.append("\n")
+            text.append_text(wrapped(Text("~ from subwords: a vector built from character n-grams (out of "
+                                          "vocabulary)", style="dim italic"), fit))
         _append_drift(text, analysis, view, fit)
         return text
 
@@ -103,13 +111,13 @@ def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
 
 
 def _append_drift(text: Text, analysis: Analysis, view: ViewState, width: int) -> None:
-    """How far attention moves the focused token from its context-free (layer 0) vector."""
+    """How far attention moves the focused token from its context-free vector (its embedding)."""
     if not 0 <= view.focus < len(analysis.context.tokens):
         return
     values = drift(analysis.context, view.focus)
     line = Text("context drift ", style="dim")
     line.append(sparkline(values), style="magenta")
-    line.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its layer-0 vector, layers 0–{len(values) - 1}",
+    line.append(f" {values[0]:.2f}→{values[-1]:.2f}: cosine to its embedding, to {hidden_state_name(len(values) - 1)}",
                 style="dim")
     text.append("\n")
     text.append_text(wrapped(line, width))
@@ -128,11 +136,11 @@ def _append_heads_off(text: Text, analysis: Analysis, view: ViewState, width: in
 
 def _append_summary(
     text: Text, analysis: Analysis, focused: int, others: list[int], cosines: np.ndarray, attention: np.ndarray,
-    view: ViewState, width: int,
+    view: ViewState, width: int, mark: str = "",
 ) -> None:
-    """The focused word, its statically nearest word in the sentence and the word it attends to most,
-    each answer on a line of its own (under the word when the pane is narrow)."""
-    word = analysis.words[focused].text
+    """The focused word (`mark`: ~ for a vector from subwords), its statically nearest word in the sentence
+    and the word it attends to most, each answer on a line of its own (under the word when the pane is narrow)."""
+    word = analysis.words[focused].text + mark
     text.append(word, style="bold reverse")
     if not others:
         text.append("  is the only word", style="dim")

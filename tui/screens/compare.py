@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
+from wordlens.core.layer_names import head_name, hidden_state_name
 from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, heads_label
 from wordlens.tui.panes.sentence_input import OrderedInput
@@ -51,7 +52,7 @@ def comparison_text(comparison: SentenceComparison, layers_label_width: int, wid
     bar_width = max(4, min(40, width - layers_label_width - 10 - (22 if intact is not None else 0)))
     last = len(comparison.layers) - 1
     for layer, value in enumerate(comparison.layers):
-        label = "embeddings" if layer == 0 else f"after layer {layer - 1}"  # as the grid numbers layers
+        label = hidden_state_name(layer)
         text.append(f"  {label:<{layers_label_width}}")
         text.append(f"{value:6.3f} ", style="bold" if layer in (0, last) else "")
         text.append(bar(max(0.0, float(value)), bar_width), style="magenta")
@@ -86,15 +87,15 @@ def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool
         text.append(cell, style=style)
     text.append(f" {top:.2f} and above\n", style="dim")
     layers, heads = difference.shape
-    text.append("  layer \\ head " + "".join(f"{head:<3}" for head in range(heads)) + "\n", style="dim")
+    text.append("  layer \\ head " + "".join(f"{head + 1:<3}" for head in range(heads)) + "\n", style="dim")
     for layer in range(layers):
-        text.append(f"  {layer:>7}      ", style="dim")
+        text.append(f"  {layer + 1:>7}      ", style="dim")
         for cell, style in heat_cells(np.minimum(difference[layer] / top, 1.0), 2, no_color):
             text.append(cell, style=style)
             text.append(" ", style=Style())
         text.append("\n")
     order = np.argsort(-difference, axis=None)[:3]
-    most = ", ".join(f"L{index // heads} H{index % heads} {difference.flat[index]:.3f}" for index in order)
+    most = ", ".join(f"{head_name(index // heads, index % heads)} {difference.flat[index]:.3f}" for index in order)
     text.append(f"  most different: {most}", style="dim")
 
 

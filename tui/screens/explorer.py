@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Input
 
+from wordlens.core.layer_names import head_long_name
 from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.transformer.context_model import NO_HEADS_OFF
 from wordlens.core.transformer.next_token import logit_lens
@@ -156,8 +157,8 @@ class ExplorerScreen(Screen[None]):
             found, note = found_and_note
             words = view.analysis.words
             self.app.view = self.app.view.with_head(found.layer, found.head)
-            self.app.notify(f"{words[source].text} → {words[target].text}: {found.weight:.2f} at layer {found.layer}, "
-                            f"head {found.head}{note}")
+            self.app.notify(f"{words[source].text} → {words[target].text}: {found.weight:.2f} at "
+                            f"{head_long_name(found.layer, found.head)}{note}")
 
         self.app.run_in_background("best head", best, jump)
 

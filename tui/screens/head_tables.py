@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
 from wordlens.core.analysis import Analysis
+from wordlens.core.layer_names import head_long_name, head_name
 from wordlens.core.measures.attention_views import (
     POSITIONAL_SHARE,
     HeadScore,
@@ -127,7 +128,7 @@ class MetricsScreen(HeadTableScreen):
         for layer in range(layers):
             for head in range(heads):
                 cells = [Text(f"{self.metrics[key][layer, head]:.3f}", justify="right") for key, _, _ in METRIC_COLUMNS]
-                table.add_row(Text(str(layer), justify="right"), Text(str(head), justify="right"), *cells,
+                table.add_row(Text(str(layer + 1), justify="right"), Text(str(head + 1), justify="right"), *cells,
                               Text(str(self.metrics["pattern"][layer, head]), style="yellow"),
                               key=f"{layer}:{head}")
         super().on_mount()
@@ -190,8 +191,8 @@ class ReferentScreen(HeadTableScreen):
         for rank, score in enumerate(self.scores, start=1):
             table.add_row(
                 Text(str(rank), justify="right"),
-                Text(str(score.layer), justify="right"),
-                Text(str(score.head), justify="right"),
+                Text(str(score.layer + 1), justify="right"),
+                Text(str(score.head + 1), justify="right"),
                 Text(f"{score.weight:.3f}", justify="right"),
                 Text(bar(score.weight, 24), style="cyan"),
                 Text(str(self.patterns[score.layer, score.head]), style="yellow"),
@@ -285,8 +286,8 @@ class CorrelationScreen(HeadTableScreen):
             for head in range(heads):
                 value, p = float(self.rho[layer, head]), float(self.p[layer, head])
                 table.add_row(
-                    Text(str(layer), justify="right"),
-                    Text(str(head), justify="right"),
+                    Text(str(layer + 1), justify="right"),
+                    Text(str(head + 1), justify="right"),
                     Text("  n/a" if np.isnan(value) else f"{value:+.3f}", justify="right"),
                     Text("" if np.isnan(p) else f"{p:.3f}", justify="right"),
                     Text(bar(value, 16) if value > 0 else "", style="green"),
@@ -323,12 +324,12 @@ class CorrelationScreen(HeadTableScreen):
         np.fill_diagonal(static, np.nan)  # a word's cosine to itself (1.0) would swamp the scale
         text = Text(no_wrap=True)
         rho, p = float(self.rho[layer, head]), float(self.p[layer, head])
-        text.append(f"layer {layer} head {head}   ρ = {rho:+.3f}, p = {p:.3f}   {correlation_verdict(rho, p)}\n\n",
+        text.append(f"{head_long_name(layer, head)}   ρ = {rho:+.3f}, p = {p:.3f}   {correlation_verdict(rho, p)}\n\n",
                     style="bold")
         _append_word_matrix(text, "static cosine (same in every sentence)", names, np.clip(static, 0, 1),
                             "green", self.app.no_color)
         text.append("\n")
-        _append_word_matrix(text, f"attention L{layer} H{head} (rows: from)", names,
+        _append_word_matrix(text, f"attention {head_name(layer, head)} (rows: from)", names,
                             self.attention[layer, head], "cyan", self.app.no_color)
         panel.update(text)
 

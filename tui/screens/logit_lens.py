@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from wordlens.core.layer_names import hidden_state_short_name
 from wordlens.core.transformer.next_token import LensLayer
 from wordlens.core.transformer.tokens import readable_label
 from wordlens.tui.screens.dialog import Dialog
@@ -63,7 +64,7 @@ class LogitLensScreen(Dialog[tuple[int, int] | None]):
         for rank in range(top):
             table.add_column(f"#{rank + 1}", key=f"rank{rank}")
         for row in self.rows:
-            name = "emb" if row.layer == 0 else str(row.layer)
+            name = hidden_state_short_name(row.layer)
             cells = [_prediction_cell(p.text, p.prob) for p in row.predictions]
             cells += [Text("")] * (top - len(cells))
             table.add_row(Text(name, justify="right"), *cells, key=str(row.layer))

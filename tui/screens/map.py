@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Static
 
 from wordlens.core.errors import InputError, WordlensError
+from wordlens.core.layer_names import head_long_name, hidden_state_brief_name
 from wordlens.core.measures.map_views import (
     MapPoint,
     SentenceMap,
@@ -64,14 +65,14 @@ class ProjectionProgress(Message):
 
 
 def layer_name(layer: int) -> str:
-    """A hidden state: 0 = embeddings, n = after layer n."""
-    return "embeddings" if layer == 0 else f"layer {layer}"
+    """A hidden state: embeddings, or after the layer that made it (core/layer_names.py)."""
+    return hidden_state_brief_name(layer)
 
 
 def head_name(layer: int, head: int) -> str:
-    """An attention head: `layer` as layer_name numbers it (the layer whose output is hidden state
-    `layer`), `head` 0-based."""
-    return f"{layer_name(layer)}, head {head}"
+    """An attention head: `layer` numbered as the map numbers hidden states (the layer whose output is
+    hidden state `layer`), `head` 0-based; named as every screen names heads ('layer 4, head 2')."""
+    return head_long_name(layer - 1, head)
 
 
 def attention_kind(weight: float) -> str:
@@ -488,7 +489,7 @@ class MapScreen(Dialog[None]):
         name = point.label if point.kind != "path" else self.view.context.labels[point.token]
         line = Text.assemble((name, "bold"), f" · {what.get(self.drawing.kinds[message.point], point.kind)}")
         if point.layer is not None:
-            line.append(f" · {layer_name(point.layer)}")
+            line.append(f" · {hidden_state_brief_name(point.layer)}")
         line.append(f" · x {point.x:.3f}  y {point.y:.3f}")
         if self.map_mode == "qk" and self.queries_keys is not None and point.token is not None:
             line = self._query_key_info(point, self.queries_keys)

@@ -23,6 +23,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from wordlens.core.analysis import Analysis
+from wordlens.core.layer_names import head_long_name, layer_name
 from wordlens.core.measures.attention_arithmetic import (
     PairArithmetic,
     StaticSide,
@@ -60,7 +61,7 @@ def toggled_head(heads_off: HeadsOff, layer: int, head: int) -> HeadsOff:
 def heads_off_notice(heads_off: HeadsOff, layer: int, head: int) -> str:
     state = "off" if (layer, head) in heads_off else "on again"
     rest = f"heads off: {heads_label(heads_off)}" if heads_off else "every head is on: the intact model"
-    return f"layer {layer}, head {head} {state}; {rest}"
+    return f"{head_long_name(layer, head)} {state}; {rest}"
 
 
 def signed_sparkline(values: np.ndarray, top: float) -> Text:
@@ -106,13 +107,13 @@ def arithmetic_text(analysis: Analysis, pair: PairArithmetic, side: StaticSide, 
     text.append(" → ")
     text.append(tokens[pair.target], style="bold reverse")
     text.append(f"  logit {pair.logit:+.3f} → weight {pair.weight:.3f}", style="bold cyan")
-    text.append(f"  layer {pair.layer}, head {pair.head}\n", style="dim")
+    text.append(f"  {head_long_name(pair.layer, pair.head)}\n", style="dim")
     if intact_weight is not None:
         text.append(f"with heads {heads_label(context.heads_off)} off; the intact model gives {intact_weight:.3f} "
                     f"({pair.weight - intact_weight:+.3f})\n", style="yellow")
     if (pair.layer, pair.head) in context.heads_off:
         text.append("this head is off: its weights are computed as before, its output is zeroed\n", style="yellow")
-    text.append(f"layer {pair.layer}'s input: {layer_input_name(pair.layer)}\n", style="dim")
+    text.append(f"{layer_name(pair.layer)}'s input: {layer_input_name(pair.layer)}\n", style="dim")
     glove = "—" if side.glove_cosine is None else f"{side.glove_cosine:.3f}"
     table = "—" if side.input_table_cosine is None else f"{side.input_table_cosine:.3f}"
     text.append("similar in the vocabulary: ", style="green")
@@ -290,7 +291,7 @@ class MechanismScreen(Dialog[tuple[int, int] | None]):
         tokens = self.view.context.labels
         off = self.view.heads_off
         # A str border title is markup; a Text is not ("[CLS]" is a token, not a tag).
-        box.border_title = Text(f"why this weight · layer {self.at_layer}, head {self.head} · "
+        box.border_title = Text(f"why this weight · {head_long_name(self.at_layer, self.head)} · "
                                 f"{tokens[self.source]} → {tokens[self.target]}"
                                 + (f" · heads off: {heads_label(off)}" if off else ""))
         width = max(40, self.query_one(VerticalScroll).size.width or self.app.size.width - 4)

@@ -16,6 +16,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
+from wordlens.core.layer_names import head_long_name
 from wordlens.tui.screens.dialog import Dialog
 from wordlens.tui.screens.of_view import needs_model
 from wordlens.tui.state import ViewState
@@ -97,7 +98,7 @@ class Thumbnails(Widget, can_focus=True):
             segments = [Segment(" " * LABEL_WIDTH, PLAIN)]
             for head in range(self.heads):
                 style = CURSOR_STYLE if head == self.cursor[1] else LABEL_STYLE
-                segments.append(Segment(f"H{head}".ljust(width + 1)[: width + 1], style))
+                segments.append(Segment(f"H{head + 1}".ljust(width + 1)[: width + 1], style))
             return Strip(segments).extend_cell_length(self.size.width, PLAIN)
         band, line = divmod(y - 1, rows + 1)
         if band >= self.layers:
@@ -106,7 +107,7 @@ class Thumbnails(Widget, can_focus=True):
         segments = []
         if line == 0:
             style = CURSOR_STYLE if layer == self.cursor[0] else LABEL_STYLE
-            segments.append(Segment(f"L{layer}".ljust(LABEL_WIDTH - 1) + " ", style))
+            segments.append(Segment(f"L{layer + 1}".ljust(LABEL_WIDTH - 1) + " ", style))
         else:
             segments.append(Segment(" " * LABEL_WIDTH, PLAIN))
         for head in range(self.heads):
@@ -165,7 +166,7 @@ class OverviewScreen(Dialog[tuple[int, int] | None]):
 
     def _describe_cursor(self, cursor: tuple[int, int]) -> None:
         layer, head = cursor
-        self.query_one(Static).update(self.title_text + f"   ▶ layer {layer} · head {head}: enter opens it")
+        self.query_one(Static).update(self.title_text + f"   ▶ {head_long_name(layer, head)}: enter opens it")
 
     def action_open(self) -> None:
         self.dismiss(self.query_one(Thumbnails).cursor)
