@@ -85,13 +85,13 @@ async def test_the_mechanism_screen_shows_a_causal_pairs_arithmetic_and_survives
         target = context.labels.index("␣capital")  # earlier: a causal row may attend it
         await move_focus_to(pilot, app, source)
         await move_target_to(pilot, app, target)
-        await pilot.press("right_square_bracket")  # layer 1
+        await pilot.press("right_square_bracket")  # the second layer (index 1)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, MechanismScreen), what="the mechanism screen")
         await pilot.pause()
         pair = pair_arithmetic(app.view.context, 1, 0, source, target)
         text = screen_text(app)
-        assert "why this weight · layer 1, head 0 · ␣paris → ␣capital" in text
+        assert "why this weight · layer 2, head 1 · ␣paris → ␣capital" in text
         assert f"weight {pair.weight:.3f}" in text and f"logit {pair.logit:+.3f}" in text
         assert f"content part {pair.content_logit:+.3f} · positions (rotary) {pair.position_part:+.3f}" in text
         assert pair.weight == pytest.approx(float(app.view.context.attentions[1, 0, source, target]), abs=1e-6)

@@ -175,7 +175,7 @@ async def test_queries_and_keys_mode_draws_both_clouds_and_steps_heads(tiny_vect
         screen = await open_map(pilot, app)
         await press(pilot, "4")
         text = screen_text(app)
-        assert "queries and keys · layer 1, head 0" in text and "attention unchanged" in text
+        assert "queries and keys · layer 1, head 1" in text and "attention unchanged" in text
         context = app.view.context
         expected = query_key_map(context, 0, 0, screen.found.focus_token)
         shown = screen.queries_keys
@@ -184,9 +184,9 @@ async def test_queries_and_keys_mode_draws_both_clouds_and_steps_heads(tiny_vect
         heaviest = max(expected.lines, key=lambda line: line[2])
         assert f"{context.tokens[heaviest[1]]} {heaviest[2]:.2f}" in text  # the weight is written by its key
         await press(pilot, "full_stop")
-        assert on_screen(app, "layer 1, head 1")
+        assert on_screen(app, "layer 1, head 2")
         await press(pilot, "comma", "comma")
-        assert on_screen(app, f"layer 1, head {context.model.heads - 1}")  # wraps round
+        assert on_screen(app, f"layer 1, head {context.model.heads}")  # wraps round
         await press(pilot, "left_square_bracket")
         assert on_screen(app, "queries and keys · layer 1")  # no queries at the embeddings
         await press(pilot, "right_square_bracket", "right")
@@ -204,7 +204,7 @@ async def test_queries_and_keys_on_the_tiny_llama(tiny_vectors, tiny_llama, tmp_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_map(pilot, app)
         await press(pilot, "4")
-        assert on_screen(app, "queries and keys · layer 1, head 0")
+        assert on_screen(app, "queries and keys · layer 1, head 1")
         focus = screen.found.focus_token
         assert screen.queries_keys.lines and all(target <= focus for _, target, _ in screen.queries_keys.lines)
 
