@@ -138,7 +138,7 @@ def test_random_bursts_of_typing_pasting_and_deleting_keep_the_app_alive_and_exa
     terminal.wait_for(
         lambda screen: follows(expected)(screen)
         and re.search(r"\briver \[SEP\]", screen) is not None
-        and re.search(r"river\s+nearest words", screen) is not None,
+        and re.search(r"river\s+nearest in the vocabulary", screen) is not None,
         f"the panes to show the analysis of the text ending in 'river' ({replay})",
     )
     # And the whole text the app holds is exactly what was sent: the export says which text it is.

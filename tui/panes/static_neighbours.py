@@ -97,6 +97,8 @@ class StaticNeighbours(ViewText):
         if context is None or not 0 <= view.focus < len(context.tokens) or context.special[view.focus]:
             return
         reading = self.reading if self.reading is not None and self.reading.is_for(view) else None
+        if reading is not None and reading.next_tokens is not None:  # a decoder's answer, first: it must show
+            _append_next_tokens(text, context.labels[view.focus], reading.next_tokens, width)
         text.append("\n")
         text.append_text(heading(f"{context.model.name} input table",
                                  f"'{context.labels[view.focus]}', before attention", width - 1))
@@ -107,8 +109,6 @@ class StaticNeighbours(ViewText):
             text.append(f" {reading.input_table}\n", style="dim italic")
         else:
             _append_word_list(text, reading.input_table, width, "yellow")
-        if reading is not None and reading.next_tokens is not None:
-            _append_next_tokens(text, context.labels[view.focus], reading.next_tokens, width)
         self._append_in_context(text, view, reading, width)
 
     def _append_in_context(self, text: Text, view: ViewState, reading: TokenReading | None, width: int) -> None:
