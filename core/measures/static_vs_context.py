@@ -215,6 +215,8 @@ def correlation_significance(analysis: Analysis, rho: np.ndarray, permutations: 
         return CorrelationSignificance(0, p)
     static_scores, attention_scores = scores
     static_ranks = _centred_ranks(static_scores)
+    if not np.linalg.norm(static_ranks):  # every pair's static cosine ties: ρ is undefined, no p either
+        return CorrelationSignificance(len(static_scores), p)
     rng = np.random.default_rng(seed)
     shuffled = np.stack([rng.permutation(static_ranks) for _ in range(permutations)])  # (P, pairs)
     shuffled /= np.linalg.norm(static_ranks)
@@ -225,6 +227,8 @@ def correlation_significance(analysis: Analysis, rho: np.ndarray, permutations: 
                 continue
             ranks = _centred_ranks(attention_scores[layer, head])
             norm = np.linalg.norm(ranks)
+            if not norm:
+                continue
             null = shuffled @ (ranks / norm)
             count = int((np.abs(null) >= abs(float(rho[layer, head])) - 1e-9).sum())
             p[layer, head] = (1 + count) / (1 + permutations)
