@@ -28,7 +28,7 @@ from wordlens.tui.screens.query import QueryScreen
 
 from snapshot_apps.decoder_app import DECODER_SENTENCE, make_decoder_app
 from snapshot_apps.overview_app import SENTENCE, make_app
-from tui_support import shows, wait_for
+from tui_support import seeded_map, shows, wait_for
 
 SIZES = {"120x36": (120, 36), "80x24": (80, 24)}
 SECOND_SENTENCE = "paris is in france"  # for compare: shares "france" and "is" with SENTENCE
@@ -131,17 +131,6 @@ def test_decoder_snapshot(snap_compare, tmp_path, state, size):
 MAP_SENTENCE = "the river bank in the bank"
 
 
-def _seeded_map(model, vectors, progress, cached_only):
-    import numpy as np
-
-    from wordlens.core.measures.static_vs_context import StaticMap
-
-    layers, hidden = model.info.layers, model.info.hidden_size
-    rng = np.random.default_rng(0)
-    weights = rng.normal(size=(layers + 1, hidden + 1, vectors.info.dim)).astype(np.float32)
-    return StaticMap(weights, train_words=10, heldout_top10=np.zeros(layers + 1))
-
-
 def _map_drawn(app) -> bool:
     return isinstance(app.screen, MapScreen) and app.screen.found is not None and app.screen.fitting is None
 
@@ -174,7 +163,7 @@ def reach_map(state: State) -> Callable:
 @pytest.mark.parametrize("state", MAP_STATES, ids=[state.name for state in MAP_STATES])
 def test_map_snapshot(snap_compare, tmp_path, monkeypatch, state, size):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    app = make_app(tmp_path, map_fitter=_seeded_map, text=MAP_SENTENCE)
+    app = make_app(tmp_path, map_fitter=seeded_map, text=MAP_SENTENCE)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=reach_map(state))
 
 

@@ -4,18 +4,16 @@ and survive their keys."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from wordlens.core.engine import Engine
 from wordlens.core.measures.attention_arithmetic import pair_arithmetic
-from wordlens.core.measures.static_vs_context import StaticMap
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.screens.map import MapScreen
 from wordlens.tui.screens.mechanism import MechanismScreen
 
-from conftest import LLAMA_HIDDEN, LLAMA_LAYERS, TINY_DIM
-from tui_support import move_focus_to, move_target_to, screen_text, shows, wait_for
+from conftest import LLAMA_LAYERS
+from tui_support import move_focus_to, move_target_to, screen_text, seeded_map, shows, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -33,13 +31,8 @@ def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
-def random_map(model, vectors, progress, cached_only):
-    weights = np.random.default_rng(0).normal(size=(LLAMA_LAYERS + 1, LLAMA_HIDDEN + 1, TINY_DIM)).astype(np.float32)
-    return StaticMap(weights, train_words=10, heldout_top10=np.zeros(LLAMA_LAYERS + 1))
-
-
 def decoder_app(tiny_vectors, tiny_llama, tmp_path) -> WordLensApp:
-    app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_llama, map_fitter=random_map), text=TEXT)
+    app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_llama, map_fitter=seeded_map), text=TEXT)
     app.output_folder = tmp_path
     return app
 

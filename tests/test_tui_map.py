@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 from wordlens.core.engine import Engine
-from wordlens.core.measures.static_vs_context import StaticMap
 from wordlens.tui.app import WordLensApp
 from wordlens.tui.screens.map import MapScreen
 
-from conftest import TINY_DIM, TINY_HIDDEN, TINY_LAYERS
-from tui_support import screen_text, wait_for
+from conftest import TINY_LAYERS
+from tui_support import screen_text, seeded_map, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -32,12 +31,7 @@ def own_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
-def random_map(model, vectors, progress, cached_only):
-    weights = np.random.default_rng(0).normal(size=(TINY_LAYERS + 1, TINY_HIDDEN + 1, TINY_DIM)).astype(np.float32)
-    return StaticMap(weights, train_words=10, heldout_top10=np.zeros(TINY_LAYERS + 1))
-
-
-def map_app(tiny_vectors, tiny_model, tmp_path, fitter=random_map) -> WordLensApp:
+def map_app(tiny_vectors, tiny_model, tmp_path, fitter=seeded_map) -> WordLensApp:
     app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_model, map_fitter=fitter), text=TEXT)
     app.output_folder = tmp_path
     return app
@@ -200,7 +194,7 @@ async def test_queries_and_keys_mode_draws_both_clouds_and_steps_heads(tiny_vect
 
 
 async def test_queries_and_keys_on_the_tiny_llama(tiny_vectors, tiny_llama, tmp_path):
-    app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_llama, map_fitter=random_map), text=TEXT)
+    app = WordLensApp(Engine.from_loaded(tiny_vectors, tiny_llama, map_fitter=seeded_map), text=TEXT)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_map(pilot, app)
         await press(pilot, "4")

@@ -92,3 +92,15 @@ async def move_target_to(pilot, app, token: int) -> None:
     delta = token - app.view.target
     await pilot.press(*(["right"] * delta if delta > 0 else ["left"] * -delta))
     assert app.view.target == token
+
+
+def seeded_map(model, vectors, progress, cached_only):
+    """A map fitter for Engine(map_fitter=...): a seeded random map from every hidden state of `model`
+    into `vectors`' space (the map screen and `g` need one; fitting a real one takes seconds)."""
+    import numpy as np
+
+    from wordlens.core.measures.static_vs_context import StaticMap
+
+    layers, hidden = model.info.layers, model.info.hidden_size
+    weights = np.random.default_rng(0).normal(size=(layers + 1, hidden + 1, vectors.info.dim)).astype(np.float32)
+    return StaticMap(weights, train_words=10, heldout_top10=np.zeros(layers + 1))
