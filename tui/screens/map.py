@@ -64,17 +64,6 @@ class ProjectionProgress(Message):
         self.stage, self.fraction = stage, fraction
 
 
-def layer_name(layer: int) -> str:
-    """A hidden state: embeddings, or after the layer that made it (core/layer_names.py)."""
-    return hidden_state_brief_name(layer)
-
-
-def head_name(layer: int, head: int) -> str:
-    """An attention head: `layer` numbered as the map numbers hidden states (the layer whose output is
-    hidden state `layer`), `head` 0-based; named as every screen names heads ('layer 4, head 2')."""
-    return head_long_name(layer - 1, head)
-
-
 def attention_kind(weight: float) -> str:
     return "attend-strong" if weight >= 0.25 else "attend" if weight >= 0.1 else "attend-weak"
 
@@ -313,10 +302,10 @@ class MapScreen(Dialog[None]):
         method = self.method.upper().replace("TSNE", "t-SNE")
         if self.map_mode == "model":
             what = (f"model space · one PCA over all {self.layer_count + 1} layers of this text · "
-                    f"{layer_name(self.shown_layer)}")
+                    f"{hidden_state_brief_name(self.shown_layer)}")
             legend = "● token  ◉ focused  0-9: the focused word's tokens at the layers before  ←↑↓→ cursor  e edit"
         elif self.map_mode == "qk":
-            what = (f"queries and keys · {head_name(self.attention_layer, self.head)} · one PCA of both "
+            what = (f"queries and keys · {head_long_name(self.attention_layer - 1, self.head)} · one PCA of both "
                     f"(AttentionViz)")
             legend = (f"◆ query  ■ key  ◉ the focused token's query, lines to its {STRONGEST_KEYS} heaviest keys "
                       "(weight after the key)  , . head  ←↑↓→ cursor  e edit")
@@ -326,7 +315,7 @@ class MapScreen(Dialog[None]):
         else:
             sample = f"{found.sample_size:,}" if found else "?"
             what = (f"static map · {method} of the {sample} most frequent words, fitted once · "
-                    f"path to {layer_name(self.shown_layer)}")
+                    f"path to {hidden_state_brief_name(self.shown_layer)}")
             legend = ("● word  ◉ focused  ⠿ neighbour  0-9: its layers, mapped into static space (g)  ←↑↓→ cursor  "
                       "e edit")
         return Text.assemble((what, "bold"), "\n", (legend, "dim"))
@@ -354,7 +343,7 @@ class MapScreen(Dialog[None]):
 
     @property
     def attention_layer(self) -> int:
-        """The layer whose queries and keys are shown, numbered as layer_name numbers hidden states
+        """The layer whose queries and keys are shown, numbered as the map numbers hidden states
         (its output is that hidden state): the one the map's layer shows, at least the first."""
         return max(1, self.shown_layer)
 
@@ -522,7 +511,7 @@ class MapScreen(Dialog[None]):
                  for number, path in enumerate(found.paths, start=1)]
         parts = [f"{name} → {', '.join(item.word for item in end.nearest[layer])}"
                  for name, end in zip(names, found.ends, strict=True)]
-        text = Text(f"ends near ({layer_name(layer)}): " + " · ".join(parts))
+        text = Text(f"ends near ({hidden_state_brief_name(layer)}): " + " · ".join(parts))
         apart = ends_apart(found.ends, layer)
         if apart is not None:
             shared = set.intersection(*({item.word for item in end.nearest[layer]} for end in found.ends))
