@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Generic, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from wordlens.core.analysis import Analysis, AnalysisSettings, ContextPart, StaticPart, freeze
 from wordlens.core.errors import Cancelled, InputError, LoadError
@@ -129,6 +130,8 @@ class Engine:
         self._vectors_lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Analysis] = OrderedDict()
+        # the static side of an analysis, beside its forward pass (two: the analyser and another caller at once)
+        self._beside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="static side")
         self._array_bytes: dict[tuple, int] = {}  # per cached key: its analysis's own arrays
         self._cache_lock = threading.Lock()
         self._cache_bytes = cache_bytes
@@ -260,7 +263,7 @@ class Engine:
         # The static side runs beside the forward pass (numpy and torch release the GIL; torch
         # leaves a core free, see tui/launch.interactive): it costs the edit nothing while it is shorter.
         encoding = model.encode(text) if model is not None else None
-        beside = Beside(lambda: self._static_side(vectors, model, words, settings, intact, encoding, known))
+        beside = self._beside.submit(self._static_side, vectors, model, words, settings, intact, encoding, known)
         try:
             if is_cancelled():
                 raise Cancelled
@@ -356,29 +359,6 @@ def _static_part(
 
 def _constant(value: T) -> Callable[[], T]:
     return lambda: value
-
-
-class Beside(Generic[T]):
-    """`compute` run in a thread of its own; `result()` waits for it and re-raises its error."""
-
-    def __init__(self, compute: Callable[[], T]) -> None:
-        self._value: T | None = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._value = compute()
-            except BaseException as error:  # handed to the waiting thread
-                self._error = error
-
-        self._thread = threading.Thread(target=run, name="static side", daemon=True)
-        self._thread.start()
-
-    def result(self) -> T | None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _context_part(model: ContextModel, encoding: Encoding, words: tuple[Word, ...], heads_off: HeadsOff) -> ContextPart:
