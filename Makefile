@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 PIP := PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/python -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run lint test test-fast bench clean
+.PHONY: install run lint test test-fast bench bench-serve clean
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# N headless Chromium pages on one `wordlens serve` (N = 1 4 8 16 30; minutes): not part of `make bench`.
+bench-serve: install
+	$(BIN)/python benchmarks/serve.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .mypy-path

@@ -38,6 +38,7 @@ from wordlens.tui.services.model_loader import ModelLoader
 from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.services.uses_finder import UsesFinder
+from wordlens.tui.serving.loaded_signal import announce_loaded
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
 from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
@@ -160,6 +161,7 @@ class WordLensApp(App[None]):
         self._analyze_now()
         if self.models.ready:
             self._fitter.start(cached_only=True)
+            announce_loaded()  # under serve, the next page's turn to load
 
     def on_model_failed(self, message: messages.ModelFailed) -> None:
         if not message.replacing:

@@ -212,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--text", dest="serve_text", default="", metavar="TEXT",
                        help="the sentence each new page starts with")
+    serve.add_argument("--token", default=None, metavar="T",
+                       help="the access token pages must carry (?token=T); default with a non-loopback --host: "
+                            "a new one, printed once in the link to share")
+    serve.add_argument("--no-token", action="store_true",
+                       help="no access token even when reachable from other machines: anyone who can reach the "
+                            "port gets in")
+    serve.add_argument("--max-sessions", type=_positive_int, default=None, metavar="N",
+                       help="at most N pages open at once; the next ones get a 'class is full' page")
     uses_commands.add_parsers(commands, sources)
     return parser
 
@@ -324,7 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             from wordlens.tui.cli.serve import serve
 
-            serve(sources, args.host, args.port, text=args.serve_text or args.explorer_text or "")
+            serve(sources, args.host, args.port, text=args.serve_text or args.explorer_text or "",
+                  token=args.token, no_token=args.no_token, max_sessions=args.max_sessions)
             return 0
         return _explore(sources, args.text, config)
     except WordlensError as error:

@@ -1,0 +1,241 @@
+"""A class on one machine: N headless Chromium pages on one `wordlens serve` with the default models.
+
+    make bench-serve     (or: .venv/bin/python benchmarks/serve.py [N ...]; default N = 1 4 8 16 30)
+
+For each N, a fresh `wordlens serve --text SENTENCE` and N pages opened at once. Per N it reports:
+the PSS of every process serve started for the sessions (explorers, the session forker, the small
+per-page clients; from /proc/PID/smaps_rollup, so shared pages are split between them, not counted N
+times) in all and per session; serve's own PSS; the time from opening a page until its terminal shows
+the analysed sentence (median, slowest); one edit's latency with all pages open (from the last key to
+the new tokens on screen); and the sessions dropped (the page's WebSocket closed, or never analysed).
+An N whose estimated memory (from the N before it) exceeds MemAvailable is skipped and said so.
+Not part of `make bench`: it takes minutes. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SENTENCE = "France is a country, it is in Europe"
+ANALYSED = "[CLS] france is a country , it is in europe [SEP]"
+EDIT, EDITED = " today", "europe today [SEP]"
+DEFAULT_COUNTS = (1, 4, 8, 16, 30)
+ANALYSED_TIMEOUT_S = 600.0
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+]
+TERMINAL_TEXT = """() => {
+    const terminal = (window.__wordlensTerminals || [])[0];
+    if (!terminal) return "";
+    const buffer = terminal.terminal.buffer.active;
+    const lines = [];
+    for (let row = 0; row < buffer.length; row++) {
+        const line = buffer.getLine(row);
+        if (line) lines.push(line.translateToString(true));
+    }
+    return lines.join("\\n");
+}"""
+TERMINAL_CREATION = re.compile(r"new (\w+)\((\w+),\{ping:(\w+)\}\)")
+
+
+def pss_mb(pid: int) -> float:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int(re.search(r"^PPid:\s+(\d+)", (entry / "status").read_text(), re.M).group(1))
+            except (OSError, AttributeError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def mem_available_mb() -> float:
+    match = re.search(r"^MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def expose_terminals(route) -> None:
+    script = TERMINAL_CREATION.sub(
+        r"((window.__wordlensTerminals=window.__wordlensTerminals||[]).push(new \1(\2,{ping:\3})),"
+        r"window.__wordlensTerminals[window.__wordlensTerminals.length-1])",
+        route.fetch().text(), count=1)
+    route.fulfill(body=script, content_type="application/javascript")
+
+
+def start_serve(port: int, workdir: Path) -> subprocess.Popen:
+    wordlens = Path(sys.executable).parent / "wordlens"
+    process = subprocess.Popen(
+        [str(wordlens), "serve", "--port", str(port), "--text", SENTENCE],
+        stdout=(workdir / "serve.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench serve: wordlens serve did not listen within 120 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_class(count: int, chromium: str, workdir: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    serve = start_serve(port, workdir)
+    load_before = load()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            context.route(re.compile(r".*/static/js/textual\.js$"), expose_terminals)
+            context.route(re.compile(r"^https?://(?!localhost[:/]).*"), lambda route: route.abort())
+            closed: list[int] = []
+            pages, opened = [], []
+            for index in range(count):
+                page = context.new_page()
+                page.on("websocket", lambda ws, i=index: ws.on("close", lambda *_: closed.append(i)))
+                opened.append(time.monotonic())
+                page.goto(f"http://localhost:{port}/", wait_until="domcontentloaded")
+                pages.append(page)
+            analysed_s: dict[int, float] = {}
+            deadline = time.monotonic() + ANALYSED_TIMEOUT_S
+            while len(analysed_s) + len(set(closed) - set(analysed_s)) < count and time.monotonic() < deadline:
+                for index, page in enumerate(pages):
+                    if index not in analysed_s and index not in closed and ANALYSED in page.evaluate(TERMINAL_TEXT):
+                        analysed_s[index] = time.monotonic() - opened[index]
+                time.sleep(0.25)
+            sessions = descendants(serve.pid)
+            sessions_pss = sum(pss_mb(pid) for pid in sessions)
+            explorers = [pid for pid in sessions if "wordlens.tui.serving.session_client" not in command_of(pid)
+                         and " -m wordlens.tui.serving.forker" not in command_of(pid)
+                         or pid in forked_children(sessions)]
+            edit_ms = edit_latency(pages[0]) if 0 in analysed_s and 0 not in closed else None
+            dropped = sorted(set(closed) | (set(range(count)) - set(analysed_s)))
+            serve_pss = pss_mb(serve.pid)
+            context.close()
+            browser.close()
+    finally:
+        stop(serve)
+    times = sorted(analysed_s.values())
+    return {
+        "sessions": count,
+        "sessions_pss_mb": round(sessions_pss, 1),
+        "per_session_pss_mb": round(sessions_pss / count, 1),
+        "processes": len(sessions),
+        "explorer_processes": len(explorers),
+        "serve_pss_mb": round(serve_pss, 1),
+        "analysed_median_s": round(statistics.median(times), 2) if times else None,
+        "analysed_slowest_s": round(times[-1], 2) if times else None,
+        "edit_latency_ms": edit_ms,
+        "dropped": len(dropped),
+        "load_before": load_before,
+        "load_after": load(),
+    }
+
+
+def forked_children(pids: list[int]) -> set[int]:
+    """The explorers the session forker forked (their command line is the forker's)."""
+    forkers = {pid for pid in pids if " -m wordlens.tui.serving.forker" in command_of(pid)}
+    found = set()
+    for pid in pids:
+        try:
+            parent = int(re.search(r"^PPid:\s+(\d+)", Path(f"/proc/{pid}/status").read_text(), re.M).group(1))
+        except (OSError, AttributeError):
+            continue
+        if parent in forkers:
+            found.add(pid)
+    return found
+
+
+def edit_latency(page) -> float | None:
+    page.locator(".xterm-helper-textarea").focus()
+    page.keyboard.press("End")
+    page.keyboard.type(EDIT, delay=30)
+    typed = time.monotonic()
+    try:
+        page.wait_for_function(f"({TERMINAL_TEXT})().includes({json.dumps(EDITED)})", timeout=120_000,
+                               polling=20)
+    except Exception:
+        return None
+    return round((time.monotonic() - typed) * 1000, 1)
+
+
+def main(argv: list[str]) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("bench serve: chromium is not installed")
+    counts = [int(arg) for arg in argv] or list(DEFAULT_COUNTS)
+    workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"wordlens-bench-serve-{os.getpid()}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    runs, skipped = [], []
+    for count in counts:
+        if runs:
+            last = runs[-1]
+            estimate = last["per_session_pss_mb"] * count * 1.2 + 500 * count / 4  # + Chromium's pages
+            if estimate > mem_available_mb():
+                skipped.append({"sessions": count, "estimated_mb": round(estimate), "available_mb":
+                                round(mem_available_mb())})
+                continue
+        print(f"bench serve: {count} sessions…", file=sys.stderr, flush=True)
+        runs.append(run_class(count, chromium, workdir))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    print(json.dumps({"machine": {"cpus": os.cpu_count(), "mem_total_mb": round(
+        int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024)},
+        "sentence": SENTENCE, "runs": runs, "skipped": skipped}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
