@@ -1,6 +1,7 @@
 """A class on one machine: N headless Chromium pages on one `wordlens serve` with the default models.
 
     make bench-serve     (or: .venv/bin/python benchmarks/serve.py [N ...]; default N = 1 4 8 16 30)
+    .venv/bin/python benchmarks/serve.py --table benchmarks/serve_results.json   (the README's table)
 
 For each N, a fresh `wordlens serve --text SENTENCE` and N pages opened at once. Per N it reports:
 the PSS of every process serve started for the sessions (explorers, the session forker, the small
@@ -30,6 +31,7 @@ SENTENCE = "France is a country, it is in Europe"
 ANALYSED = "[CLS] france is a country , it is in europe [SEP]"
 EDIT, EDITED = " today", "europe today [SEP]"
 DEFAULT_COUNTS = (1, 4, 8, 16, 30)
+RESULTS = Path(__file__).resolve().parent / "serve_results.json"  # what --table reads
 ANALYSED_TIMEOUT_S = 600.0
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -159,9 +161,8 @@ def run_class(count: int, chromium: str, workdir: Path) -> dict:
                 time.sleep(0.25)
             sessions = descendants(serve.pid)
             sessions_pss = sum(pss_mb(pid) for pid in sessions)
-            explorers = [pid for pid in sessions if "wordlens.tui.serving.session_client" not in command_of(pid)
-                         and " -m wordlens.tui.serving.forker" not in command_of(pid)
-                         or pid in forked_children(sessions)]
+            explorers = forked_children(sessions) | {
+                pid for pid in sessions if " -m wordlens.tui.cli.main" in command_of(pid)}  # without a forker
             edit_ms = edit_latency(pages[0]) if 0 in analysed_s and 0 not in closed else None
             dropped = sorted(set(closed) | (set(range(count)) - set(analysed_s)))
             serve_pss = pss_mb(serve.pid)
@@ -213,7 +214,27 @@ def edit_latency(page) -> float | None:
     return round((time.monotonic() - typed) * 1000, 1)
 
 
+def table(results: dict) -> str:
+    """The README's table of a saved run (`benchmarks/serve.py --table FILE`)."""
+    rows = ["| sessions | sessions' PSS in all | per session | serve itself | analysed, median / slowest "
+            "| one edit, all open | dropped | load (1 min) before / after |",
+            "|---|---|---|---|---|---|---|---|"]
+    for run in results["runs"]:
+        edit = "—" if run["edit_latency_ms"] is None else f"{run['edit_latency_ms']:,.0f} ms"
+        rows.append(
+            f"| {run['sessions']} | {run['sessions_pss_mb']:,.0f} MB | {run['per_session_pss_mb']:,.0f} MB "
+            f"| {run['serve_pss_mb']:,.0f} MB | {run['analysed_median_s']} / {run['analysed_slowest_s']} s "
+            f"| {edit} | {run['dropped']} | {run['load_before'][0]} / {run['load_after'][0]} |")
+    for skipped in results["skipped"]:
+        rows.append(f"| {skipped['sessions']} | not run: ~{skipped['estimated_mb']:,} MB estimated, "
+                    f"{skipped['available_mb']:,} MB available | | | | | | |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--table"]:
+        print(table(json.loads(Path(argv[1]).read_text())))
+        return
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("bench serve: chromium is not installed")
@@ -232,9 +253,11 @@ def main(argv: list[str]) -> None:
         print(f"bench serve: {count} sessions…", file=sys.stderr, flush=True)
         runs.append(run_class(count, chromium, workdir))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
-    print(json.dumps({"machine": {"cpus": os.cpu_count(), "mem_total_mb": round(
+    results = {"machine": {"cpus": os.cpu_count(), "mem_total_mb": round(
         int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024)},
-        "sentence": SENTENCE, "runs": runs, "skipped": skipped}))
+        "sentence": SENTENCE, "runs": runs, "skipped": skipped}
+    RESULTS.write_text(json.dumps(results, indent=1))
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

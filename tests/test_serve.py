@@ -88,7 +88,7 @@ def serving(tmp_path, vectors_file, tiny_model_dir, *options: str):
             [str(wordlens), "serve", "--port", str(port), "--vectors", str(vectors_file),
              "--model", str(tiny_model_dir), *options],
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")},
+            env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CACHE_HOME": str(tmp_path / "cache")},
         )
     try:
         wait_for_port(port, process, log)
@@ -258,7 +258,8 @@ def test_beyond_max_sessions_a_page_says_the_class_is_full_and_starts_no_explore
 
 def test_two_sessions_share_the_imported_modules_and_the_mapped_files(tmp_path, vectors_file, tiny_model_dir):
     """Each explorer is a fork of the session forker, which imported torch, Textual and wordlens once: those
-    pages are shared (each process's PSS holds a third of them: forker and two explorers), not copied."""
+    pages are shared (each process's PSS holds a third of them: forker and two explorers), not copied; and
+    both map the one cached input table of the model (core/transformer/input_table_cache.py)."""
     with serving(tmp_path, vectors_file, tiny_model_dir) as (url, log, process):
         with browser_context(tmp_path) as browser:
             try:
@@ -274,11 +275,12 @@ def test_two_sessions_share_the_imported_modules_and_the_mapped_files(tmp_path, 
                 memory = rollup_kb(pid)
                 shared_anonymous_mb = (memory["Anonymous"] - memory["Pss_Anon"]) / 1024
                 assert shared_anonymous_mb > 50, memory  # torch alone is ~140 MB of it
-                torch_library = [mapping for mapping in mappings(pid) if "libtorch_cpu" in mapping["name"]]
-                assert torch_library
-                rss = sum(mapping["Rss"] for mapping in torch_library)
-                pss = sum(mapping["Pss"] for mapping in torch_library)
-                assert pss <= rss / 2, (pss, rss)  # split between at least the two explorers
+                for shared_file in ("libtorch_cpu", str(tmp_path / "cache" / "wordlens" / "input_tables")):
+                    mapped = [mapping for mapping in mappings(pid) if shared_file in mapping["name"]]
+                    assert mapped, shared_file
+                    rss = sum(mapping["Rss"] for mapping in mapped)
+                    pss = sum(mapping["Pss"] for mapping in mapped)
+                    assert pss <= rss / 2, (shared_file, pss, rss)  # split between (at least) the two explorers
 
 
 def mappings(pid: int) -> list[dict]:

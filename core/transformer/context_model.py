@@ -182,9 +182,10 @@ class ContextModel:
         """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length."""
         with self._lock:
             if self._embedding_units is None:
-                table = self.network.input_embeddings().detach().float().cpu().numpy()
-                norms = np.linalg.norm(table, axis=1, keepdims=True)
-                self._embedding_units = np.divide(table, norms, out=np.zeros_like(table), where=norms > 0)
+                from wordlens.core.transformer.input_table_cache import unit_rows
+
+                # memory-mapped from the cache: one copy for every explorer of this model (serve's sessions)
+                self._embedding_units = unit_rows(self.network.input_embeddings().detach().float().cpu().numpy())
         return self._embedding_units
 
     @property

@@ -1,0 +1,64 @@
+"""The model's input table with unit rows: computed once, then memory-mapped from the cache folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wordlens.core.transformer.input_table_cache import unit_rows
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "wordlens" / "input_tables"
+
+
+def table(seed: int = 0) -> np.ndarray:
+    values = np.random.default_rng(seed).normal(size=(50, 8)).astype(np.float32)
+    values[3] = 0.0  # a zero row stays zero
+    return values
+
+
+def expected(values: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    return np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
+
+
+def test_the_table_is_written_once_and_mapped_read_only(cache):
+    first, second = unit_rows(table()), unit_rows(table())
+    np.testing.assert_allclose(first, expected(table()), rtol=1e-6)
+    np.testing.assert_array_equal(first, second)
+    assert isinstance(first, np.memmap) and not first.flags.writeable
+    assert len(list(cache.glob("*.npy"))) == 1
+    assert not first[3].any()
+
+
+def test_another_table_gets_its_own_file(cache):
+    unit_rows(table(0))
+    np.testing.assert_allclose(unit_rows(table(1)), expected(table(1)), rtol=1e-6)
+    assert len(list(cache.glob("*.npy"))) == 2
+
+
+def test_a_damaged_file_is_rebuilt(cache):
+    unit_rows(table())
+    (path,) = cache.glob("*.npy")
+    data = bytearray(path.read_bytes())
+    data[-4:] = b"\xff\xff\xff\xff"
+    path.write_bytes(bytes(data))
+    np.testing.assert_allclose(unit_rows(table()), expected(table()), rtol=1e-6)
+
+
+def test_an_unwritable_cache_keeps_the_table_in_memory(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    units = unit_rows(table())
+    np.testing.assert_allclose(units, expected(table()), rtol=1e-6)
+    assert not isinstance(units, np.memmap)
+
+
+def test_the_model_maps_its_table_from_the_cache(cache, tiny_model):
+    units = tiny_model.input_embedding_units()
+    assert isinstance(units, np.memmap) and len(list(cache.glob("*.npy"))) == 1
+    np.testing.assert_allclose(units, expected(tiny_model.network.input_embeddings().numpy()), rtol=1e-5)
