@@ -61,6 +61,15 @@ def pss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def private_mb(pid: int) -> float:
+    """Memory only this process holds (its private clean and dirty pages)."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    return sum(int(kb) for kb in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.M)) / 1024
+
+
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -163,6 +172,7 @@ def run_class(count: int, chromium: str, workdir: Path) -> dict:
             sessions_pss = sum(pss_mb(pid) for pid in sessions)
             explorers = forked_children(sessions) | {
                 pid for pid in sessions if " -m wordlens.tui.cli.main" in command_of(pid)}  # without a forker
+            private = sorted(private_mb(pid) for pid in explorers)
             edit_ms = edit_latency(pages[0]) if 0 in analysed_s and 0 not in closed else None
             dropped = sorted(set(closed) | (set(range(count)) - set(analysed_s)))
             serve_pss = pss_mb(serve.pid)
@@ -177,6 +187,7 @@ def run_class(count: int, chromium: str, workdir: Path) -> dict:
         "per_session_pss_mb": round(sessions_pss / count, 1),
         "processes": len(sessions),
         "explorer_processes": len(explorers),
+        "explorer_private_mb_median": round(statistics.median(private), 1) if private else None,
         "serve_pss_mb": round(serve_pss, 1),
         "analysed_median_s": round(statistics.median(times), 2) if times else None,
         "analysed_slowest_s": round(times[-1], 2) if times else None,
@@ -228,6 +239,12 @@ def table(results: dict) -> str:
     for skipped in results["skipped"]:
         rows.append(f"| {skipped['sessions']} | not run: ~{skipped['estimated_mb']:,} MB estimated, "
                     f"{skipped['available_mb']:,} MB available | | | | | | |")
+    runs = results["runs"]
+    if len(runs) > 1:
+        step = (runs[-1]["sessions_pss_mb"] - runs[0]["sessions_pss_mb"]) / (runs[-1]["sessions"] - runs[0]["sessions"])
+        rows.append(f"\nEach session beyond the first adds {step:,.0f} MB of PSS (from {runs[0]['sessions']} to "
+                    f"{runs[-1]['sessions']} sessions); an explorer's own memory (private pages, median): "
+                    f"{runs[-1].get('explorer_private_mb_median')} MB.")
     return "\n".join(rows)
 
 

@@ -85,3 +85,8 @@ def test_a_page_that_leaves_while_waiting_gives_up_its_place():
 
     told, loading = asyncio.run(scenario())
     assert told[0] == 1 and loading == 1
+
+
+def test_a_token_and_no_token_together_are_refused():
+    with pytest.raises(WordlensError, match="--no-token"):
+        access_token("0.0.0.0", "abc", no_token=True)

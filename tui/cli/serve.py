@@ -47,6 +47,8 @@ def explorer_command(sources: Sources, text: str = "") -> str:
 def access_token(host: str, token: str | None, no_token: bool) -> str | None:
     """The token pages must carry: none on loopback or with --no-token, else the given or a new one."""
     if no_token:
+        if token is not None:
+            raise WordlensError("--token and --no-token: give one or the other")
         return None
     if token is not None:
         if not token.strip() or any(not (c.isalnum() or c in "-_.~") for c in token):

@@ -52,6 +52,7 @@ def serve_sessions(socket_path: Path) -> None:
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGTERM, lambda *_: end_sessions(sessions))
     selector.register(wake_read, selectors.EVENT_READ)
     while True:
         for key, _ in selector.select(timeout=1.0):
@@ -65,6 +66,16 @@ def serve_sessions(socket_path: Path) -> None:
             else:
                 os.read(wake_read, 4096)
         reap(sessions)
+
+
+def end_sessions(sessions: dict[int, socket.socket]) -> None:
+    """serve is stopping: so do the explorers (each would also end when its page's pipes close)."""
+    for pid in sessions:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+    os._exit(0)
 
 
 def reap(sessions: dict[int, socket.socket]) -> None:
@@ -112,6 +123,7 @@ def run_explorer(request: dict, fds: list[int]) -> None:
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         import fcntl
 
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 256) for fd in fds]  # above every target
