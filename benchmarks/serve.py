@@ -2,6 +2,7 @@
 
     make bench-serve     (or: .venv/bin/python benchmarks/serve.py [N ...]; default N = 1 4 8 16 30)
     .venv/bin/python benchmarks/serve.py --table benchmarks/serve_results.json   (the README's table)
+    .venv/bin/python benchmarks/serve.py --whole-processes 1 4 8   (the baseline: a whole explorer per page)
 
 For each N, a fresh `wordlens serve --text SENTENCE` and N pages opened at once. Per N it reports:
 the PSS of every process serve started for the sessions (explorers, the session forker, the small
@@ -117,11 +118,13 @@ def expose_terminals(route) -> None:
     route.fulfill(body=script, content_type="application/javascript")
 
 
-def start_serve(port: int, workdir: Path) -> subprocess.Popen:
+def start_serve(port: int, workdir: Path, whole_processes: bool = False) -> subprocess.Popen:
     wordlens = Path(sys.executable).parent / "wordlens"
+    environment = {**os.environ, "WORDLENS_SERVE_WHOLE_PROCESSES": "1" if whole_processes else "0"}
     process = subprocess.Popen(
         [str(wordlens), "serve", "--port", str(port), "--text", SENTENCE],
-        stdout=(workdir / "serve.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=(workdir / "serve.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+        env=environment)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -141,11 +144,11 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def run_class(count: int, chromium: str, workdir: Path) -> dict:
+def run_class(count: int, chromium: str, workdir: Path, whole_processes: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    serve = start_serve(port, workdir)
+    serve = start_serve(port, workdir, whole_processes)
     load_before = load()
     try:
         with sync_playwright() as playwright:
@@ -245,6 +248,9 @@ def table(results: dict) -> str:
         rows.append(f"\nEach session beyond the first adds {step:,.0f} MB of PSS (from {runs[0]['sessions']} to "
                     f"{runs[-1]['sessions']} sessions); an explorer's own memory (private pages, median): "
                     f"{runs[-1].get('explorer_private_mb_median')} MB.")
+        fixed = runs[0]["sessions_pss_mb"] - step + runs[-1]["serve_pss_mb"]
+        held = ", ".join(f"{gb} GB about {int((gb * 1024 - fixed) / step):,}" for gb in (4, 8, 16))
+        rows.append(f"By memory alone (serve, plus the first session, plus the step for each), {held} sessions.")
     return "\n".join(rows)
 
 
@@ -255,7 +261,8 @@ def main(argv: list[str]) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("bench serve: chromium is not installed")
-    counts = [int(arg) for arg in argv] or list(DEFAULT_COUNTS)
+    whole_processes = "--whole-processes" in argv  # the baseline: no session forker, a whole explorer per page
+    counts = [int(arg) for arg in argv if arg != "--whole-processes"] or list(DEFAULT_COUNTS)
     workdir = Path(os.environ.get("TMPDIR", "/tmp")) / f"wordlens-bench-serve-{os.getpid()}"
     workdir.mkdir(parents=True, exist_ok=True)
     runs, skipped = [], []
@@ -268,12 +275,13 @@ def main(argv: list[str]) -> None:
                                 round(mem_available_mb())})
                 continue
         print(f"bench serve: {count} sessions…", file=sys.stderr, flush=True)
-        runs.append(run_class(count, chromium, workdir))
+        runs.append(run_class(count, chromium, workdir, whole_processes))
         print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     results = {"machine": {"cpus": os.cpu_count(), "mem_total_mb": round(
         int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024)},
-        "sentence": SENTENCE, "runs": runs, "skipped": skipped}
-    RESULTS.write_text(json.dumps(results, indent=1))
+        "sentence": SENTENCE, "whole_processes": whole_processes, "runs": runs, "skipped": skipped}
+    saved = RESULTS.with_name("serve_results_whole_processes.json") if whole_processes else RESULTS
+    saved.write_text(json.dumps(results, indent=1))
     print(json.dumps(results))
 
 

@@ -23,6 +23,7 @@ from wordlens.core.engine import Sources
 from wordlens.core.errors import WordlensError
 from wordlens.tui.serving.access import is_loopback, new_token, share_url
 
+WHOLE_PROCESSES = "WORDLENS_SERVE_WHOLE_PROCESSES"  # "1": no session forker, every page a whole explorer
 EXPLORER_NICENESS = 5  # explorers yield to the server, so its heartbeat answers while a class loads
 
 
@@ -95,6 +96,9 @@ def session_forker(timeout: float = 60.0) -> Iterator[Path | None]:
 
     from wordlens.tui.serving.classroom_server import textual_serve_environment
 
+    if os.environ.get(WHOLE_PROCESSES) == "1":  # benchmarks/serve.py --whole-processes: the old way, to compare
+        yield None
+        return
     folder = Path(tempfile.mkdtemp(prefix="wordlens-serve-"))
     socket_path = folder / "sessions"
     forker = subprocess.Popen(
