@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wordlens.core.transformer.context_model import ContextModel
 from wordlens.core.transformer.input_table_cache import unit_rows
 
 
@@ -59,6 +60,7 @@ def test_an_unwritable_cache_keeps_the_table_in_memory(tmp_path, monkeypatch):
 
 
 def test_the_model_maps_its_table_from_the_cache(cache, tiny_model):
-    units = tiny_model.input_embedding_units()
+    fresh = ContextModel(tiny_model.tokenizer, tiny_model.network, name="tiny", source="tiny")  # nothing computed yet
+    units = fresh.input_embedding_units()
     assert isinstance(units, np.memmap) and len(list(cache.glob("*.npy"))) == 1
     np.testing.assert_allclose(units, expected(tiny_model.network.input_embeddings().numpy()), rtol=1e-5)
