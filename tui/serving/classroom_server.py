@@ -13,6 +13,7 @@ import asyncio
 import html
 import logging
 import os
+import re
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from wordlens.tui.serving.loading_turns import LoadingTurns
 
 HEARTBEAT = 60.0  # seconds between pings; aiohttp closes after half of it without a pong
 TOKEN_ROUTE = "websocket_token"
+HOST_HEADER = re.compile(r"[A-Za-z0-9.\-]+(:\d+)?|\[[0-9A-Fa-f:.]+\](:\d+)?")
 
 FULL_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{title}: the class is full</title>
@@ -124,7 +126,8 @@ class ClassroomServer(Server):
             return web.Response(text=page, content_type="text/html", status=503, headers={"Retry-After": "60"})
         # The page's URLs name the host the browser reached, not the address listened on (0.0.0.0 is no
         # address to a student's browser); handle_index reads public_url before its first await.
-        self.public_url = f"{request.scheme}://{request.host}"
+        if HOST_HEADER.fullmatch(request.host):  # it goes into the page unescaped
+            self.public_url = f"{request.scheme}://{request.host}"
         response = await super().handle_index(request)
         if self.token is not None:  # the page's WebSocket carries the token in its path
             body = response.text.replace(
