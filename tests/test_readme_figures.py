@@ -70,6 +70,16 @@ def bank_layers() -> list[float]:
     return tool("compare", *BANKS, "--word", "bank")["layers"]
 
 
+@cache
+def bundled_uses_index():
+    """The uses index of the bundled corpus (the cached one, else built: minutes, once)."""
+    from wordlens.core.transformer.context_model import load_context_model
+    from wordlens.core.uses.corpus import bundled_corpus
+    from wordlens.core.uses.uses_index import load_or_build
+
+    return load_or_build(load_context_model(device="cpu"), bundled_corpus())
+
+
 @dataclass(frozen=True)
 class Passage:
     text: str  # as in the README, each figure a {} with its format
@@ -118,6 +128,8 @@ PASSAGES = [
     Passage("`--layer 4 --head 2` gives 3, 1", lambda: ()),  # checked with the mechanism's own JSON below
     Passage('`"heads_off": [[{}, {}]]` (0-based indices)',
             lambda: tuple(after_switching_off("off")["heads_off"][0])),
+    Passage("{:,} sentences, {:,} word tokens (punctuation is not indexed)",
+            lambda: (bundled_uses_index().sentence_count, bundled_uses_index().token_count)),
     Passage('"The capital of France is" → `"{}"` {:.2f}.',
             lambda: (tool("predict", "The capital of France is", "--model", "smollm2")["predictions"][0]["text"],
                      tool("predict", "The capital of France is", "--model", "smollm2")["predictions"][0]["prob"])),
