@@ -8,7 +8,8 @@
 - query_ms p50 / p95: one search (top 10, one use per sentence) for QUERIES tokens of corpus
   sentences at the last layer: what the explorer runs for every focus, layer or edit (it already
   holds the token's hidden state from its analysis);
-- forward_ms p50 / p95: the forward pass of the query's sentence that `wordlens uses` adds;
+- forward_ms p50 / p95: the forward pass of the query's sentence that `wordlens uses` adds (on
+  QUERY_THREADS torch threads, as it runs it);
 - recall_at_10: the sentences of those top 10 against an exact numpy search over the same stored
   vectors, one best token per sentence.
 
@@ -51,7 +52,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from wordlens.core.transformer.context_model import load_context_model
     from wordlens.core.uses.corpus import bundled_corpus
-    from wordlens.core.uses.uses_index import build_index, cached_index
+    from wordlens.core.uses.uses_index import QUERY_THREADS, build_index, cached_index, torch_threads
 
     model = load_context_model(device="cpu")
     corpus = bundled_corpus()
@@ -70,7 +71,8 @@ def main() -> None:
     for number in rng.choice(len(sentences), size=QUERIES, replace=False):
         encoding = model.encode(sentences[int(number)].text)
         began = time.perf_counter()
-        hidden = model.run(encoding).hidden_states[layer]
+        with torch_threads(QUERY_THREADS):  # as `wordlens uses` runs it
+            hidden = model.run(encoding).hidden_states[layer]
         forwards.append((time.perf_counter() - began) * 1000)
         words = [i for i in range(len(encoding.tokens)) if not encoding.special[i]]
         queries.append(hidden[int(rng.choice(words))])

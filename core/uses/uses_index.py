@@ -56,6 +56,9 @@ BATCH_SENTENCES = 128  # at most, whatever their length
 # One thread: it leaves the other core to the explorer, and on a busy machine torch's second thread
 # mostly spins waiting for the first (the bundled corpus cost 2-4 times the CPU time on two).
 BUILD_THREADS = 1
+# The query's one sentence: on a busy machine torch's second thread made it ~10x slower (p50 1.1 s
+# against 0.1 s at load 8), on an idle one it gains next to nothing for ~30 tokens.
+QUERY_THREADS = 1
 EXACT_BELOW = 50_000  # tokens: smaller corpora are searched exactly
 LISTS_PER_SQRT_TOKEN = 2  # the inverted file's lists: 2 * sqrt(tokens) (1,080 for the bundled corpus)
 TRAINING_POINTS_PER_LIST = 32
@@ -490,7 +493,8 @@ def uses_of_word(model: ContextModel, index: UsesIndex, text: str, word: str, la
     layer = index.layers[-1] if layer is None else layer
     index.check_layer(layer)
     position, encoding = word_token(model, text, word)
-    hidden = model.run(encoding).hidden_states
+    with torch_threads(QUERY_THREADS):
+        hidden = model.run(encoding).hidden_states
     return model.labels(encoding.tokens)[position], layer, index.search(hidden[layer, position], layer, top)
 
 
