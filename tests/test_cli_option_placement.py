@@ -26,8 +26,9 @@ SAMPLES = {
     "--restrict-vocab": ["7"],
     "--text": ["a sentence"],  # the explorer's and serve's only: refused before any other command
     "--ablate": ["2:1"],
+    "--corpus": ["notes.txt"],  # the explorer's only (what `u` searches): refused before any command
 }
-TEXT_ONLY = {"--text"}
+TEXT_ONLY = {"--text", "--corpus"}
 # The command each option is tried with (neighbours unless it takes the option only elsewhere).
 COMMAND_FOR = {"--ablate": ["attention", "the queen"]}
 

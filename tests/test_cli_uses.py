@@ -85,3 +85,24 @@ def test_layers_must_be_numbers(capsys, corpus_file):
 
 def test_the_tiny_model_is_what_was_loaded(tiny_model_dir):
     assert load_context_model(tiny_model_dir, device="cpu").info.layers == TINY_LAYERS
+
+
+def test_explorer_corpus_is_what_u_searches(capsys, monkeypatch, tiny_model_dir, corpus_file):
+    from wordlens.tui.app import WordLensApp
+
+    opened = []
+    monkeypatch.setattr(WordLensApp, "run", lambda self, *args, **kwargs: opened.append(self.uses_corpus))
+    code, out, err = run(capsys, "--corpus", corpus_file, "--model", tiny_model_dir)
+    assert code == 0, err
+    assert [corpus.name for corpus in opened] == ["notes.txt"]
+    assert opened[0].identity == corpus_of_files([corpus_file]).identity
+
+
+@pytest.mark.parametrize("argv, mention", [
+    (["--corpus", "missing.txt"], "no such file"),
+    (["--corpus", "CORPUS", "--device", "cpu", "neighbours", "bank"], "`neighbours` does not take it there"),
+])
+def test_explorer_corpus_errors_before_the_explorer(capsys, tiny_model_dir, corpus_file, argv, mention):
+    argv = [str(corpus_file) if part == "CORPUS" else part for part in argv]
+    code, out, err = run(capsys, *argv, "--model", tiny_model_dir)
+    assert_one_line_error(code, out, err, mention)

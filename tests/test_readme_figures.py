@@ -70,6 +70,24 @@ def bank_layers() -> list[float]:
     return tool("compare", *BANKS, "--word", "bank")["layers"]
 
 
+RIVER_BANK, CHEQUE_BANK = "I sat on the river bank", "She paid the cheque in at the bank"  # bank-uses.tape
+
+
+def bank_uses(text: str) -> list[dict]:
+    bundled_uses_index()  # the index first (built once if it is not cached), so `uses` only reads it
+    return tool("uses", text, "--word", "bank")["uses"]
+
+
+@cache
+def bundled_uses_index():
+    """The uses index of the bundled corpus (the cached one, else built: minutes, once)."""
+    from wordlens.core.transformer.context_model import load_context_model
+    from wordlens.core.uses.corpus import bundled_corpus
+    from wordlens.core.uses.uses_index import load_or_build
+
+    return load_or_build(load_context_model(device="cpu"), bundled_corpus())
+
+
 @dataclass(frozen=True)
 class Passage:
     text: str  # as in the README, each figure a {} with its format
@@ -118,6 +136,14 @@ PASSAGES = [
     Passage("`--layer 4 --head 2` gives 3, 1", lambda: ()),  # checked with the mechanism's own JSON below
     Passage('`"heads_off": [[{}, {}]]` (0-based indices)',
             lambda: tuple(after_switching_off("off")["heads_off"][0])),
+    Passage("{:,} sentences, {:,} word tokens (punctuation is not indexed)",
+            lambda: (bundled_uses_index().sentence_count, bundled_uses_index().token_count)),
+    Passage('is nearest a use in "{}" ({:.2f}: "…the north bank of the upper Cumberland River…";',
+            lambda: (bank_uses(RIVER_BANK)[0]["source"], bank_uses(RIVER_BANK)[0]["cosine"])),
+    Passage('nearest one in `{}` ({:.2f}: "The bank says 2001 and 2002 combined…"), and the two top-10 lists share '
+            "{} sentence,", lambda: (bank_uses(CHEQUE_BANK)[0]["source"], bank_uses(CHEQUE_BANK)[0]["cosine"],
+                                     len({use["sentence"] for use in bank_uses(RIVER_BANK)}
+                                         & {use["sentence"] for use in bank_uses(CHEQUE_BANK)}))),
     Passage('"The capital of France is" → `"{}"` {:.2f}.',
             lambda: (tool("predict", "The capital of France is", "--model", "smollm2")["predictions"][0]["text"],
                      tool("predict", "The capital of France is", "--model", "smollm2")["predictions"][0]["prob"])),

@@ -145,3 +145,23 @@ def test_a_replay_error_stops_the_app_and_names_the_line(tmp_path, tiny_engine):
     player = play(WordLensApp(tiny_engine), tape, screenshots=shots)
     assert player.error is not None
     assert str(player.error).startswith("demo.tape:2: cannot write")
+
+
+def test_a_screenshot_waits_for_the_uses_index_and_its_answer(tmp_path, tiny_engine, monkeypatch):
+    """`u` builds the corpus's index (here from an empty cache); the screenshot shows its uses."""
+    from test_uses_index import TINY_CORPUS
+
+    from wordlens.core.uses.corpus import corpus_of_files
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus_path = tmp_path / "tiny.txt"
+    corpus_path.write_text(TINY_CORPUS, encoding="utf-8")
+    tape = parse_tape("size 120x36\ndelay 0ms\ntype money in the bank\npress escape\npress u\nscreenshot uses\n",
+                      "u.tape")
+    app = WordLensApp(tiny_engine, uses_corpus=corpus_of_files([corpus_path]))
+    player = play(app, tape, screenshots=tmp_path / "shots")
+    assert player.error is None
+    answer = app.uses.answer
+    assert answer is not None and answer.question.focus == app.view.focus and answer.uses
+    shot = svg_text(tmp_path / "shots" / "uses.svg")
+    assert "nearest uses of" in shot and f"{answer.uses[0].cosine:4.2f}" in shot

@@ -123,3 +123,28 @@ async def test_without_a_corpus_u_says_so(tiny_engine):
         await pilot.press("escape", "u")
         await pilot.pause()
         assert any("No corpus" in notice.message for notice in app.notices)
+
+
+async def test_at_80_columns_each_use_keeps_its_sentence_around_the_keyword(tiny_engine, corpus):
+    """The pane is ~28 columns wide at 80x24: the source column goes and the line is the sentence
+    (it kept 13 characters of it beside a source cut to 6)."""
+    app = WordLensApp(tiny_engine, text=SENTENCE, uses_corpus=corpus)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_uses(pilot, app)
+        lines = pane(app).splitlines()[1:]
+        uses = app.uses.answer.uses
+        assert len(lines) == len(uses)
+        for line, use in zip(lines, uses, strict=True):
+            assert line.startswith(f"{use.cosine:4.2f} ") and use.source not in line
+            assert any(keeps_context(line[5:], at, use) for at in range(len(line) - 5)), line
+
+
+def keeps_context(shown: str, at: int, use) -> bool:
+    """The keyword at column `at` of `shown`, and 7+ characters of context each side (or all of it);
+    beside the source column a line kept ~6."""
+    end = at + use.end - use.start
+    if shown[at:end] != use.sentence[use.start:use.end]:
+        return False
+    left, right = shown[:at].lstrip().removeprefix("…"), shown[end:].rstrip().removesuffix("…")
+    return (use.sentence[:use.start].endswith(left) and len(left) >= min(use.start, 7)
+            and use.sentence[use.end:].startswith(right) and len(right) >= min(len(use.sentence) - use.end, 7))

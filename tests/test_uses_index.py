@@ -16,8 +16,10 @@ from wordlens.core.uses.uses_index import (
     UsesIndex,
     build_index,
     cached_index,
+    encode_all,
     index_folder,
     load_or_build,
+    plan_batches,
     unit_query,
     uses_of_word,
 )
@@ -155,3 +157,29 @@ def test_bad_corpus_paths(tmp_path):
     short.write_text("too short\n", encoding="utf-8")
     with pytest.raises(LoadError, match="no sentences"):
         corpus_of_files([short]).sentences()
+
+
+def test_an_inverted_file_answers_as_the_exact_scan(tiny_model, corpus_file, cache, tmp_path):
+    """Above `exact_below` tokens each layer is an inverted file; scanning all its lists (a tiny
+    corpus has few) it returns the exact scan's uses, cosines and stored vectors."""
+    corpus = corpus_of_files([corpus_file])
+    exact = build_index(tiny_model, corpus, IndexSettings(batch=3), folder=tmp_path / "exact")
+    inverted = build_index(tiny_model, corpus, IndexSettings(batch=3, exact_below=0), folder=tmp_path / "ivf")
+    assert set(exact.manifest["search"].values()) == {"exact"} and set(inverted.manifest["search"].values()) == {"ivf"}
+    for layer in exact.layers:
+        np.testing.assert_array_equal(inverted.stored_vectors(layer), exact.stored_vectors(layer))
+        query = tiny_model.run(tiny_model.encode("money in the bank")).hidden_states[layer, 4]
+        expected, found = exact.search(query, layer, top=5), inverted.search(query, layer, top=5)
+        assert [use.row for use in found] == [use.row for use in expected]
+        np.testing.assert_allclose([use.cosine for use in found], [use.cosine for use in expected], atol=1e-6)
+
+
+def test_batches_hold_a_token_budget(tiny_model, corpus_file):
+    encodings = encode_all(tiny_model, corpus_of_files([corpus_file]).sentences(), IndexSettings())
+    settings = IndexSettings(batch=100, batch_tokens=40)
+    batches = plan_batches(encodings, settings)
+    assert sorted(index for batch in batches for index in batch) == list(range(len(encodings)))
+    for batch in batches:
+        lengths = [len(encodings[index].ids) for index in batch]
+        assert lengths == sorted(lengths, reverse=True)
+        assert len(batch) == 1 or len(batch) * lengths[0] <= settings.batch_tokens

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from wordlens.core.analysis import AnalysisSettings
 from wordlens.core.engine import Engine, Sources
 from wordlens.tui.config import Config, check_for_app
 from wordlens.tui.keys import app_actions
 from wordlens.tui.style.theme import THEMES
+
+if TYPE_CHECKING:
+    from wordlens.core.uses.corpus import CorpusSource
 
 
 def interactive(sources: Sources) -> Sources:
@@ -31,9 +35,11 @@ def bundled_corpus_or_none():
         return None
 
 
-def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None):
+def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int | None = None,
+             corpus: CorpusSource | None = None):
     """A WordLensApp with the wordlens themes registered and the config's theme, top-k,
-    key bindings and output folder; raises ConfigError for keys or a theme it does not know."""
+    key bindings and output folder, its uses searching `corpus` (None: the bundled one); raises
+    ConfigError for keys or a theme it does not know."""
     from wordlens.tui.app import WordLensApp
 
     defaults = AnalysisSettings()
@@ -42,7 +48,7 @@ def make_app(engine: Engine, config: Config, text: str = "", restrict_vocab: int
         topn=config.top_k or defaults.topn,
         restrict_vocab=defaults.restrict_vocab if restrict_vocab is None else restrict_vocab,
     )
-    app = WordLensApp(engine, text=text, settings=settings, uses_corpus=bundled_corpus_or_none())
+    app = WordLensApp(engine, text=text, settings=settings, uses_corpus=corpus or bundled_corpus_or_none())
     for theme in THEMES:
         app.register_theme(theme)
     check_for_app(config, {identity for identity, *_ in app_actions(app)}, set(app.available_themes))

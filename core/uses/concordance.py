@@ -21,12 +21,16 @@ class ConcordanceLine:
 def concordance_line(sentence: str, start: int, end: int, width: int) -> ConcordanceLine:
     """`sentence` with sentence[start:end] as the keyword, at most `width` characters: the left
     context right-aligned to width // 2 (so keywords line up), the right context after it; a cut
-    side gets an ellipsis. The keyword itself is kept whole unless it alone is wider than `width`."""
+    side gets an ellipsis. A sentence that fits whole is shown whole, its keyword as near the
+    middle as that allows. The keyword itself is kept whole unless it alone is wider than `width`."""
     keyword = sentence[start:end]
     if len(keyword) >= width:
         return ConcordanceLine("", keyword[:max(0, width - 1)] + ELLIPSIS if width > 0 else "", "")
     left_room = max(0, (width - len(keyword)) // 2)
     right_room = width - len(keyword) - left_room
+    if len(sentence) <= width:
+        indent = min(max(0, left_room - start), width - len(sentence))
+        return ConcordanceLine(" " * indent + sentence[:start], keyword, sentence[end:])
     left = sentence[:start]
     if len(left) > left_room:
         left = ELLIPSIS + left[len(left) - left_room + 1:] if left_room > 0 else ""

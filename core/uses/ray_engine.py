@@ -88,7 +88,8 @@ def build_index_with_ray(model: ContextModel, sources: Sources, corpus: CorpusSo
                 lambda actor, item: actor.embed.remote(item[0], item[1], item[2], str(shards)), work), start=1):
             progress(f"embedding the corpus on Ray ({done} of {len(work)} batches)", 0.05 + 0.9 * done / len(work))
         write_index(folder, (Shard.load(shards / f"shard-{number:06d}.npz") for number in range(len(batches))),
-                    sentences, layers, manifest_fields(model, corpus, settings, engine="ray"))
+                    sentences, layers, manifest_fields(model, corpus, settings, engine="ray"), settings.exact_below,
+                    progress)
     finally:
         shutil.rmtree(shards, ignore_errors=True)
         if started:

@@ -5,14 +5,18 @@ embedding layer's output, L (6 for all-MiniLM-L6-v2) the last layer's.
 
 Built in three steps, the same whichever engine runs the first:
 1. embed: the sentences, encoded (at most MAX_SENTENCE_TOKENS tokens each) and sorted by length,
-   go through the model in fixed batches (`plan_batches`); each batch gives a Shard: per token
+   go through the model in fixed batches of about BATCH_TOKENS padded tokens (`plan_batches`), torch
+   on `threads` threads (one by default); each batch gives a Shard: per token
    (special tokens left out) its sentence, character span and label, and per layer its hidden
    state scaled to unit length, as float16. `build_index` embeds in this process; the Ray engine
    (uses/ray_engine.py) embeds the same batches in model actors and writes them as shard files.
 2. merge: the shards, in batch order, into one folder: sentences.json, tokens.json, tokens.npz
    (sentence, start, end per token) and one faiss index per layer.
-3. search: faiss IndexScalarQuantizer with fp16 codes (2 bytes a number) and inner product: an
-   exact scan over the stored float16 unit vectors, so its scores are their cosines with the query.
+3. search: faiss with fp16 codes (2 bytes a number) and inner product, so its scores are the stored
+   float16 unit vectors' cosines with the query. Below EXACT_BELOW tokens an exact scan
+   (IndexScalarQuantizer); above, an inverted file (IndexIVFScalarQuantizer, no residuals, its
+   lists from spherical k-means on a fixed sample) that scans the NPROBE lists nearest the query:
+   an exact scan of the bundled corpus reads 220 MB per query (~100 ms), the lists a few MB.
 
 The folder lives under the cache folder (uses/<key>), keyed by the model, the corpus and the
 settings; manifest.json is written last and lists every file's size, so a folder without it, or
@@ -43,9 +47,23 @@ from wordlens.core.uses.corpus import CorpusSource, Sentence
 if TYPE_CHECKING:
     from wordlens.core.transformer.context_model import ContextModel, Encoding
 
-INDEX_VERSION = 1  # bump when the folder's layout or the way vectors are made changes
+INDEX_VERSION = 2  # bump when the folder's layout or the way vectors are made changes
 MAX_SENTENCE_TOKENS = 128
-BATCH_SENTENCES = 16  # the explorer's analyses wait for the model between batches while it builds
+# The explorer's analyses wait for the model between batches while it builds: a batch of 2,048
+# padded tokens takes about a second on one core; bigger matrices gain little on a CPU.
+BATCH_TOKENS = 2048
+BATCH_SENTENCES = 128  # at most, whatever their length
+# One thread: it leaves the other core to the explorer, and on a busy machine torch's second thread
+# mostly spins waiting for the first (the bundled corpus cost 2-4 times the CPU time on two).
+BUILD_THREADS = 1
+# The query's one sentence: on a busy machine torch's second thread made it ~10x slower (p50 1.1 s
+# against 0.1 s at load 8), on an idle one it gains next to nothing for ~30 tokens.
+QUERY_THREADS = 1
+EXACT_BELOW = 50_000  # tokens: smaller corpora are searched exactly
+LISTS_PER_SQRT_TOKEN = 2  # the inverted file's lists: 2 * sqrt(tokens) (1,080 for the bundled corpus)
+TRAINING_POINTS_PER_LIST = 32
+KMEANS_ITERATIONS = 10
+NPROBE = 64  # lists scanned per query (benchmarks/uses.py reports its recall against an exact search)
 DEFAULT_TOP = 10
 # A sentence's other tokens near the query crowd out other sentences: the search fetches this many
 # times the asked-for hits and keeps each sentence's best token.
@@ -63,6 +81,9 @@ class IndexSettings:
     layers: tuple[int, ...] | None = None  # None: DEFAULT_LAYERS
     max_tokens: int = MAX_SENTENCE_TOKENS
     batch: int = BATCH_SENTENCES
+    batch_tokens: int = BATCH_TOKENS
+    exact_below: int = EXACT_BELOW
+    threads: int = BUILD_THREADS  # torch's threads while embedding (answers do not depend on it: not in the key)
 
     def layers_for(self, model_layers: int) -> tuple[int, ...]:
         """The hidden-state indices to index (InputError for one the model lacks)."""
@@ -130,7 +151,7 @@ def index_key(model: ContextModel, corpus: CorpusSource, settings: IndexSettings
     """One index per model, corpus and way of embedding; which layers it holds is in its manifest
     (building other layers replaces it), so `uses` finds what `index --layers` built."""
     key = (f"v{INDEX_VERSION}|{model_identity(model)}|{corpus.identity}|tokens={settings.max_tokens}|"
-           f"batch={settings.batch}")
+           f"batch={settings.batch}|batch_tokens={settings.batch_tokens}|exact_below={settings.exact_below}")
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
@@ -146,10 +167,20 @@ def encode_all(model: ContextModel, sentences: Sequence[Sentence], settings: Ind
 
 
 def plan_batches(encodings: Sequence[Encoding], settings: IndexSettings) -> list[list[int]]:
-    """Sentence ids in batches of similar length (little padding), longest first; deterministic,
-    so every engine embeds exactly the same batches."""
+    """Sentence ids in batches of similar length (little padding), longest first, each at most
+    `batch` sentences and `batch_tokens` padded tokens (one sentence at least); deterministic, so
+    every engine embeds exactly the same batches."""
     order = sorted(range(len(encodings)), key=lambda index: (-len(encodings[index].ids), index))
-    return [order[start:start + settings.batch] for start in range(0, len(order), settings.batch)]
+    batches: list[list[int]] = []
+    for index in order:
+        if batches:
+            batch = batches[-1]
+            longest = len(encodings[batch[0]].ids)  # longest first: the batch's first is its padded length
+            if len(batch) < settings.batch and (len(batch) + 1) * longest <= settings.batch_tokens:
+                batch.append(index)
+                continue
+        batches.append([index])
+    return batches
 
 
 def unit_float16(vectors: np.ndarray) -> np.ndarray:
@@ -194,33 +225,46 @@ def _is_wordlike(label: str) -> bool:
 
 def embed_all(model: ContextModel, sentences: Sequence[Sentence], settings: IndexSettings,
               progress: Progress = no_progress, is_cancelled: Callable[[], bool] = lambda: False) -> Iterator[Shard]:
-    """The corpus's shards in batch order, in this process."""
+    """The corpus's shards in batch order, in this process (torch on `settings.threads` threads meanwhile)."""
     layers = settings.layers_for(model.info.layers)
     progress("tokenizing the corpus", 0.02)
     encodings = encode_all(model, sentences, settings)
     batches = plan_batches(encodings, settings)
     total = sum(len(encodings[index].ids) for index in range(len(encodings))) or 1
     done = 0
-    for batch in batches:
-        if is_cancelled():
-            raise Cancelled
-        yield embed_batch(model, batch, encodings, layers)
-        done += sum(len(encodings[index].ids) for index in batch)
-        progress(f"embedding the corpus ({done:,} of {total:,} tokens)", 0.05 + 0.9 * done / total)
+    with torch_threads(settings.threads):
+        for batch in batches:
+            if is_cancelled():
+                raise Cancelled
+            yield embed_batch(model, batch, encodings, layers)
+            done += sum(len(encodings[index].ids) for index in batch)
+            progress(f"embedding the corpus ({done:,} of {total:,} tokens)", 0.05 + 0.85 * done / total)
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---- 2. merge ------------------------------------------------------------------------------
 
 
 def write_index(folder: Path, shards: Iterable[Shard], sentences: Sequence[Sentence], layers: Sequence[int],
-                manifest: dict[str, Any]) -> None:
+                manifest: dict[str, Any], exact_below: int = EXACT_BELOW, progress: Progress = no_progress) -> None:
     """The shards (in order) merged into `folder`, built beside it and renamed into place."""
     faiss = _import_faiss()
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.{threading.get_ident()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        indexes: dict[int, Any] = {}
+        vectors: dict[int, list[np.ndarray]] = {layer: [] for layer in layers}
         sentence_ids: list[np.ndarray] = []
         starts: list[np.ndarray] = []
         ends: list[np.ndarray] = []
@@ -231,28 +275,58 @@ def write_index(folder: Path, shards: Iterable[Shard], sentences: Sequence[Sente
             ends.append(shard.ends)
             tokens.extend(shard.tokens)
             for layer in layers:
-                vectors = shard.vectors[layer]
-                if layer not in indexes:
-                    indexes[layer] = faiss.IndexScalarQuantizer(
-                        vectors.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
-                if len(vectors):
-                    indexes[layer].add(np.ascontiguousarray(vectors, dtype=np.float32))
+                vectors[layer].append(shard.vectors[layer])
         if not tokens:
             raise LoadError("the corpus has no tokens to index")
         np.savez(partial / "tokens.npz", sentence_ids=np.concatenate(sentence_ids), starts=np.concatenate(starts),
                  ends=np.concatenate(ends))
         _write_json(partial / "tokens.json", list(tokens))
         _write_json(partial / "sentences.json", [[sentence.text, sentence.source] for sentence in sentences])
-        for layer, index in indexes.items():
+        kinds = {}
+        for number, layer in enumerate(layers):
+            progress(f"indexing hidden state {layer}", 0.9 + 0.1 * number / len(layers))
+            index = layer_index(np.concatenate(vectors.pop(layer)), exact_below)
+            kinds[str(layer)] = "ivf" if index.__class__.__name__.startswith("IndexIVF") else "exact"
             faiss.write_index(index, str(partial / f"layer_{layer}.faiss"))
         files = {path.name: path.stat().st_size for path in sorted(partial.iterdir())}
         full = {**manifest, "version": INDEX_VERSION, "layers": list(layers), "tokens": len(tokens),
-                "sentences": len(sentences), "files": files}
+                "sentences": len(sentences), "search": kinds, "files": files}
         _write_json(partial / "manifest.json", full)  # last: its presence says the folder is complete
         shutil.rmtree(folder, ignore_errors=True)
         partial.replace(folder)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def layer_index(vectors: np.ndarray, exact_below: int = EXACT_BELOW) -> Any:
+    """One layer's faiss index over its (n, hidden) float16 unit rows: exact below `exact_below`
+    rows, else an inverted file of fp16 codes (see the module's docstring), reconstructable by row."""
+    faiss = _import_faiss()
+    count, dim = vectors.shape
+    if count < exact_below:
+        index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        _add_in_chunks(index, vectors)
+        return index
+    lists = max(1, min(count // TRAINING_POINTS_PER_LIST, round(LISTS_PER_SQRT_TOKEN * count**0.5)))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, lists, faiss.ScalarQuantizer.QT_fp16,
+                                          faiss.METRIC_INNER_PRODUCT, False)  # no residuals: codes are the vectors
+    index.cp.spherical = True
+    index.cp.niter = KMEANS_ITERATIONS
+    index.cp.seed = 1234
+    index.cp.max_points_per_centroid = TRAINING_POINTS_PER_LIST
+    index.cp.min_points_per_centroid = TRAINING_POINTS_PER_LIST // 2  # faiss warns below 39
+    sample = np.random.default_rng(0).choice(count, size=min(count, lists * TRAINING_POINTS_PER_LIST), replace=False)
+    index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
+    _add_in_chunks(index, vectors)
+    index.make_direct_map()  # stored_vector reads a row back
+    index.nprobe = min(NPROBE, lists)
+    return index
+
+
+def _add_in_chunks(index: Any, vectors: np.ndarray, chunk: int = 65_536) -> None:
+    for start in range(0, len(vectors), chunk):
+        index.add(np.ascontiguousarray(vectors[start:start + chunk], dtype=np.float32))
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -314,6 +388,11 @@ class UsesIndex:
         self.check_layer(layer)
         return np.asarray(self._indexes[layer].reconstruct(int(row)), dtype=np.float32)
 
+    def stored_vectors(self, layer: int) -> np.ndarray:
+        """Every row's stored vector at `layer`, (tokens, hidden) float32."""
+        self.check_layer(layer)
+        return np.asarray(self._indexes[layer].reconstruct_n(0, self.token_count), dtype=np.float32)
+
     def search(self, vector: np.ndarray, layer: int, top: int = DEFAULT_TOP) -> tuple[Use, ...]:
         """The `top` uses nearest `vector` (any scale) at `layer` by cosine, one per sentence, best first."""
         self.check_layer(layer)
@@ -354,7 +433,7 @@ def build_index(model: ContextModel, corpus: CorpusSource, settings: IndexSettin
     sentences = corpus.sentences()
     layers = settings.layers_for(model.info.layers)
     write_index(folder, embed_all(model, sentences, settings, progress, is_cancelled), sentences, layers,
-                manifest_fields(model, corpus, settings, engine="local"))
+                manifest_fields(model, corpus, settings, engine="local"), settings.exact_below, progress)
     progress("uses index ready", 1.0)
     return UsesIndex(folder)
 
@@ -362,6 +441,7 @@ def build_index(model: ContextModel, corpus: CorpusSource, settings: IndexSettin
 def manifest_fields(model: ContextModel, corpus: CorpusSource, settings: IndexSettings, engine: str) -> dict[str, Any]:
     return {"model": model.info.name, "model_identity": model_identity(model), "corpus": corpus.name,
             "corpus_identity": corpus.identity, "max_tokens": settings.max_tokens, "batch": settings.batch,
+            "batch_tokens": settings.batch_tokens, "exact_below": settings.exact_below,
             "engine": engine}
 
 
@@ -413,7 +493,8 @@ def uses_of_word(model: ContextModel, index: UsesIndex, text: str, word: str, la
     layer = index.layers[-1] if layer is None else layer
     index.check_layer(layer)
     position, encoding = word_token(model, text, word)
-    hidden = model.run(encoding).hidden_states
+    with torch_threads(QUERY_THREADS):
+        hidden = model.run(encoding).hidden_states
     return model.labels(encoding.tokens)[position], layer, index.search(hidden[layer, position], layer, top)
 
 

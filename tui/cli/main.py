@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--text", dest="explorer_text", default=None,
                         help="the sentence to start with (the explorer and serve)")
+    parser.add_argument("--corpus", dest="explorer_corpus", nargs="+", default=None, metavar="PATH",
+                        help="the explorer's uses (u) search these text files, as `wordlens uses --corpus` "
+                        "(default: the bundled corpus)")
     parser.add_argument("--restrict-vocab", type=_non_negative_int, default=argparse.SUPPRESS, metavar="N",
                         help=f"neighbours among the N most frequent words (default {DEFAULT_RESTRICT_VOCAB:,}; "
                         "0 = the whole vocabulary)")
@@ -273,6 +276,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = build_parser().parse_args(argv)
     if args.explorer_text is not None and args.command not in TEXT_COMMANDS:
         raise WordlensError(f"--text is the explorer's first sentence; `{args.command}` does not take it")
+    if args.explorer_corpus is not None and args.command is not None:
+        raise WordlensError(f"--corpus before a command is the explorer's uses corpus; `{args.command}` does not "
+                            "take it there")
     if not hasattr(args, "restrict_vocab"):
         args.restrict_vocab = EVALUATION_RESTRICT_VOCAB if args.command == "evaluate" else DEFAULT_RESTRICT_VOCAB
     if args.command is None:
@@ -335,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve(sources, args.host, args.port, text=args.serve_text or args.explorer_text or "",
                   token=args.token, no_token=args.no_token, max_sessions=args.max_sessions)
             return 0
-        return _explore(sources, args.text, config)
+        return _explore(sources, args.text, config, args.explorer_corpus)
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -353,13 +359,15 @@ def _clean_text_arguments(args: argparse.Namespace) -> None:
             setattr(args, name, [clean_text(item) for item in value])
 
 
-def _explore(sources: Sources, text: str, config: Config) -> int:
+def _explore(sources: Sources, text: str, config: Config, corpus_paths: list[str] | None = None) -> int:
     from wordlens.core.engine import Engine
     from wordlens.tui.launch import interactive, make_app
     from wordlens.tui.terminal import make_terminal_input_safe
 
+    corpus = uses_commands.corpus_from(corpus_paths) if corpus_paths else None  # bad paths fail before the app
     make_terminal_input_safe()
-    app = make_app(Engine.from_sources(interactive(sources)), config, text=text, restrict_vocab=sources.restrict_vocab)
+    app = make_app(Engine.from_sources(interactive(sources)), config, text=text, restrict_vocab=sources.restrict_vocab,
+                   corpus=corpus)
     app.run()
     return app.return_code or 0
 

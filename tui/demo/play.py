@@ -30,6 +30,7 @@ from wordlens.core.tape import (
     Type,
     Wait,
 )
+from wordlens.tui.uses_state import UsesStatus, uses_question
 
 DEFAULT_SIZE = (120, 36)
 SETTLE_TIMEOUT = 300.0  # seconds: loading the bundled models on a busy machine takes tens
@@ -65,9 +66,20 @@ def shows_current_analysis(app) -> bool:
         return False
     if analysis.text != app.screen_stack[0].query_one("#text", Input).value:
         return False
-    if app.computing:
+    if app.computing or not shows_current_uses(app):
         return False
     return not any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers)
+
+
+def shows_current_uses(app) -> bool:
+    """The uses pane, when shown with its index ready, holds the answer for the focused token here."""
+    uses = app.uses
+    if not uses.shown or uses.status is not UsesStatus.READY or uses.index is None:
+        return True
+    question = uses_question(app.view)
+    if question is None or question.layer not in uses.index.layers:
+        return True
+    return uses.answer is not None and uses.answer.question == question
 
 
 FOCUS_POLLS = 250  # x 20 ms: 5 s at most
@@ -135,10 +147,15 @@ class TapePlayer:
     async def _wait(self, pilot: Pilot, where: str) -> None:
         app = pilot.app
         deadline = time.monotonic() + SETTLE_TIMEOUT
+        building = None
         await pilot.pause()
         while not shows_current_analysis(app):
             if app.return_code is not None:
                 return
+            if app.uses.status is UsesStatus.LOADING and (app.uses.stage, app.uses.fraction) != building:
+                # a uses index being built (minutes, once) moves on: the timeout is for a stuck app
+                building = (app.uses.stage, app.uses.fraction)
+                deadline = time.monotonic() + SETTLE_TIMEOUT
             if time.monotonic() > deadline:
                 raise TapeError(f"{where}: the app did not show the analysis within {SETTLE_TIMEOUT:.0f}s")
             await pilot.pause(0.02)

@@ -19,6 +19,10 @@ from wordlens.tui.style.colors import bar
 from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
 
 COSINE_COLUMN = 5  # "0.83 "
+# Narrower than this (the pane at 80 columns is ~36 wide), the source column goes: the sentence
+# around its keyword is what reads, and a source cut to a few letters says nothing.
+SOURCE_MIN_WIDTH = 44
+MAX_SOURCE_WIDTH = 24
 
 
 class UsesPane(ViewText):
@@ -65,17 +69,26 @@ class UsesPane(ViewText):
         if answer is None or answer.question != question:
             text.append(" …", style="dim")
             return text
-        source_width = max(6, min(24, width // 4))
-        line_width = max(10, width - COSINE_COLUMN - source_width - 1)
+        line_width, source_width = use_columns(width)
         for use in answer.uses:
             line = concordance_line(use.sentence, use.start, use.end, line_width)
             text.append(f"{use.cosine:4.2f} ", style="bold")
             text.append(line.left, style="")
             text.append(line.keyword, style="bold magenta")
-            text.append(line.right.ljust(line_width - len(line.left) - len(line.keyword)))
-            text.append(" " + _cut(short_source(use.source), source_width) + "\n", style="dim")
+            if source_width:
+                text.append(line.right.ljust(line_width - len(line.left) - len(line.keyword)))
+                text.append(" " + _cut(short_source(use.source), source_width), style="dim")
+            else:
+                text.append(line.right)
+            text.append("\n")
         text.rstrip()
         return text
+
+
+def use_columns(width: int) -> tuple[int, int]:
+    """(the concordance line's width, the source's; 0: no source column) in a pane `width` wide."""
+    source_width = min(MAX_SOURCE_WIDTH, width // 4) if width >= SOURCE_MIN_WIDTH else 0
+    return max(10, width - COSINE_COLUMN - (source_width + 1 if source_width else 0)), source_width
 
 
 def short_source(source: str) -> str:
