@@ -49,7 +49,7 @@ READY_MARKERS = {
     # static neighbours of the focused word ("Europe": the cursor is at the end)
     "static": re.compile(r"european\s+0\.\d\d"),
     # the attention pane's title names the layer only when there is a contextual analysis
-    "attention title": re.compile(r"self-attention · layer 0\b"),
+    "attention title": re.compile(r"self-attention · layer 1\b"),
     # the attention grid's focused row
     "attention grid": re.compile(r"▶europe\b"),
     # a comparison row: a word, its static cosine and its attention weight
