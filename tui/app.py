@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.command import CommandPalette
@@ -24,23 +25,27 @@ from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
 from wordlens.tui.command_palette import WordLensPalette
+from wordlens.tui.deferred_imports import load_deferred
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.explorer import ExplorerScreen
-from wordlens.tui.screens.help import HelpScreen
-from wordlens.tui.screens.open_models import OpenRequest, OpenScreen
 from wordlens.tui.services.analyser import Analyser
 from wordlens.tui.services.background import Background
 from wordlens.tui.services.idle_collector import IdleCollector
 from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
-from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.services.uses_finder import UsesFinder
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
 from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
+
+if TYPE_CHECKING:
+    from wordlens.tui.screens.open_models import OpenRequest
+
+# The dialogs (help, open models) and saving are imported when first opened, not before the first
+# frame (issue 20: first paint is measured against a one-line Textual app).
 
 
 @with_binding_ids
@@ -89,6 +94,7 @@ class WordLensApp(App[None]):
         self.call_after_refresh(self._start_loading)
 
     def _start_loading(self) -> None:
+        load_deferred()  # numpy, deferred until the first frame was painted; before any thread starts
         self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
         self._loader.load(Component.VECTORS)
@@ -185,6 +191,8 @@ class WordLensApp(App[None]):
             self._fitter.start(cached_only=False)
 
     def action_open_models(self) -> None:
+        from wordlens.tui.screens.open_models import OpenScreen
+
         self.push_screen(OpenScreen(self.engine.sources, self.models), self._open)
 
     def _open(self, request: OpenRequest | None) -> None:
@@ -265,6 +273,8 @@ class WordLensApp(App[None]):
         return not (action in EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
 
     def action_help(self) -> None:
+        from wordlens.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_command_palette(self) -> None:
@@ -344,6 +354,8 @@ class WordLensApp(App[None]):
 
     # ---- saving what is on screen ----------------------------------------------------------
     def action_save_screen(self) -> None:
+        from wordlens.tui.services.saving import save_screen
+
         try:
             path = save_screen(self, self.output_folder or Path.cwd())
         except WordlensError as error:
