@@ -76,6 +76,7 @@ class WordLensApp(App[None]):
         self.heads_off: HeadsOff = NO_HEADS_OFF  # switched off in every analysis the explorer shows (z, Z)
         self._vocabulary_has_controls = False
         self._exiting = False
+        self._loading_started = False  # _start_loading ran (after the first frame)
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
                                   lambda: self.glove_map.fitted)
         self._reader = TokenReader(engine, self.post_message)
@@ -94,6 +95,7 @@ class WordLensApp(App[None]):
         self.call_after_refresh(self._start_loading)
 
     def _start_loading(self) -> None:
+        self._loading_started = True
         load_deferred()  # numpy, deferred until the first frame was painted; before any thread starts
         self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
@@ -214,13 +216,15 @@ class WordLensApp(App[None]):
     def on_sentence_pane_edited(self) -> None:
         self.explorer.focus_follows_cursor = True
         self._collector.activity()
-        self._analyze_now()
+        if self._loading_started:  # else the line's first value, which _start_loading analyses after the first frame
+            self._analyze_now()
 
     def on_sentence_pane_submitted(self) -> None:
         self.explorer.action_explore()
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
+        load_deferred()  # numpy runs here, on the UI thread, not in the analyser's (tui/deferred_imports.py)
         if not self._closing_down():
             self._analyser.submit(self._text_input.value, self._text_input.cursor_position, self.heads_off)
 

@@ -9,7 +9,9 @@ reads) runs numpy's own code in that same object, as importlib's LazyLoader does
 cannot be used: Python 3.11's `import numpy` reads `__spec__`, which would load it at once.
 
 Loading is not guarded against two threads at once: `load_deferred` loads it on the main thread
-before any of the explorer's threads starts (App._start_loading) and before a headless command runs.
+before any of the explorer's threads can read it (App._start_loading and App._analyze_now, which
+start the loaders and the analyser; the line's first Edited waits for _start_loading) and before a
+headless command runs.
 """
 
 from __future__ import annotations
