@@ -39,5 +39,6 @@ def floor_ratios(results: dict) -> list[dict]:
             "floor": None, "floor_is": "none: an absolute target", "ratio": None, "target": 200,
             "met": ann["build_s"] <= 200 and ann["recall_at_10"] >= 0.95,
             "over_target_pct": round((ann["build_s"] / 200 - 1) * 100, 1), "recall_at_10": ann["recall_at_10"],
+            "cpu_s": ann.get("build_cpu_s"),  # user + sys: a shared machine's wall time says little
         })
     return rows

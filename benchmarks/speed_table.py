@@ -41,7 +41,9 @@ def table(results: dict) -> str:
     for row in floor_ratios(results):
         unit = UNITS[row["name"]]
         if row["ratio"] is None:
-            lines.append(f"| {row['figure_is']} | {_amount(row['figure'], unit)} (recall@10 {row['recall_at_10']}) "
+            cpu = f"{row['cpu_s']:.0f} s of CPU, " if row.get("cpu_s") is not None else ""
+            lines.append(f"| {row['figure_is']} | {_amount(row['figure'], unit)} "
+                         f"({cpu}recall@10 {row['recall_at_10']}) "
                          f"| {row['floor_is']} | — | ≤ {row['target']} s | {'yes' if row['met'] else 'no'} |")
             continue
         how = "debounce + 1.5× analysis" if row["name"] == "edit_p95" else f"≤ {row['target']}×"

@@ -32,6 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
+from common import compile_wordlens
+
 SENTENCE = "France is a country, it is in Europe"
 WIDTH, HEIGHT = 120, 36
 POLL_SECONDS = 0.010  # overridable with --poll-ms
@@ -49,7 +51,7 @@ READY_MARKERS = {
     # static neighbours of the focused word ("Europe": the cursor is at the end)
     "static": re.compile(r"european\s+0\.\d\d"),
     # the attention pane's title names the layer only when there is a contextual analysis
-    "attention title": re.compile(r"self-attention · layer 0\b"),
+    "attention title": re.compile(r"self-attention · layer 1\b"),
     # the attention grid's focused row
     "attention grid": re.compile(r"▶europe\b"),
     # a comparison row: a word, its static cosine and its attention weight
@@ -179,6 +181,7 @@ def main() -> int:
     if shutil.which("tmux") is None:
         sys.exit("startup: tmux is not installed")
     command = shlex.quote(wordlens_command())
+    compile_wordlens()
     tmux = Tmux()
     names = ("first_paint_s", "models_ready_s", "floor_paint_s", "floor_load_s")
     samples: dict[str, list[float]] = {name: [] for name in names}
@@ -220,7 +223,8 @@ def main() -> int:
             "warmup": args.warmup,
             "terminal": f"tmux {WIDTH}x{HEIGHT}",
             "text": SENTENCE,
-            "note": "from just before the spawn: includes the process start, imports and first layout; "
+            "note": "from just before the spawn: includes the process start, imports and first layout "
+                    "(wordlens's modules byte-compiled first, as an installed package's are); "
                     f"polled every {args.poll_ms:g} ms. Floors, interleaved with wordlens's launches: "
                     "floor_paint_s a minimal Textual app showing one line (floor_app.py) in the same tmux "
                     "harness; floor_load_s a bare script importing torch and reading GloVe's matrix and "

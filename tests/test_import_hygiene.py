@@ -110,3 +110,64 @@ def test_a_headless_command_runs_without_importing_textual(tmp_path):
         f"assert main(['similarity', 'queen', 'woman', '--vectors', {str(vectors)!r}, '--json']) == 0\n"
     )
     assert "textual" not in modules_loaded_after(code)
+
+
+def modules_after(code: str) -> set[str]:
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+# What opens only on a key: imported by the action that opens it, never before the first frame.
+DIALOG_MODULES = tuple(f"wordlens.tui.screens.{name}" for name in (
+    "help", "open_models", "compare", "head_tables", "logit_lens", "map", "mechanism", "overview", "query"))
+
+
+def test_the_explorer_is_built_without_numpy_the_dialogs_or_a_model_library():
+    """Issue 20: first paint is measured against a one-line Textual app. Everything the explorer's
+    first frame needs is imported by building the app as `wordlens` does (the console script's
+    module, then make_app); numpy, the dialogs and saving must not be among it."""
+    code = (
+        "from wordlens.tui.cli.main import main\n"
+        "from wordlens.core.engine import Engine, Sources\n"
+        "from wordlens.tui.config import Config\n"
+        "from wordlens.tui.deferred_imports import is_deferred\n"
+        "from wordlens.tui.launch import interactive, make_app\n"
+        "app = make_app(Engine.from_sources(interactive(Sources())), Config(), text='France is a country')\n"
+        "assert is_deferred(), 'numpy ran before the first frame'\n"
+    )
+    loaded = modules_after(code)
+    assert {"wordlens.tui.app", "wordlens.tui.screens.explorer", "wordlens.tui.panes.attention"} <= loaded
+    assert not {"numpy._core", "numpy.linalg"} & loaded
+    assert not set(DIALOG_MODULES) & loaded
+    assert not {"wordlens.tui.services.saving", "wordlens.core.reports.export", *HEAVY[:3]} & loaded
+
+
+def test_deferred_numpy_runs_at_its_first_use_and_is_the_one_numpy():
+    code = (
+        "import sys\n"
+        "from wordlens.tui.deferred_imports import defer_numpy, is_deferred, load_deferred\n"
+        "defer_numpy()\n"
+        "import numpy as np\n"
+        "from wordlens.core.vectors import topk\n"
+        "assert is_deferred() and 'numpy._core' not in sys.modules\n"
+        "assert float(np.linalg.norm(np.ones(4))) == 2.0\n"
+        "assert not is_deferred() and sys.modules['numpy'] is np\n"
+        "from numpy.lib.stride_tricks import as_strided\n"
+        "load_deferred()\n"
+    )
+    assert "numpy._core" in modules_after(code)
+
+
+def test_a_headless_command_loads_numpy_before_it_runs(tmp_path):
+    vectors = tmp_path / "glove.txt"
+    vectors.write_text("queen 0.1 0.2\nwoman 0.1 0.3\ndog 0.9 -0.2\n", encoding="utf-8")
+    code = (
+        "from wordlens.tui.cli.main import main\n"
+        "from wordlens.tui.deferred_imports import is_deferred\n"
+        "assert is_deferred()\n"
+        f"assert main(['similarity', 'queen', 'woman', '--vectors', {str(vectors)!r}, '--json']) == 0\n"
+        "assert not is_deferred()\n"
+    )
+    assert "numpy._core" in modules_after(code)

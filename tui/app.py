@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.command import CommandPalette
@@ -24,24 +25,28 @@ from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
 from wordlens.tui.command_palette import WordLensPalette
+from wordlens.tui.deferred_imports import load_deferred
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
 from wordlens.tui.screens.explorer import ExplorerScreen
-from wordlens.tui.screens.help import HelpScreen
-from wordlens.tui.screens.open_models import OpenRequest, OpenScreen
 from wordlens.tui.services.analyser import Analyser
 from wordlens.tui.services.background import Background
 from wordlens.tui.services.idle_collector import IdleCollector
 from wordlens.tui.services.map_fitter import MapFitter
 from wordlens.tui.services.model_loader import ModelLoader
-from wordlens.tui.services.saving import save_screen
 from wordlens.tui.services.token_reader import TokenReader
 from wordlens.tui.services.uses_finder import UsesFinder
 from wordlens.tui.serving.loaded_signal import announce_loaded
 from wordlens.tui.state import ViewState
 from wordlens.tui.terminal import CONTROL_CHARACTERS
 from wordlens.tui.uses_state import UsesState, UsesStatus, hidden_layer, uses_question
+
+if TYPE_CHECKING:
+    from wordlens.tui.screens.open_models import OpenRequest
+
+# The dialogs (help, open models) and saving are imported when first opened, not before the first
+# frame (issue 20: first paint is measured against a one-line Textual app).
 
 
 @with_binding_ids
@@ -72,6 +77,7 @@ class WordLensApp(App[None]):
         self.heads_off: HeadsOff = NO_HEADS_OFF  # switched off in every analysis the explorer shows (z, Z)
         self._vocabulary_has_controls = False
         self._exiting = False
+        self._loading_started = False  # _start_loading ran (after the first frame)
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
                                   lambda: self.glove_map.fitted)
         self._reader = TokenReader(engine, self.post_message)
@@ -90,6 +96,8 @@ class WordLensApp(App[None]):
         self.call_after_refresh(self._start_loading)
 
     def _start_loading(self) -> None:
+        self._loading_started = True
+        load_deferred()  # numpy, deferred until the first frame was painted; before any thread starts
         self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
         self._loader.load(Component.VECTORS)
@@ -187,6 +195,8 @@ class WordLensApp(App[None]):
             self._fitter.start(cached_only=False)
 
     def action_open_models(self) -> None:
+        from wordlens.tui.screens.open_models import OpenScreen
+
         self.push_screen(OpenScreen(self.engine.sources, self.models), self._open)
 
     def _open(self, request: OpenRequest | None) -> None:
@@ -208,13 +218,15 @@ class WordLensApp(App[None]):
     def on_sentence_pane_edited(self) -> None:
         self.explorer.focus_follows_cursor = True
         self._collector.activity()
-        self._analyze_now()
+        if self._loading_started:  # else the line's first value, which _start_loading analyses after the first frame
+            self._analyze_now()
 
     def on_sentence_pane_submitted(self) -> None:
         self.explorer.action_explore()
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
+        load_deferred()  # numpy runs here, on the UI thread, not in the analyser's (tui/deferred_imports.py)
         if not self._closing_down():
             self._analyser.submit(self._text_input.value, self._text_input.cursor_position, self.heads_off)
 
@@ -267,6 +279,8 @@ class WordLensApp(App[None]):
         return not (action in EXPLORE_ONLY_ACTIONS and isinstance(self.focused, Input))
 
     def action_help(self) -> None:
+        from wordlens.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_command_palette(self) -> None:
@@ -346,6 +360,8 @@ class WordLensApp(App[None]):
 
     # ---- saving what is on screen ----------------------------------------------------------
     def action_save_screen(self) -> None:
+        from wordlens.tui.services.saving import save_screen
+
         try:
             path = save_screen(self, self.output_folder or Path.cwd())
         except WordlensError as error:

@@ -9,7 +9,6 @@ the last whole block, are partitioned.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 BLOCK = 1024
 
@@ -23,7 +22,8 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     if blocks <= 4 * k:
         return _sorted(scores, np.argpartition(-scores, k - 1, axis=1)[:, :k])
     row_stride, item = scores.strides
-    cut = as_strided(scores, shape=(rows, blocks, BLOCK), strides=(row_stride, BLOCK * item, item), writeable=False)
+    cut = np.lib.stride_tricks.as_strided(scores, shape=(rows, blocks, BLOCK), strides=(row_stride, BLOCK * item, item),
+                                          writeable=False)
     best_blocks = np.argpartition(-cut.max(axis=2), k - 1, axis=1)[:, :k]  # (rows, k)
     starts = best_blocks * BLOCK
     tail = np.arange(blocks * BLOCK, width)

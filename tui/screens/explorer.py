@@ -7,6 +7,7 @@ follows the text cursor (it does while the user types)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
@@ -16,9 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input
 
 from wordlens.core.layer_names import head_long_name
-from wordlens.core.measures.derived_views import strongest_heads_from
 from wordlens.core.transformer.context_model import NO_HEADS_OFF
-from wordlens.core.transformer.next_token import logit_lens
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
 from wordlens.tui.models_state import MapState, ModelsState
 from wordlens.tui.panes.attention import AttentionPane
@@ -28,22 +27,14 @@ from wordlens.tui.panes.static_neighbours import StaticNeighbours
 from wordlens.tui.panes.uses import UsesPane
 from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
-from wordlens.tui.screens.compare import CompareScreen
-from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
-from wordlens.tui.screens.logit_lens import LENS_TOP, LogitLensScreen, lens_unavailable
-from wordlens.tui.screens.map import MapScreen
-from wordlens.tui.screens.mechanism import (
-    MechanismScreen,
-    heads_off_notice,
-    heads_off_unavailable,
-    toggled_head,
-)
-from wordlens.tui.screens.of_view import NEEDS_MODEL, ScreenOfView
-from wordlens.tui.screens.overview import OverviewScreen
-from wordlens.tui.screens.query import QueryScreen
-from wordlens.tui.services.saving import export_files
 from wordlens.tui.state import ViewState
 from wordlens.tui.uses_state import UsesState
+
+if TYPE_CHECKING:
+    from wordlens.tui.screens.of_view import ScreenOfView
+
+# The modal screens and what only an action computes are imported by the action that opens them,
+# not before the first frame (issue 20: first paint is measured against a one-line Textual app).
 
 
 class ExplorerScreen(Screen[None]):
@@ -149,6 +140,9 @@ class ExplorerScreen(Screen[None]):
             self.app.notify("Focus a word and put the target on another word first.", severity="warning")
             return
 
+        from wordlens.core.measures.derived_views import strongest_heads_from
+        from wordlens.tui.screens.head_tables import best_head_note
+
         def best():
             found = strongest_heads_from(view.analysis, source)[target]
             return found, best_head_note(view, found.layer, found.head)
@@ -173,19 +167,30 @@ class ExplorerScreen(Screen[None]):
                              lambda numbers: self.app.push_screen(screen.of_view(view, numbers), self._open_head))
 
     def action_overview(self) -> None:
+        from wordlens.tui.screens.overview import OverviewScreen
+
         self._open_screen_of_view(OverviewScreen, "overview")
 
     def action_metrics(self) -> None:
+        from wordlens.tui.screens.head_tables import MetricsScreen
+
         self._open_screen_of_view(MetricsScreen, "metrics")
 
     def action_referents(self) -> None:
+        from wordlens.tui.screens.head_tables import ReferentScreen
+
         self._open_screen_of_view(ReferentScreen, "referents")
 
     def action_correlation(self) -> None:
+        from wordlens.tui.screens.head_tables import CorrelationScreen
+
         self._open_screen_of_view(CorrelationScreen, "correlation")
 
     def action_logit_lens(self) -> None:
         """The focused token's next tokens read out of every layer (a decoder only)."""
+        from wordlens.core.transformer.next_token import logit_lens
+        from wordlens.tui.screens.logit_lens import LENS_TOP, LogitLensScreen, lens_unavailable
+
         view, model = self.app.view, self.app.engine.model
         problem = lens_unavailable(view, model is not None and model.predicts_tokens)
         if problem is None and model is not None and model.info is not view.context.model:
@@ -203,6 +208,8 @@ class ExplorerScreen(Screen[None]):
         self.app.run_in_background("logit lens", compute, show)
 
     def action_map(self) -> None:
+        from wordlens.tui.screens.map import MapScreen
+
         problem = MapScreen.unavailable(self.app.view)
         if problem is not None:
             self.app.notify(problem, severity="warning")
@@ -210,9 +217,13 @@ class ExplorerScreen(Screen[None]):
         self.app.push_screen(MapScreen(self.app.view))
 
     def action_query(self) -> None:
+        from wordlens.tui.screens.query import QueryScreen
+
         self.app.push_screen(QueryScreen(self.app.engine, self.app.query_history))
 
     def action_compare(self) -> None:
+        from wordlens.tui.screens.compare import CompareScreen
+
         analysis = self.app.view.analysis
         if analysis is None or analysis.context is None or analysis.static is None:
             self.app.notify("Compare needs both models loaded and a sentence typed.", severity="warning")
@@ -223,6 +234,9 @@ class ExplorerScreen(Screen[None]):
 
     # ---- attention's arithmetic, and switching heads off --------------------------------------
     def action_mechanism(self) -> None:
+        from wordlens.tui.screens.mechanism import MechanismScreen
+        from wordlens.tui.screens.of_view import NEEDS_MODEL
+
         view, model = self.app.view, self.app.engine.model
         problem = MechanismScreen.unavailable(view)
         if problem is not None or model is None:
@@ -233,6 +247,8 @@ class ExplorerScreen(Screen[None]):
                                                                         self._open_head))
 
     def action_head_off(self) -> None:
+        from wordlens.tui.screens.mechanism import heads_off_notice, heads_off_unavailable, toggled_head
+
         view = self.app.view
         problem = heads_off_unavailable(view)
         if problem is not None:
@@ -250,6 +266,8 @@ class ExplorerScreen(Screen[None]):
         self.app.toggle_uses()
 
     def action_export(self) -> None:
+        from wordlens.tui.services.saving import export_files
+
         view, folder = self.app.view, self.app.output_folder or Path.cwd()
 
         def exported(paths: list[Path]) -> None:
