@@ -30,6 +30,7 @@ from wordlens.tui.panes.word_comparison import WordComparison
 from wordlens.tui.reading import TokenReading
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.head_tables import CorrelationScreen, MetricsScreen, ReferentScreen, best_head_note
+from wordlens.tui.screens.lesson import LESSON_SCREEN, LessonScreen
 from wordlens.tui.screens.logit_lens import LENS_TOP, LogitLensScreen, lens_unavailable
 from wordlens.tui.screens.map import MapScreen
 from wordlens.tui.screens.mechanism import (
@@ -248,6 +249,34 @@ class ExplorerScreen(Screen[None]):
 
     def action_toggle_uses(self) -> None:
         self.app.toggle_uses()
+
+    # ---- the lesson: a caption panel over this screen, step by step (screens/lesson.py) ------------
+    def action_lesson(self) -> None:
+        """The lesson on the sentence line's text (the classic sentences when it is empty)."""
+        self.start_lesson(self.text_input.value)
+
+    def start_lesson(self, text: str) -> None:
+        app = self.app
+        if app.engine.vectors is None or app.engine.model is None:
+            app.notify("The lesson needs both models: wait until the model bar shows them loaded.", severity="warning")
+            return
+        if app.is_screen_installed(LESSON_SCREEN):
+            return
+        from wordlens.core.lesson import build_lesson
+
+        engine, settings = app.engine, app.settings
+        app.notify("preparing the lesson: every number in it is computed from the models")
+        app.run_in_background("lesson", lambda: build_lesson(engine, text or None, settings), self._open_lesson)
+
+    def _open_lesson(self, lesson) -> None:
+        app = self.app
+        if app.is_screen_installed(LESSON_SCREEN):
+            return
+        if app.heads_off:  # the lesson's numbers are the intact model's
+            app.switch_heads_off(NO_HEADS_OFF)
+        self.action_explore()  # the focus stays where each step puts it, not at the text cursor
+        app.install_screen(LessonScreen(lesson), LESSON_SCREEN)
+        app.push_screen(LESSON_SCREEN)
 
     def action_export(self) -> None:
         view, folder = self.app.view, self.app.output_folder or Path.cwd()
