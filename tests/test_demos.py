@@ -45,6 +45,11 @@ SHOWS = {
                  r"bank #1", r"bank #2", r"◉bank"],
     "map-bank-model": [r"model space · one PCA over all 7 layers of this text · after L6", r"◉bank"],
     "bank-uses-river": [r"bank ?after layer 6", r"nearest uses of 12,605", r"north ?bank ?of"],
+    "lesson-static": [r"lesson · step 1 of 8", r"queen–woman 0\.60, queen–dog 0\.43: queen is nearer woman"],
+    "lesson-attention": [r"step 2 of 8", r"'it' gives 'France' 0\.60", r"self-attention · layer 4 · head 2"],
+    "lesson-mechanism": [r"step 5 of 8", r"why this weight · layer 4, head 2 · it → france", r"the logit \+5\.10"],
+    "lesson-winograd": [r"step 6 of 8", r"a weight is not the word 'it' refers to"],
+    "lesson-answer": [r"step 8 of 8", r"The answer\. An embedding layer"],
     "bank-uses-money": [r"bank ?after layer 6", r"nearest uses of 12,605", r"bank ?staff"],
 }
 # Tapes whose screen needs a cache built first (minutes, once): built before the tape plays.

@@ -265,7 +265,6 @@ class ExplorerScreen(Screen[None]):
         from wordlens.core.lesson import build_lesson
 
         engine, settings = app.engine, app.settings
-        app.notify("preparing the lesson: every number in it is computed from the models")
         app.run_in_background("lesson", lambda: build_lesson(engine, text or None, settings), self._open_lesson)
 
     def _open_lesson(self, lesson) -> None:

@@ -28,7 +28,8 @@ POLL = 0.05  # seconds: how often a step waits for the explorer to show its sent
 
 def caption_text(lesson: Lesson, index: int) -> Text:
     step = lesson.steps[index]
-    text = Text(f"{step.title}\n", style="bold")
+    text = Text()
+    text.append(f"{step.title}\n", style="bold")
     text.append(step.caption)
     return text
 
