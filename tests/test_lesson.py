@@ -176,6 +176,17 @@ async def test_the_lesson_waits_for_the_models(tiny_vectors, tiny_model):
         assert lesson_on_top(app) is None
 
 
+@pytest.mark.anyio
+async def test_a_line_of_one_word_gives_the_classic_lesson_with_a_note(tiny_engine):
+    app = WordLensApp(tiny_engine, text="queen")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.models.ready, what="the models")
+        await pilot.press("tab", "L")
+        await wait_for(pilot, lambda: settled(app), timeout=30, what="the lesson")
+        assert app.screen.lesson.text == ATTENTION_SENTENCE
+        assert "the lesson uses its classic sentences" in " ".join(notice.message for notice in app.notices)
+
+
 @pytest.mark.real_models
 def test_on_the_bundled_models_the_lesson_gives_its_promised_answers(bundled_engine):
     lesson = build_lesson(bundled_engine)

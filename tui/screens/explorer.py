@@ -47,6 +47,20 @@ from wordlens.tui.state import ViewState
 from wordlens.tui.uses_state import UsesState
 
 
+def lesson_on(engine, text: str, settings):
+    """The lesson on the sentence line's text, or on the classic sentences (with a note saying why) when that
+    text cannot carry it (fewer than two words): (lesson, note)."""
+    from wordlens.core.errors import InputError
+    from wordlens.core.lesson import build_lesson
+
+    if text.strip():
+        try:
+            return build_lesson(engine, text, settings), ""
+        except InputError as error:
+            return build_lesson(engine, None, settings), f"{error}: the lesson uses its classic sentences"
+    return build_lesson(engine, None, settings), ""
+
+
 class ExplorerScreen(Screen[None]):
     AUTO_FOCUS = "#text"  # focused as the screen is first shown, before any key is read
     # repaint=False: the panes bound to these repaint themselves; a repaint of the screen re-rendered
@@ -262,15 +276,16 @@ class ExplorerScreen(Screen[None]):
             return
         if app.is_screen_installed(LESSON_SCREEN):
             return
-        from wordlens.core.lesson import build_lesson
-
         engine, settings = app.engine, app.settings
-        app.run_in_background("lesson", lambda: build_lesson(engine, text or None, settings), self._open_lesson)
+        app.run_in_background("lesson", lambda: lesson_on(engine, text, settings), self._open_lesson)
 
-    def _open_lesson(self, lesson) -> None:
+    def _open_lesson(self, lesson_and_note) -> None:
         app = self.app
+        lesson, note = lesson_and_note
         if app.is_screen_installed(LESSON_SCREEN):
             return
+        if note:
+            app.notify(note)
         if app.heads_off:  # the lesson's numbers are the intact model's
             app.switch_heads_off(NO_HEADS_OFF)
         self.action_explore()  # the focus stays where each step puts it, not at the text cursor
