@@ -2,9 +2,9 @@
 
 usage: python assets/screenshot.py [TAPE ...] [--out DIR]
 
-Every tape is replayed headless in the real explorer on the bundled models (loaded once for all
-tapes), exactly as `wordlens play TAPE --screenshots DIR` would. A tape that fails is reported and
-the others still run; the exit status is 1 if any failed.
+Every tape is replayed headless in the real explorer on the models it names (`model NAME`; else the
+bundled ones; each loaded once for all its tapes), exactly as `wordlens play TAPE --screenshots DIR`
+would. A tape that fails is reported and the others still run; the exit status is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -33,12 +33,14 @@ PICTURES = Config(theme="wordlens")
 
 def regenerate(tapes: list[Path], out: Path) -> list[str]:
     """Play each tape; return one message per failure."""
-    engine = Engine.from_sources(Sources())
+    engines: dict[str | None, Engine] = {}
     failures = []
     for tape_path in tapes:
         try:
+            tape = read_tape(tape_path)
+            engine = engines.setdefault(tape.model, Engine.from_sources(Sources(model=tape.model)))
             app = make_app(engine, PICTURES)
-            player = play(app, read_tape(tape_path), screenshots=out, speed=FAST)
+            player = play(app, tape, screenshots=out, speed=FAST)
             if player.error is not None:
                 raise player.error
         except WordlensError as error:

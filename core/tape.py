@@ -9,6 +9,8 @@ One command per line; blank lines and lines starting with `#` are ignored.
     wait                 until the app shows the analysis of the current text
     sleep 1.5s           pause for the viewer (durations: 250ms, 1.5s, 2s)
     screenshot NAME      waits like `wait`, then saves NAME.svg (with --screenshots)
+    caption TEXT         a caption over the screen until the next one ("a JSON string" too; none: no caption)
+    model NAME           the transformer the tape is made for (as --model takes it), before the first key
     quit                 leave the app (a headless replay always does at the end)
 
 Parsing is pure: a bad line raises TapeError naming the file and line.
@@ -73,6 +75,16 @@ class Screenshot(Step):
 
 
 @dataclass(frozen=True)
+class Caption(Step):
+    text: str  # "" takes the caption away
+
+
+@dataclass(frozen=True)
+class Model(Step):
+    source: str
+
+
+@dataclass(frozen=True)
 class Quit(Step):
     pass
 
@@ -94,6 +106,11 @@ class Tape:
             if isinstance(step, (Type, Press)):
                 return None
         return None
+
+    @property
+    def model(self) -> str | None:
+        """The transformer the tape says it is made for (`model NAME`), None: the bundled one."""
+        return next((step.source for step in self.steps if isinstance(step, Model)), None)
 
 
 _KEY = re.compile(r"^(?:[a-z0-9_]+(?:\+[a-z0-9_]+)*|[^\s])$")
@@ -129,7 +146,9 @@ def parse_tape(source: str, name: str = "<tape>") -> Tape:
             steps.append(parse(number, argument))
         except ValueError as error:
             raise TapeError(f"{name}:{number}: {command}: {error}") from None
-    return Tape(name, tuple(steps))
+    tape = Tape(name, tuple(steps))
+    _check_order(tape)
+    return tape
 
 
 def _size(line: int, argument: str) -> Size:
@@ -158,16 +177,21 @@ def _sleep(line: int, argument: str) -> Sleep:
     return Sleep(line, parse_duration(argument))
 
 
+def _text(argument: str) -> str:
+    """The argument as written, or the JSON string it quotes."""
+    if not argument.startswith('"'):
+        return argument
+    try:
+        text = json.loads(argument)
+    except json.JSONDecodeError:
+        raise ValueError(f"not a valid quoted string: {argument}") from None
+    if not isinstance(text, str):
+        raise ValueError(f"not a valid quoted string: {argument}")
+    return text
+
+
 def _type(line: int, argument: str) -> Type:
-    if argument.startswith('"'):
-        try:
-            text = json.loads(argument)
-        except json.JSONDecodeError:
-            raise ValueError(f"not a valid quoted string: {argument}") from None
-        if not isinstance(text, str):
-            raise ValueError(f"not a valid quoted string: {argument}")
-    else:
-        text = argument
+    text = _text(argument)
     if not text:
         raise ValueError("nothing to type")
     if any(ord(character) < 32 for character in text):
@@ -206,6 +230,32 @@ def _screenshot(line: int, argument: str) -> Screenshot:
     return Screenshot(line, name)
 
 
+def _caption(line: int, argument: str) -> Caption:
+    text = _text(argument)
+    if any(ord(character) < 32 and character != "\n" for character in text):
+        raise ValueError("a caption holds no control characters (a newline, \\n in a quoted string, is allowed)")
+    return Caption(line, text)
+
+
+def _model(line: int, argument: str) -> Model:
+    if not argument or len(argument.split()) != 1:
+        raise ValueError(f"expected one model name or path, such as smollm2, got {argument!r}")
+    return Model(line, argument)
+
+
+def _check_order(tape: Tape) -> None:
+    """A `model` line comes before the first key: the models are loaded before a tape plays."""
+    typed = False
+    for step in tape.steps:
+        if isinstance(step, (Type, Press)):
+            typed = True
+        elif isinstance(step, Model) and typed:
+            raise TapeError(f"{tape.where(step)}: model: must come before the first type or press")
+    models = {step.source for step in tape.steps if isinstance(step, Model)}
+    if len(models) > 1:
+        raise TapeError(f"{tape.name}: a tape is made for one model, it names {', '.join(sorted(models))}")
+
+
 _COMMANDS = {
     "size": _size,
     "delay": _delay,
@@ -214,5 +264,7 @@ _COMMANDS = {
     "wait": _no_argument(Wait),
     "sleep": _sleep,
     "screenshot": _screenshot,
+    "caption": _caption,
+    "model": _model,
     "quit": _no_argument(Quit),
 }

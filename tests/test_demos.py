@@ -45,12 +45,15 @@ SHOWS = {
                  r"bank #1", r"bank #2", r"◉bank"],
     "map-bank-model": [r"model space · one PCA over all 7 layers of this text · after L6", r"◉bank"],
     "bank-uses-river": [r"bank ?after layer 6", r"nearest uses of 12,605", r"north ?bank ?of"],
+    "lesson-static": [r"lesson · step 1 of 8", r"queen–woman 0\.60, queen–dog 0\.43: queen is nearer woman"],
+    "lesson-attention": [r"step 2 of 8", r"'it' gives 'France' 0\.60", r"self-attention · layer 4 · head 2"],
+    "lesson-mechanism": [r"step 5 of 8", r"why this weight · layer 4, head 2 · it → france", r"the logit \+5\.10"],
+    "lesson-winograd": [r"step 6 of 8", r"a weight is not the word 'it' refers to"],
+    "lesson-answer": [r"step 8 of 8", r"The answer\. An embedding layer"],
     "bank-uses-money": [r"bank ?after layer 6", r"nearest uses of 12,605", r"bank ?staff"],
 }
 # Tapes whose screen needs a cache built first (minutes, once): built before the tape plays.
 PREPARE = {"bank-uses": lambda engine: load_or_build(engine.load_model(), bundled_corpus())}
-# Tapes made for another transformer than the bundled one (`wordlens play TAPE --model M`).
-TAPE_MODELS = {"decoder-next-token": "smollm2"}
 
 
 def svg_text(path: Path) -> str:
@@ -74,15 +77,16 @@ def test_every_tape_parses_and_names_real_keys(tape):
 @pytest.mark.parametrize("tape", TAPES, ids=lambda p: p.stem)
 def test_each_tape_plays_headless_into_screenshots_of_its_subject(tape, bundled_engine, tmp_path):
     engine = bundled_engine
-    if tape.stem in TAPE_MODELS:
+    parsed = read_tape(tape)
+    if parsed.model is not None:  # a tape made for another transformer says so (`model NAME`)
         from wordlens.core.engine import Engine, Sources
 
-        engine = Engine.from_sources(Sources(model=TAPE_MODELS[tape.stem]))
+        engine = Engine.from_sources(Sources(model=parsed.model))
         engine.load_vectors()
         engine.load_model()
     if tape.stem in PREPARE:
         PREPARE[tape.stem](engine)
-    player = play(make_app(engine, Config(theme="wordlens")), read_tape(tape), screenshots=tmp_path, speed=50)
+    player = play(make_app(engine, Config(theme="wordlens")), parsed, screenshots=tmp_path, speed=50)
     assert player.error is None, player.error
     assert player.saved, "the tape took no screenshot"
     for path in player.saved:

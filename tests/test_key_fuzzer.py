@@ -19,7 +19,7 @@ SEEDS = (1, 2, 3, 4)
 KEYS_PER_SEED = 500
 # The screens the issue names; the fuzzer reaches them by their keys, not by name.
 MUST_VISIT = {"ExplorerScreen", "OverviewScreen", "MetricsScreen", "ReferentScreen", "CorrelationScreen",
-              "CompareScreen", "QueryScreen", "OpenScreen", "HelpScreen", "WordLensPalette"}
+              "CompareScreen", "QueryScreen", "OpenScreen", "HelpScreen", "WordLensPalette", "LessonScreen"}
 visited: Counter[str] = Counter()
 
 

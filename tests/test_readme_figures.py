@@ -88,6 +88,15 @@ def bundled_uses_index():
     return load_or_build(load_context_model(device="cpu"), bundled_corpus())
 
 
+def lesson_numbers(step: int) -> dict:
+    return tool("lesson")["steps"][step]["numbers"]
+
+
+def lesson_head(step: int) -> tuple[int, int]:
+    found = tool("lesson")["steps"][step]
+    return found["layer"], found["head"]
+
+
 @dataclass(frozen=True)
 class Passage:
     text: str  # as in the README, each figure a {} with its format
@@ -133,6 +142,12 @@ PASSAGES = [
             "input-table rows {:.3f}.",
             lambda: (head_long_name(*best_head()), mechanism()["logit"], mechanism()["weight"],
                      mechanism()["static"]["glove_cosine"], mechanism()["static"]["input_table_cosine"])),
+    Passage("{}", lambda: (tool("lesson")["steps"][-1]["caption"],)),  # the lesson's answer, quoted whole
+    Passage("`it` gives `France` {:.2f} at {}, {:.1f}× an even share (1/{} = {:.2f});",
+            lambda: (lesson_numbers(1)["weight"], head_long_name(*lesson_head(1)), lesson_numbers(1)["times_even"],
+                     round(1 / lesson_numbers(1)["even_share"]), lesson_numbers(1)["even_share"])),
+    Passage("`it` → `trophy` is {:.2f} in \"…too big\" and {:.2f} in \"…too small\",",
+            lambda: (lesson_numbers(5)["big_trophy"], lesson_numbers(5)["small_trophy"])),
     Passage("`--layer 4 --head 2` gives 3, 1", lambda: ()),  # checked with the mechanism's own JSON below
     Passage('`"heads_off": [[{}, {}]]` (0-based indices)',
             lambda: tuple(after_switching_off("off")["heads_off"][0])),

@@ -195,3 +195,33 @@ def test_uses_snapshot(snap_compare, tmp_path, monkeypatch, size):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+# ---- the lesson (L): the caption panel over the live explorer (step 2) and over the mechanism (step 5) -------
+LESSON_STEPS = {"lesson_attention": 1, "lesson_mechanism": 4}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=list(SIZES))
+@pytest.mark.parametrize("name", LESSON_STEPS)
+def test_lesson_snapshot(snap_compare, tmp_path, name, size):
+    from wordlens.tui.screens.lesson import LessonScreen
+
+    step = LESSON_STEPS[name]
+
+    def on_step(app) -> bool:
+        screen = app.screen
+        return isinstance(screen, LessonScreen) and screen.index == step and screen.settled and not app.computing
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.models.ready and not app.computing, timeout=30, what="the models")
+        await pilot.press("tab", "L")
+        await wait_for(pilot, lambda: isinstance(app.screen, LessonScreen), timeout=30, what="the lesson")
+        await pilot.press(*["n"] * step)
+        await wait_for(pilot, lambda: on_step(app), timeout=30, what=name)
+        await wait_for(pilot, lambda: not app.computing and (app.reading is None or app.reading.is_for(app.view)),
+                       timeout=20, what="the reading")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, text=""), terminal_size=SIZES[size], run_before=run_before)

@@ -9,6 +9,7 @@ import pytest
 
 from wordlens.core.tape import (
     DEFAULT_DELAY,
+    Caption,
     Delay,
     Press,
     Quit,
@@ -165,3 +166,37 @@ def test_a_screenshot_waits_for_the_uses_index_and_its_answer(tmp_path, tiny_eng
     assert answer is not None and answer.question.focus == app.view.focus and answer.uses
     shot = svg_text(tmp_path / "shots" / "uses.svg")
     assert "nearest uses of" in shot and f"{answer.uses[0].cosine:4.2f}" in shot
+
+
+def test_caption_and_model_parse():
+    tape = parse_tape('model smollm2\nsize 80x24\ncaption One vector per word\ntype it\ncaption "two\\nlines"\n'
+                      "caption\n", "demo.tape")
+    assert tape.model == "smollm2" and tape.size == (80, 24)
+    assert [step.text for step in tape.steps if isinstance(step, Caption)] == ["One vector per word", "two\nlines", ""]
+    assert parse_tape("type it\n").model is None
+
+
+@pytest.mark.parametrize("source, message", [
+    ("type it\nmodel smollm2\n", "demo.tape:2: model: must come before the first type or press"),
+    ("model a\nmodel b\n", "demo.tape: a tape is made for one model"),
+    ("model\n", "demo.tape:1: model: expected one model name"),
+    ('caption "a\\tb"\n', "demo.tape:1: caption: a caption holds no control characters"),
+])
+def test_a_bad_caption_or_model_line_is_named(source, message):
+    with pytest.raises(TapeError) as raised:
+        parse_tape(source, "demo.tape")
+    assert str(raised.value).startswith(message)
+
+
+def test_a_caption_stays_over_every_screen_until_the_next(tmp_path, tiny_engine):
+    tape = parse_tape(
+        "size 100x30\ndelay 0ms\ntype france is a country\ncaption the first caption\nscreenshot first\n"
+        "press tab question_mark\nscreenshot over-help\npress escape\ncaption\nscreenshot none\n",
+        "demo.tape",
+    )
+    player = play(WordLensApp(tiny_engine), tape, screenshots=tmp_path)
+    assert player.error is None, player.error
+    assert "the first caption" in svg_text(tmp_path / "first.svg")
+    over_help = svg_text(tmp_path / "over-help.svg")
+    assert "the first caption" in over_help and "wordlens keys" in over_help
+    assert "the first caption" not in svg_text(tmp_path / "none.svg")

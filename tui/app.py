@@ -65,6 +65,7 @@ class WordLensApp(App[None]):
     reading: reactive[TokenReading | None] = reactive(None, repaint=False)
     uses: reactive[UsesState] = reactive(UsesState, repaint=False)
     output_folder: Path | None = None  # where screenshots and exports go; None: the working directory
+    lesson_text: str | None = None  # `wordlens lesson [TEXT]`: the lesson starts on it once both models are loaded
 
     def __init__(self, engine: Engine, text: str = "", settings: AnalysisSettings | None = None,
                  gc_pause: float = 1.0, uses_corpus: CorpusSource | None = None) -> None:
@@ -170,6 +171,9 @@ class WordLensApp(App[None]):
         if self.models.ready:
             self._fitter.start(cached_only=True)
             announce_loaded()  # under serve, the next page's turn to load
+            if self.lesson_text is not None:
+                text, self.lesson_text = self.lesson_text, None
+                self.explorer.start_lesson(text)
 
     def on_model_failed(self, message: messages.ModelFailed) -> None:
         if not message.replacing:

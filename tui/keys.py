@@ -50,12 +50,13 @@ APP_BINDINGS = [
     Binding("question_mark", "help", "help", key_display="?", show=False),
     Binding("q", "quit", "quit", show=False),
     Binding("u", "screen.toggle_uses", "uses in a corpus", show=False),
+    Binding("L", "screen.lesson", "lesson: embedding vs self-attention", show=False),
 ]
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({
     "edit", "layer", "head", "best_head", "cycle_aggregate", "toggle", "overview", "metrics", "referents",
     "query", "compare", "correlation", "fit_map", "export", "mechanism", "head_off", "heads_on", "logit_lens", "map",
-    "toggle_uses",
+    "toggle_uses", "lesson",
 })
 
 

@@ -347,3 +347,15 @@ def uses_report(word: str, token: str, layer: int, model: str, corpus: str, uses
         "uses": [{"sentence": use.sentence, "token": use.token, "start": use.start, "end": use.end,
                   "cosine": round(float(use.cosine), 6), "source": use.source} for use in uses],
     }
+
+
+def lesson_report(lesson: Any) -> dict[str, Any]:
+    """`lesson --json`: each step (core/lesson.LessonStep) with what it shows (token indices, 0-based layer and
+    head, as every JSON here) and the numbers its caption shows, by name."""
+    return {
+        "text": lesson.text,
+        "steps": [{"title": step.title, "caption": step.caption, "screen": step.shown.screen, "text": step.shown.text,
+                   "focus": step.shown.focus, "target": step.shown.target, "layer": step.shown.layer,
+                   "head": step.shown.head, "numbers": {name: round(float(value), 6) for name, value in step.numbers}}
+                  for step in lesson.steps],
+    }

@@ -203,12 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     play = commands.add_parser("play", parents=[sources], help="replay a tape (a demo script) in the explorer",
                                description="Replay a tape in the explorer. Tape commands: size, delay, type, "
-                               "press, wait, sleep, screenshot, quit (see assets/demos/README.md).")
+                               "press, wait, sleep, screenshot, caption, model, quit (see assets/demos/README.md).")
     play.add_argument("tape", metavar="TAPE", help="the tape file, e.g. assets/demos/it-france.tape")
     play.add_argument("--screenshots", metavar="DIR", type=Path,
                       help="run headless, save each `screenshot NAME` as DIR/NAME.svg, then exit")
     play.add_argument("--speed", type=_positive_float, default=1.0, metavar="X",
                       help="play X times faster: typing delays and sleeps are divided by X (default 1)")
+    play.add_argument("--cast", metavar="OUT.cast", type=Path,
+                      help="run off screen and write the replay as an asciicast v2 recording (asciinema play OUT.cast)")
+
+    lesson = commands.add_parser(
+        "lesson", parents=[sources], help="a guided walk: how a static embedding differs from self-attention",
+        description="Open the explorer on a lesson of eight steps, each a caption over the live screen "
+        "(n / p to move, esc to leave); every number in a caption is computed from the models.")
+    lesson.add_argument("text", nargs="?", default="", metavar="TEXT",
+                        help="your sentence, for the steps about one sentence (default: the classic ones)")
+    lesson.add_argument("--json", action="store_true", help="print the steps and their numbers as JSON instead")
 
     serve = commands.add_parser("serve", parents=[sources], help="the explorer in a web browser (textual-serve)")
     serve.add_argument("--host", default="localhost",
@@ -334,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _static_query(sources, args)
         if args.command == "play":
             return _play(sources, args, config)
+        if args.command == "lesson":
+            return _lesson(sources, args, config)
         if args.command == "index":
             return uses_commands.run_index(sources, args)
         if args.command == "uses":
@@ -382,15 +394,37 @@ def _play(sources: Sources, args: argparse.Namespace, config: Config) -> int:
     from wordlens.tui.launch import interactive, make_app
 
     tape = read_tape(args.tape)
+    if tape.model is not None and sources.model is None:  # the tape's own model, unless --model names another
+        sources = replace(sources, model=tape.model)
     app = make_app(Engine.from_sources(interactive(sources)), config)
-    player = play(app, tape, screenshots=args.screenshots, speed=args.speed)
+    player = play(app, tape, screenshots=args.screenshots, speed=args.speed, cast=args.cast)
     if player.error is not None:
         raise player.error
     if app.return_code:
         return app.return_code
-    for path in player.saved:
+    for path in [*player.saved, *([args.cast] if args.cast is not None else [])]:
         print(path)
     return 0
+
+
+def _lesson(sources: Sources, args: argparse.Namespace, config: Config) -> int:
+    from wordlens.core.engine import Engine
+
+    if args.json:
+        from wordlens.core.lesson import build_lesson
+        from wordlens.core.reports.json_shapes import lesson_report
+
+        _print_json(lesson_report(build_lesson(Engine.from_sources(sources), args.text or None)))
+        return 0
+    from wordlens.tui.launch import interactive, make_app
+    from wordlens.tui.terminal import make_terminal_input_safe
+
+    make_terminal_input_safe()
+    app = make_app(Engine.from_sources(interactive(sources)), config, text=args.text,
+                   restrict_vocab=sources.restrict_vocab)
+    app.lesson_text = args.text
+    app.run()
+    return app.return_code or 0
 
 
 def _neighbours(sources: Sources, args: argparse.Namespace) -> int:

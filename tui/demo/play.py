@@ -19,6 +19,7 @@ from textual.worker import WorkerState
 
 from wordlens.core.tape import (
     DEFAULT_DELAY,
+    Caption,
     Delay,
     Press,
     Quit,
@@ -30,6 +31,8 @@ from wordlens.core.tape import (
     Type,
     Wait,
 )
+from wordlens.tui.demo.caption import Captions
+from wordlens.tui.demo.cast import Recording, recording_driver
 from wordlens.tui.uses_state import UsesStatus, uses_question
 
 DEFAULT_SIZE = (120, 36)
@@ -68,6 +71,8 @@ def shows_current_analysis(app) -> bool:
         return False
     if app.computing or not shows_current_uses(app):
         return False
+    if not all(getattr(screen, "settled", True) for screen in app.screen_stack):  # a lesson step being placed
+        return False
     return not any(worker.state in (WorkerState.PENDING, WorkerState.RUNNING) for worker in app.workers)
 
 
@@ -88,13 +93,21 @@ FOCUS_POLLS = 250  # x 20 ms: 5 s at most
 class TapePlayer:
     """Runs a tape's steps through a Pilot; `error` holds what stopped it, if anything."""
 
-    def __init__(self, tape: Tape, screenshots: Path | None, speed: float = 1.0, headless: bool = True) -> None:
+    def __init__(self, tape: Tape, screenshots: Path | None, speed: float = 1.0, headless: bool = True,
+                 recording: Recording | None = None) -> None:
         self.tape = tape
         self.screenshots = screenshots
         self.speed = speed
         self.headless = headless
+        self.recording = recording  # drawn into a recording: sized and ended as a headless replay is
         self.error: TapeError | None = None
         self.saved: list[Path] = []
+        self.captions: Captions | None = None
+
+    @property
+    def unattended(self) -> bool:
+        """No terminal to hand back to a viewer: the replay resizes itself and quits at the end."""
+        return self.headless or self.recording is not None
 
     async def __call__(self, pilot: Pilot) -> None:
         app = pilot.app
@@ -104,11 +117,12 @@ class TapePlayer:
             self.error = error
             app.exit(return_code=2)
             return
-        if self.headless:
+        if self.unattended:
             app.exit()
 
     async def _play(self, pilot: Pilot) -> None:
         delay = DEFAULT_DELAY
+        self.captions = Captions(pilot.app)
         # The pilot may start before the first screen has focused its sentence line; a key sent
         # then reaches no widget and is lost (the tape's first typed character was).
         for _ in range(FOCUS_POLLS):
@@ -136,6 +150,9 @@ class TapePlayer:
                 await self._sleep(step.seconds)
             elif isinstance(step, Screenshot):
                 await self._screenshot(pilot, step.name, where)
+            elif isinstance(step, Caption):
+                self.captions.show(step.text)
+                await pilot.pause()
             elif isinstance(step, Quit):
                 pilot.app.exit()
                 return
@@ -162,7 +179,9 @@ class TapePlayer:
         await pilot.wait_for_scheduled_animations()
 
     async def _resize(self, pilot: Pilot, columns: int, rows: int) -> None:
-        if self.headless:
+        if self.unattended:
+            if self.recording is not None:
+                self.recording.resize(columns, rows)
             await pilot.resize_terminal(columns, rows)
         else:
             # Ask the terminal to resize itself (xterm's window operation; many terminals
@@ -183,17 +202,21 @@ class TapePlayer:
         self.saved.append(path)
 
 
-def play(app, tape: Tape, screenshots: Path | None = None, speed: float = 1.0) -> TapePlayer:
-    """Replay `tape` in `app`: headless (writing screenshots) when `screenshots` is given,
-    else in this terminal. Returns the player: its `error` and `saved` screenshots."""
+def play(app, tape: Tape, screenshots: Path | None = None, speed: float = 1.0, cast: Path | None = None) -> TapePlayer:
+    """Replay `tape` in `app`: headless (writing screenshots) when `screenshots` is given, into an
+    asciicast recording when `cast` is (screenshots too, if also given), else in this terminal.
+    Returns the player: its `error` and `saved` screenshots."""
     check_keys(tape)
     if speed <= 0:
         raise TapeError("--speed must be above 0")
-    if screenshots is not None:
-        try:
-            screenshots.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise TapeError(f"cannot create {screenshots}: {error.strerror or error}") from None
+    for folder in (screenshots, cast.parent if cast is not None else None):
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise TapeError(f"cannot create {folder}: {error.strerror or error}") from None
+    if cast is not None:
+        return _record(app, tape, screenshots, speed, cast)
     player = TapePlayer(tape, screenshots, speed, headless=screenshots is not None)
     if player.headless:
         app.run(headless=True, size=tape.size or DEFAULT_SIZE, auto_pilot=player)
@@ -202,4 +225,18 @@ def play(app, tape: Tape, screenshots: Path | None = None, speed: float = 1.0) -
         if size is not None:
             print(f"\x1b[8;{size[1]};{size[0]}t", end="", flush=True)
         app.run(auto_pilot=player)
+    return player
+
+
+def _record(app, tape: Tape, screenshots: Path | None, speed: float, cast: Path) -> TapePlayer:
+    """Replay on a driver that draws into a recording, then write it to `cast` (asciicast v2)."""
+    columns, rows = tape.size or DEFAULT_SIZE
+    recording = Recording(columns, rows, title=Path(tape.name).stem)
+    player = TapePlayer(tape, screenshots, speed, headless=False, recording=recording)
+    app.driver_class = recording_driver(recording)
+    app.run(size=(columns, rows), auto_pilot=player)
+    try:
+        recording.write(cast)
+    except OSError as error:
+        raise TapeError(f"cannot write {cast}: {error.strerror or error}") from None
     return player

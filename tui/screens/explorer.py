@@ -37,6 +37,20 @@ if TYPE_CHECKING:
 # not before the first frame (issue 20: first paint is measured against a one-line Textual app).
 
 
+def lesson_on(engine, text: str, settings):
+    """The lesson on the sentence line's text, or on the classic sentences (with a note saying why) when that
+    text cannot carry it (fewer than two words): (lesson, note)."""
+    from wordlens.core.errors import InputError
+    from wordlens.core.lesson import build_lesson
+
+    if text.strip():
+        try:
+            return build_lesson(engine, text, settings), ""
+        except InputError as error:
+            return build_lesson(engine, None, settings), f"{error}: the lesson uses its classic sentences"
+    return build_lesson(engine, None, settings), ""
+
+
 class ExplorerScreen(Screen[None]):
     AUTO_FOCUS = "#text"  # focused as the screen is first shown, before any key is read
     # repaint=False: the panes bound to these repaint themselves; a repaint of the screen re-rendered
@@ -264,6 +278,38 @@ class ExplorerScreen(Screen[None]):
 
     def action_toggle_uses(self) -> None:
         self.app.toggle_uses()
+
+    # ---- the lesson: a caption panel over this screen, step by step (screens/lesson.py) ------------
+    def action_lesson(self) -> None:
+        """The lesson on the sentence line's text (the classic sentences when it is empty)."""
+        self.start_lesson(self.text_input.value)
+
+    def start_lesson(self, text: str) -> None:
+        from wordlens.tui.screens.lesson import LESSON_SCREEN
+
+        app = self.app
+        if app.engine.vectors is None or app.engine.model is None:
+            app.notify("The lesson needs both models: wait until the model bar shows them loaded.", severity="warning")
+            return
+        if app.is_screen_installed(LESSON_SCREEN):
+            return
+        engine, settings = app.engine, app.settings
+        app.run_in_background("lesson", lambda: lesson_on(engine, text, settings), self._open_lesson)
+
+    def _open_lesson(self, lesson_and_note) -> None:
+        from wordlens.tui.screens.lesson import LESSON_SCREEN, LessonScreen
+
+        app = self.app
+        lesson, note = lesson_and_note
+        if app.is_screen_installed(LESSON_SCREEN):
+            return
+        if note:
+            app.notify(note)
+        if app.heads_off:  # the lesson's numbers are the intact model's
+            app.switch_heads_off(NO_HEADS_OFF)
+        self.action_explore()  # the focus stays where each step puts it, not at the text cursor
+        app.install_screen(LessonScreen(lesson), LESSON_SCREEN)
+        app.push_screen(LESSON_SCREEN)
 
     def action_export(self) -> None:
         from wordlens.tui.services.saving import export_files

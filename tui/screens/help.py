@@ -54,6 +54,9 @@ KEYS = (
     ("Corpus", (
         ("u", "uses: the focused token's nearest uses in a corpus at this layer (index built once, cached)"),
     )),
+    ("Lesson", (
+        ("L", "a guided walk: how a static embedding differs from self-attention (n / p to move, esc to leave)"),
+    )),
 )
 
 
