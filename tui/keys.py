@@ -50,6 +50,7 @@ APP_BINDINGS = [
     Binding("question_mark", "help", "help", key_display="?", show=False),
     Binding("q", "quit", "quit", show=False),
     Binding("u", "screen.toggle_uses", "uses in a corpus", show=False),
+    Binding("F", "screen.toggle('hide_function_words')", "function words in static cosines", show=False),
 ]
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({

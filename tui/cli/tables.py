@@ -185,6 +185,40 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
         layer, head = np.unravel_index(values.argmax(), values.shape)
         console.print(f"attention between the shared words differs most at {head_long_name(int(layer), int(head))} "
                       f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
+    if "side_by_side" in result:
+        print_side_by_side(result["word"], result["side_by_side"], console)
+
+
+def print_side_by_side(word: str, pair: dict[str, Any], console: Console) -> None:
+    """The shared word's attention row in each sentence, word by word, and what each use reads as."""
+    table = Table(title=Text(f"'{word}' attends to ({pair['view']}), A beside B"), title_justify="left",
+                  show_edge=False)
+    sides = pair["sentences"]
+    for name in ("A", "B"):
+        table.add_column(name, overflow="fold")
+        table.add_column("weight", justify="right")
+    for row in range(max(len(side["words"]) for side in sides)):
+        cells: list[Any] = []
+        for side in sides:
+            if row < len(side["words"]):
+                style = "bold" if row == side["word_index"] else ""
+                cells += [Text(side["words"][row], style=style), f"{side['attention'][row]:.2f}"]
+            else:
+                cells += ["", ""]
+        table.add_row(*cells)
+    table.add_row(*[cell for side in sides for cell in (Text("[specials]", style="dim"), f"{side['specials']:.2f}")])
+    console.print(table)
+    for name, side in zip("AB", sides, strict=True):
+        most = side["attends_most"]
+        console.print(Text(f"{name}: attends most to {most['word']} {most['weight']:.2f}"))
+    if pair["reading_unavailable"]:
+        console.print(Text(f"in-context readings: {pair['reading_unavailable']}", style="dim"))
+        return
+    console.print(Text(f"read as static words, {hidden_state_name(pair['reading_hidden_state'])} "
+                       f"(map fit {pair['map_fit']:.2f}):", style="dim"))
+    for name, side in zip("AB", sides, strict=True):
+        words = "  ".join(f"{item['word']} {item['cosine']:.2f}" for item in side["reading"] or [])
+        console.print(Text(f"{name}: {words}"))
 
 
 def print_mechanism(report: dict[str, Any], console: Console | None = None) -> None:
