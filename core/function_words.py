@@ -13,7 +13,7 @@ core/word_forms.py cuts them so too. Punctuation (a word with no letter or digit
 
 from __future__ import annotations
 
-FUNCTION_WORDS_SOURCE = "Snowball's English stop list (closed classes) and GloVe's clitics"
+FUNCTION_WORDS_SOURCE = "the closed classes of Snowball's English stop list, and GloVe's clitics"
 
 FUNCTION_WORDS = frozenset("""
 i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers

@@ -79,3 +79,62 @@ def test_the_analysis_looks_the_clitic_up_not_the_pieces(vocabulary, tiny_model)
 def test_a_megabyte_without_spaces_is_cut_in_linear_time(vocabulary):
     words = split_words("a," * 200_000, known=vocabulary.knows)
     assert len(words) == 400_000
+
+
+# --- the same words in JSON: `wordlens cosines`, and the export (x) -----------------------------
+
+
+@pytest.fixture
+def glove_text_file(tmp_path):
+    """The tiny vocabulary as a GloVe text file (no header), for the command line."""
+    path = tmp_path / "tiny-glove.txt"
+    matrix = np.random.default_rng(3).normal(size=(len(VOCABULARY), 8))
+    path.write_text("".join(f"{word} {' '.join(f'{x:.5f}' for x in row)}\n"
+                            for word, row in zip(VOCABULARY, matrix, strict=True)), encoding="utf-8")
+    return path
+
+
+def test_the_cosines_command_names_each_split_in_json(capsys, glove_text_file):
+    from cli_support import run_json
+
+    report = run_json(capsys, "cosines", "I didn't see the U.S.", "--vectors", glove_text_file)
+    words = report["words"]
+    assert [word["word"] for word in words] == ["I", "did", "n't", "see", "the", "U.S."]
+    assert [word["split_from"] for word in words] == [None, "didn't", "didn't", None, None, None]
+    assert words[1]["looked_up_as"] == ["did", "n't"] and words[0]["looked_up_as"] is None
+    assert [word["key"] for word in words] == ["i", "did", "n't", "see", "the", "u.s."]
+
+
+def test_the_cosines_table_says_which_word_was_split(capsys, glove_text_file):
+    from cli_support import run
+
+    code, out, err = run(capsys, "cosines", "I didn't go", "--vectors", glove_text_file)
+    assert code == 0, err
+    assert "'didn't' looked up as did + n't" in " ".join(out.split())
+
+
+def test_the_export_names_each_split(tmp_path, vocabulary, tiny_model):
+    from wordlens.core.measures.attention_views import ViewSpec
+    from wordlens.core.reports.export import export_view
+
+    analysis = Engine.from_loaded(vocabulary, tiny_model).analyze("I didn't go")
+    exported = export_view(analysis, ViewSpec())
+    assert [entry["split_from"] for entry in exported.report["neighbours"]] == [None, "didn't", "didn't", None]
+
+
+# --- the bundled GloVe 6B 50d ------------------------------------------------------------------
+
+
+@pytest.mark.real_models
+def test_the_bundled_glove_finds_the_stanford_forms(bundled_engine):
+    analysis = bundled_engine.analyze("The U.S. trophy didn't fit; it's Mr. Smith's well-known self-attention.")
+    words = analysis.words
+    assert [word.text for word in words] == [
+        "The", "U.S.", "trophy", "did", "n't", "fit", ";", "it", "'s", "Mr.", "Smith", "'s", "well-known", "self",
+        "-", "attention", ".",
+    ]
+    keys = {found.word: found.key for found in analysis.static.neighbours}
+    assert keys["n't"] == "n't" and keys["'s"] == "'s" and keys["U.S."] == "u.s." and keys["Mr."] == "mr."
+    assert keys["well-known"] == "well-known"
+    assert all(found.in_vocab for found in analysis.static.neighbours)  # every word found, none as pieces
+    assert parts_of(words, 3) == ["did", "n't"] and parts_of(words, 14) == ["self", "-", "attention"]

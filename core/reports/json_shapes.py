@@ -202,6 +202,43 @@ def side_by_side_report(
     }
 
 
+def sentence_cosines_report(analysis: Analysis, hide_function_words: bool = False) -> dict[str, Any]:
+    """The static cosines between the words of a sentence (null: out of vocabulary, or a function word
+    hidden), each word's statically nearest word in it, and the words split to be looked up
+    (`split_from`: the written word, `looked_up_as`: its parts)."""
+    from wordlens.core.function_words import FUNCTION_WORDS_SOURCE, is_function_word
+    from wordlens.core.text import parts_of
+
+    static = analysis.require_static()
+    texts = [word.text for word in analysis.words]
+    hidden = [hide_function_words and is_function_word(text) for text in texts]
+    cosine = np.where(np.array(hidden, dtype=bool)[None, :], np.nan, static.cosine) if texts else static.cosine
+
+    def nearest(row: int) -> dict[str, Any] | None:
+        values = [(float(cosine[row, column]), column) for column in range(len(texts))
+                  if column != row and np.isfinite(cosine[row, column])]
+        if not values:
+            return None
+        value, column = max(values)
+        return {"word": texts[column], "index": column, "cosine": value}
+
+    return {
+        "vectors": {"name": static.vectors.name, "size": static.vectors.size, "dim": static.vectors.dim},
+        "text": analysis.text,
+        "function_words": {"hidden": hide_function_words, "source": FUNCTION_WORDS_SOURCE,
+                           "hidden_words": [text for text, off in zip(texts, hidden, strict=True) if off]},
+        "words": [
+            {"word": word.text, "start": word.start, "end": word.end, "key": found.key, "in_vocab": found.in_vocab,
+             "function_word": is_function_word(word.text),
+             "split_from": None if word.part_of is None else word.part_of.text,
+             "looked_up_as": None if word.part_of is None else parts_of(analysis.words, index),
+             "nearest_in_sentence": nearest(index)}
+            for index, (word, found) in enumerate(zip(analysis.words, static.neighbours, strict=True))
+        ],
+        "cosine": [[None if not np.isfinite(value) else float(value) for value in row] for row in cosine],
+    }
+
+
 def heads_off_report(heads_off: HeadsOff) -> list[list[int]]:
     """[[layer, head], ...] in order, 0-based."""
     return [[layer, head] for layer, head in sorted(heads_off)]

@@ -144,6 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --layer: one head's rows, 1..H (default: the mean of the layer's heads)")
     compare.add_argument("--json", action="store_true", help="print JSON")
 
+    cosines = commands.add_parser(
+        "cosines", parents=[sources],
+        help="static cosines between the words of a sentence, each word's nearest in it, the words split to be "
+        "looked up")
+    cosines.add_argument("text", metavar="TEXT")
+    cosines.add_argument("--word", metavar="W", help="only this word's row: its cosine to every other word")
+    cosines.add_argument("--hide-function-words", action="store_true",
+                         help="leave function words and punctuation out (Snowball's English stop list, closed "
+                         "classes, and GloVe's clitics n't 's...): in GloVe 50d they sit at 0.8-0.9 to everything")
+    cosines.add_argument("--json", action="store_true", help="print JSON")
+
     attention = commands.add_parser("attention", parents=[sources, ablation],
                                     help="self-attention weights of a sentence")
     attention.add_argument("text", metavar="TEXT")
@@ -311,6 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _neighbours(sources, args)
         if args.command == "attention":
             return _attention(sources, args)
+        if args.command == "cosines":
+            return _cosines(sources, args)
         if args.command == "compare":
             return _compare(sources, args)
         if args.command == "predict":
@@ -439,6 +452,26 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
         from wordlens.tui.cli.tables import print_comparison
 
         print_comparison(result)
+    return 0
+
+
+def _cosines(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.reports.json_shapes import sentence_cosines_report
+
+    engine = Engine.from_sources(sources)
+    engine.load_vectors(terminal_progress)
+    report = sentence_cosines_report(engine.analyze(args.text), hide_function_words=args.hide_function_words)
+    if args.word is not None and args.word.lower() not in (word["word"].lower() for word in report["words"]):
+        raise WordlensError(f"'{args.word}' is not a word of {args.text!r} as "
+                            f"{report['vectors']['name']} cuts it: "
+                            + ", ".join(word["word"] for word in report["words"]))
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_sentence_cosines
+
+        print_sentence_cosines(report, args.word)
     return 0
 
 
