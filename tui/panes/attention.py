@@ -406,7 +406,7 @@ class AttentionPane(Vertical):
         titles = [f"self-attention · {view.spec.describe()}" + (f" · heads off: {off}" if off else ""),
                   f"self-attention · {view.spec.short()}" + (f" · heads off: {off}" if off else ""),
                   f"{view.spec.short()}" + (f" · off: {off}" if off else "")]
-        room = (self.size.width or 120) - 6
+        room = (self.outer_size.width or 120) - 6  # the border, its corners and a space either side
         return next((title for title in titles if len(title) <= room), titles[-1])
 
     @property
