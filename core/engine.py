@@ -259,7 +259,8 @@ class Engine:
                 return self._cache[key]
             # Heads switched off change only the transformer: the static part of the intact analysis is reused.
             intact = self._cache.get(key[:-1] + (NO_HEADS_OFF,)) if heads_off else None
-        words, words_cut = split_words_upto(text, MAX_WORDS)
+        # cut as the vectors' own tokenizer cut their text (didn't -> did + n't), when they are loaded
+        words, words_cut = split_words_upto(text, MAX_WORDS, known=vectors.knows if vectors is not None else None)
         # The static side runs beside the forward pass (numpy and torch release the GIL; torch
         # leaves a core free, see tui/launch.interactive): it costs the edit nothing while it is shorter.
         encoding = model.encode(text) if model is not None else None

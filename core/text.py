@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-# A word is a run of letters/digits (with inner apostrophes kept apart, as BERT-style
-# tokenizers and GloVe's own tokenisation both split them), or a single punctuation mark.
+from wordlens.core.word_forms import Known, Written, vocabulary_words
+
+# A piece is a run of letters/digits or a single other character; core/word_forms.py makes words
+# of touching pieces as GloVe's tokenizer did (didn't -> did + n't).
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 
 # The words of a text that are analysed; the rest is cut, as tokens past a model's maximum are.
 # 512 = the bundled model's maximum tokens, and a word is at least one token. It bounds the
 # static cosine matrix (W x W) and the neighbour search whatever the user pastes.
 MAX_WORDS = 512
+# Pieces looked at together to make words (core/word_forms.py); a longer run without a space (a
+# pasted megabyte of "a,a,a") is cut into runs this long, so its cost stays linear.
+LONGEST_RUN = 64
 
 
 @dataclass(frozen=True)
@@ -27,26 +33,53 @@ class Word:
     text: str
     start: int
     end: int
+    # the word as written when it was split to be looked up (`didn't` -> did + n't), else None
+    part_of: Written | None = None
 
 
-def split_words(text: str) -> tuple[Word, ...]:
-    return split_words_upto(text, limit=None)[0]
+def split_words(text: str, known: Known | None = None) -> tuple[Word, ...]:
+    return split_words_upto(text, limit=None, known=known)[0]
 
 
-def split_words_upto(text: str, limit: int | None) -> tuple[tuple[Word, ...], bool]:
+def split_words_upto(text: str, limit: int | None, known: Known | None = None) -> tuple[tuple[Word, ...], bool]:
     """The first `limit` words (all of them for None), and whether the text has more.
 
-    Stops reading at the word after the limit, so a pasted megabyte costs no more than its start."""
+    `known`: whether the static vocabulary has a form; the words are then cut as its tokenizer cut
+    its training text (core/word_forms.py: `didn't` -> did + n't, `U.S.` whole); None: clitics
+    are cut off all the same, nothing is joined.
+    Stops reading at the run of pieces after the limit, so a pasted megabyte costs no more than its start."""
     words: list[Word] = []
-    for match in _WORD_PATTERN.finditer(text):
-        piece = Word(match.group(), match.start(), match.end())
-        if words and words[-1].end == piece.start and _continues_word(words[-1].text, piece.text):
-            previous = words.pop()
-            piece = Word(previous.text + piece.text, previous.start, piece.end)
-        elif limit is not None and len(words) == limit:
-            return tuple(words), True  # `piece` starts a word past the limit
-        words.append(piece)
+    for run in _runs(text):
+        for (word, start, end), written in vocabulary_words(run, text, known):
+            if limit is not None and len(words) == limit:
+                return tuple(words), True
+            words.append(Word(word, start, end, written))
     return tuple(words), False
+
+
+def parts_of(words: Sequence[Word], index: int) -> list[str]:
+    """The words that the written word of words[index] was split into (just itself when it was not)."""
+    written = words[index].part_of
+    return [words[index].text] if written is None else [word.text for word in words if word.part_of == written]
+
+
+def _runs(text: str) -> Iterator[list[tuple[str, int, int]]]:
+    """The text's pieces (a run of letters or digits, or one other character, with the combining
+    marks that belong to them), grouped into runs of pieces that touch (no space between)."""
+    run: list[tuple[str, int, int]] = []
+    for match in _WORD_PATTERN.finditer(text):
+        piece = (match.group(), match.start(), match.end())
+        if run and run[-1][2] == piece[1] and len(run) < LONGEST_RUN:
+            if _continues_word(run[-1][0], piece[0]):
+                previous = run.pop()
+                piece = (previous[0] + piece[0], previous[1], piece[2])
+            run.append(piece)
+            continue
+        if run:
+            yield run
+        run = [piece]
+    if run:
+        yield run
 
 
 # C0 and C1 control characters and DEL: a terminal obeys them (ESC starts a command), so the

@@ -105,14 +105,20 @@ def grid_screen_lines(app) -> list[str]:
     return ["".join(row[region.x:region.right]) for row in screen_cells(app)[region.y:region.bottom]]
 
 
-def column_labels_on_screen(app) -> list[str]:
-    """The column labels as the screen shows them: across on one line, or top-down."""
+def header_lines(app) -> list[str]:
     lines = grid_screen_lines(app)
-    header = lines[:next(index for index, line in enumerate(lines) if line[1:2].strip())]
-    if len(header) == 1:
-        return header[0].split()
-    return ["".join(line[x] for line in header).strip() for x in range(len(header[0]))
-            if any(line[x] != " " for line in header)]
+    return lines[:next(index for index, line in enumerate(lines) if line[1:2].strip())]
+
+
+def column_labels_on_screen(app) -> list[str]:
+    """The column labels as the screen shows them, sorted: across on one line or staggered over a few
+    (each from its column, or ending over it at the right edge), or top-down."""
+    header = header_lines(app)
+    words = [word for line in header for word in line.split()]
+    if len(header) > 1 and all(len(word) == 1 for word in words):
+        return sorted("".join(line[x] for line in header).strip() for x in range(len(header[0]))
+                      if any(line[x] != " " for line in header))
+    return sorted(words)
 
 
 # sentences of the tiny vocabulary; "walks" and "quickly" are two pieces each
@@ -129,7 +135,44 @@ async def test_every_column_label_reads_whole(tiny_engine, size, text, tokens):
         labels = list(app.view.analysis.context.tokens)
         assert len(labels) == tokens and "##s" in labels and "##ly" in labels
         await pilot.pause()
-        assert column_labels_on_screen(app) == labels  # every column, every label whole, pieces as ##s
+        assert column_labels_on_screen(app) == sorted(labels)  # every column, every label whole, pieces as ##s
+
+
+LONG_LABELS = "france is a country , it is in europe the country is a country"  # 16 tokens
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_long_labels_read_whole_and_leave_the_rows_room(tiny_engine, size):
+    """Labels written across, staggered over a few lines, instead of top-down ones cut (`count…`) in a
+    header of six lines that left the matrix six rows at 80x24."""
+    app = WordLensApp(tiny_engine, text=LONG_LABELS)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: shows(app, LONG_LABELS), what="the analysis")
+        await pilot.pause()
+        labels = list(app.view.analysis.context.tokens)
+        assert column_labels_on_screen(app) == sorted(labels)
+        assert not any("…" in line for line in header_lines(app))
+        rows = len(grid_screen_lines(app)) - len(header_lines(app))
+        assert len(header_lines(app)) <= 4 and rows >= 7, grid_screen_lines(app)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+async def test_with_a_head_off_the_title_and_the_drift_keep_their_numbers(tiny_engine, size):
+    from wordlens.tui.panes.attention import AttentionPane
+
+    app = WordLensApp(tiny_engine, text=SENTENCE)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: shows(app, SENTENCE), what="the analysis")
+        app.query_one(AttentionGrid).focus()
+        await pilot.press("right_square_bracket", "full_stop", "z")  # L2 H2 off
+        await wait_for(pilot, lambda: app.view.analysis.context.heads_off and app.view.intact is not None
+                       and app.view.analysis.complete, what="the analysis with L2 H2 off")
+        await pilot.pause()
+        pane = app.query_one(AttentionPane)
+        top = "".join(screen_cells(app)[pane.region.y][pane.region.x:pane.region.right])
+        assert re.search(r"(L2 H2|layer 2 · head 2) · (heads )?off: 2:2 ─", top), top  # view and head off, whole
+        shown = region_text(app, app.query_one("#comparison"))
+        assert re.search(rf"2:2 off: drift {NUMBER}, intact {NUMBER} \([+-]\d\.\d\d\)", shown), shown
 
 
 async def test_the_grid_keeps_the_focused_row_in_view_while_typing(tiny_engine):

@@ -68,6 +68,7 @@ STATES = [
     State("main_dense", ("tab", "d"), lambda app: app.view.dense),
     State("main_specials_hidden", ("tab", "s"), lambda app: app.view.hide_special),
     State("main_mean_of_heads", ("tab", "a"), lambda app: app.view.aggregate != "head"),
+    State("main_function_words_hidden", ("tab", "F"), lambda app: app.view.hide_function_words),
     State("overview", ("tab", "o", "down", "right", "right"), _screen(OverviewScreen)),
     State("metrics", ("tab", "m"), _screen(MetricsScreen)),
     State("referents", ("tab", "r"), _screen(ReferentScreen)),

@@ -10,6 +10,7 @@ the analysis' raw attentions. Waits poll the app's state; nothing asserts after 
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -71,10 +72,14 @@ def header_lines(app) -> list[str]:
 
 
 def header_labels(app) -> list[str]:
-    """The column labels, written across (one header line) or top-down (one character a line)."""
+    """The column labels, written across (on one header line, or staggered over a few: in the order of their
+    first characters) or top-down (one character a line)."""
     lines = header_lines(app)
     if len(lines) == 1:
         return lines[0].split()
+    if any(len(word) > 1 for line in lines for word in line.split()):
+        found = sorted((match.start(), match.group()) for line in lines for match in re.finditer(r"\S+", line))
+        return [word for _, word in found]
     return ["".join(line[x] for line in lines).strip() for x in range(len(lines[0]))
             if any(line[x] != " " for line in lines)]
 

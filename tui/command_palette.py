@@ -18,3 +18,10 @@ class WordLensPalette(CommandPalette):
         if action in ("page_up", "page_down") and not lists.first().scrollable_content_region:
             return
         super()._action_command_list(action)
+
+    def _refresh_command_list(self, command_list: CommandList, commands: list, clear_current: bool) -> None:
+        """The palette closed while its search was still gathering (the key fuzzer's seed 3: keys typed, then
+        the palette gone): its list is no longer there to fill, and Textual's watcher would query it."""
+        if not command_list.is_attached or not self.query(CommandList):
+            return
+        super()._refresh_command_list(command_list, commands, clear_current)

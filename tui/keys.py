@@ -51,6 +51,7 @@ APP_BINDINGS = [
     Binding("q", "quit", "quit", show=False),
     Binding("u", "screen.toggle_uses", "uses in a corpus", show=False),
     Binding("L", "screen.lesson", "lesson: embedding vs self-attention", show=False),
+    Binding("F", "screen.toggle('hide_function_words')", "function words in static cosines", show=False),
 ]
 # Keys the sentence line types instead of acting on: hidden from the footer while typing.
 EXPLORE_ONLY_ACTIONS = frozenset({

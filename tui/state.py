@@ -23,6 +23,7 @@ class ViewState:
     words: bool = False  # merge subword pieces into words
     hide_special: bool = False  # drop [CLS]/[SEP]... rows and columns, renormalise rows
     dense: bool = False  # half-block cells: two rows per text line, one column per character
+    hide_function_words: bool = False  # leave function words out of the in-sentence static cosines
     selected: frozenset[int] = frozenset()  # tokens whose rows are summed (besides the focus)
     # With heads switched off (analysis.context.heads_off): the same text with none off, the
     # baseline the panes show the change against; None otherwise.

@@ -88,8 +88,9 @@ def export_view(analysis: Analysis, spec: ViewSpec, focus: int = 0, target: int 
                      "restrict_vocab": static.restrict_vocab},
             neighbours=[
                 {"word": found.word, "in_vocab": found.in_vocab, "key": found.key,
-                 "items": [{"word": item.word, "cosine": item.cosine} for item in found.items]}
-                for found in static.neighbours
+                 "items": [{"word": item.word, "cosine": item.cosine} for item in found.items],
+                 "split_from": None if word.part_of is None else word.part_of.text}
+                for found, word in zip(static.neighbours, analysis.words, strict=True)
             ],
             static_cosine=[[_number(value) for value in row] for row in static.cosine],
         )

@@ -146,7 +146,8 @@ def evaluate_report(vectors: StaticVectors, restrict_vocab: int) -> dict[str, An
 
 def compare_report(
     first: Analysis, second: Analysis, word: str, vectors: StaticVectors,
-    intact: tuple[Analysis, Analysis] | None = None,
+    intact: tuple[Analysis, Analysis] | None = None, spec: ViewSpec | None = None,
+    static_map: StaticMap | None = None, no_map: str = "",
 ) -> dict[str, Any]:
     """The same word in two sentences: static cosine (1.0: one vector per word) beside the
     contextual cosine at every layer, and how the shared words' attention maps differ per head.
@@ -159,6 +160,8 @@ def compare_report(
     extra: dict[str, Any] = {"heads_off": heads_off_report(first.require_context().heads_off)}
     if intact is not None:
         extra["intact_layers"] = [float(value) for value in compare(*intact, word, vectors).layers]
+    if spec is not None:
+        extra["side_by_side"] = side_by_side_report(first, second, word, spec, static_map, vectors, no_map)
     return {
         "vectors": _vectors_summary(vectors),
         "model": {"name": model.name, "layers": model.layers, "heads": model.heads},
@@ -169,6 +172,70 @@ def compare_report(
         "attention_difference": None if result.attention_difference is None
         else result.attention_difference.tolist(),
         **extra,
+    }
+
+
+def side_by_side_report(
+    first: Analysis, second: Analysis, word: str, spec: ViewSpec, static_map: StaticMap | None,
+    vectors: StaticVectors, no_map: str = "",
+) -> dict[str, Any]:
+    """The shared word's attention row in each sentence at `spec` (in sentence order, specials apart) and
+    each reading of it after spec's layer: its nearest static words through the map (null without one,
+    `reading_unavailable` says why)."""
+    from wordlens.core.measures.minimal_pair import minimal_pair
+
+    pair = minimal_pair(first, second, word, spec, static_map, vectors)
+    return {
+        "view": spec.short(), "aggregate": spec.aggregate, "layer": spec.layer, "head": spec.head,
+        "reading_hidden_state": pair.hidden_state, "map_fit": pair.map_fit,
+        "reading_unavailable": None if static_map is not None else (no_map or "no map into the static space"),
+        "sentences": [
+            {
+                "text": side.text, "word_index": side.word, "words": list(side.words),
+                "attention": list(side.attention), "specials": side.specials,
+                "attends_most": {"word": side.words[side.strongest()], "weight": side.attention[side.strongest()]},
+                "reading": None if side.reading is None
+                else [{"word": found, "cosine": float(score)} for found, score in side.reading],
+            }
+            for side in pair.sides
+        ],
+    }
+
+
+def sentence_cosines_report(analysis: Analysis, hide_function_words: bool = False) -> dict[str, Any]:
+    """The static cosines between the words of a sentence (null: out of vocabulary, or a function word
+    hidden), each word's statically nearest word in it, and the words split to be looked up
+    (`split_from`: the written word, `looked_up_as`: its parts)."""
+    from wordlens.core.function_words import FUNCTION_WORDS_SOURCE, is_function_word
+    from wordlens.core.text import parts_of
+
+    static = analysis.require_static()
+    texts = [word.text for word in analysis.words]
+    hidden = [hide_function_words and is_function_word(text) for text in texts]
+    cosine = np.where(np.array(hidden, dtype=bool)[None, :], np.nan, static.cosine) if texts else static.cosine
+
+    def nearest(row: int) -> dict[str, Any] | None:
+        values = [(float(cosine[row, column]), column) for column in range(len(texts))
+                  if column != row and np.isfinite(cosine[row, column])]
+        if not values:
+            return None
+        value, column = max(values)
+        return {"word": texts[column], "index": column, "cosine": value}
+
+    return {
+        "vectors": {"name": static.vectors.name, "size": static.vectors.size, "dim": static.vectors.dim},
+        "text": analysis.text,
+        "function_words": {"hidden": hide_function_words, "source": FUNCTION_WORDS_SOURCE,
+                           "hidden_words": [text for text, off in zip(texts, hidden, strict=True) if off]},
+        "words": [
+            {"word": word.text, "start": word.start, "end": word.end, "key": found.key, "in_vocab": found.in_vocab,
+             "function_word": is_function_word(word.text),
+             "split_from": None if word.part_of is None else word.part_of.text,
+             "looked_up_as": None if word.part_of is None else parts_of(analysis.words, index),
+             "nearest_in_sentence": nearest(index)}
+            for index, (word, found) in enumerate(zip(analysis.words, static.neighbours, strict=True))
+        ],
+        "cosine": [[None if not np.isfinite(value) else float(value) for value in row] for row in cosine],
     }
 
 

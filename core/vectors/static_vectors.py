@@ -165,6 +165,10 @@ class StaticVectors:
                 return candidate
         return None
 
+    def knows(self, form: str) -> bool:
+        """Whether the vocabulary has `form` (or its lowercase): how split_words asks it how to cut a text."""
+        return self.key_for(form) is not None
+
     def subword_vector_of(self, word: str) -> np.ndarray | None:
         """An out-of-vocabulary word's vector built from its character n-grams (fastText); None for
         a word in the vocabulary, for vectors without subwords, or when none of its n-grams is known."""

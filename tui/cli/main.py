@@ -142,7 +142,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("text_a", metavar="TEXT_A")
     compare.add_argument("text_b", metavar="TEXT_B")
     compare.add_argument("--word", required=True, metavar="W", help="a word that both sentences contain")
+    compare.add_argument("--layer", type=_non_negative_int,
+                         help="the attention rows side by side at this layer, 1..N (default: the last)")
+    compare.add_argument("--head", type=_non_negative_int,
+                         help="with --layer: one head's rows, 1..H (default: the mean of the layer's heads)")
     compare.add_argument("--json", action="store_true", help="print JSON")
+
+    cosines = commands.add_parser(
+        "cosines", parents=[sources],
+        help="static cosines between the words of a sentence, each word's nearest in it, the words split to be "
+        "looked up")
+    cosines.add_argument("text", metavar="TEXT")
+    cosines.add_argument("--word", metavar="W", help="only this word's row: its cosine to every other word")
+    cosines.add_argument("--hide-function-words", action="store_true",
+                         help="leave function words and punctuation out (Snowball's English stop list, closed "
+                         "classes, and GloVe's clitics n't 's...): in GloVe 50d they sit at 0.8-0.9 to everything")
+    cosines.add_argument("--json", action="store_true", help="print JSON")
 
     attention = commands.add_parser("attention", parents=[sources, ablation],
                                     help="self-attention weights of a sentence")
@@ -334,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _neighbours(sources, args)
         if args.command == "attention":
             return _attention(sources, args)
+        if args.command == "cosines":
+            return _cosines(sources, args)
         if args.command == "compare":
             return _compare(sources, args)
         if args.command == "predict":
@@ -475,7 +492,14 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
     heads_off = _heads_off(args.ablate, model)
     first, second = (_analyze(engine, text, heads_off) for text in (args.text_a, args.text_b))
     intact = (engine.analyze(args.text_a), engine.analyze(args.text_b)) if heads_off else None
-    result = compare_report(first, second, args.word, vectors, intact=intact)
+    if args.head is not None and args.layer is None:
+        raise WordlensError("--head needs --layer")
+    layer, head = _layer_head_indices(model.info, args.layer, args.head)
+    spec = ViewSpec(aggregate="mean" if head is None else "head",
+                    layer=model.info.layers - 1 if layer is None else layer, head=head or 0)
+    static_map, no_map = _cached_static_map(engine)
+    result = compare_report(first, second, args.word, vectors, intact=intact, spec=spec, static_map=static_map,
+                            no_map=no_map)
     if args.json:
         _print_json(result)
     else:
@@ -483,6 +507,37 @@ def _compare(sources: Sources, args: argparse.Namespace) -> int:
 
         print_comparison(result)
     return 0
+
+
+def _cosines(sources: Sources, args: argparse.Namespace) -> int:
+    from wordlens.core.engine import Engine
+    from wordlens.core.reports.json_shapes import sentence_cosines_report
+
+    engine = Engine.from_sources(sources)
+    engine.load_vectors(terminal_progress)
+    report = sentence_cosines_report(engine.analyze(args.text), hide_function_words=args.hide_function_words)
+    if args.word is not None and args.word.lower() not in (word["word"].lower() for word in report["words"]):
+        raise WordlensError(f"'{args.word}' is not a word of {args.text!r} as "
+                            f"{report['vectors']['name']} cuts it: "
+                            + ", ".join(word["word"] for word in report["words"]))
+    if args.json:
+        _print_json(report)
+    else:
+        from wordlens.tui.cli.tables import print_sentence_cosines
+
+        print_sentence_cosines(report, args.word)
+    return 0
+
+
+def _cached_static_map(engine: Engine) -> tuple[Any, str]:
+    """The map into the static space if one was fitted before (it takes a minute once), else why not."""
+    try:
+        static_map = engine.static_map(cached_only=True)
+    except InputError as error:
+        return None, str(error)
+    if static_map is None:
+        return None, "no map into the static space fitted yet: `wordlens map TEXT` or g in the explorer fits it once"
+    return static_map, ""
 
 
 def _map(sources: Sources, args: argparse.Namespace) -> int:

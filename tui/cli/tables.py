@@ -185,6 +185,40 @@ def print_comparison(result: dict[str, Any], console: Console | None = None) -> 
         layer, head = np.unravel_index(values.argmax(), values.shape)
         console.print(f"attention between the shared words differs most at {head_long_name(int(layer), int(head))} "
                       f"(mean |A - B| {values.max():.3f}); least at {values.min():.3f}")
+    if "side_by_side" in result:
+        print_side_by_side(result["word"], result["side_by_side"], console)
+
+
+def print_side_by_side(word: str, pair: dict[str, Any], console: Console) -> None:
+    """The shared word's attention row in each sentence, word by word, and what each use reads as."""
+    table = Table(title=Text(f"'{word}' attends to ({pair['view']}), A beside B"), title_justify="left",
+                  show_edge=False)
+    sides = pair["sentences"]
+    for name in ("A", "B"):
+        table.add_column(name, overflow="fold")
+        table.add_column("weight", justify="right")
+    for row in range(max(len(side["words"]) for side in sides)):
+        cells: list[Any] = []
+        for side in sides:
+            if row < len(side["words"]):
+                style = "bold" if row == side["word_index"] else ""
+                cells += [Text(side["words"][row], style=style), f"{side['attention'][row]:.2f}"]
+            else:
+                cells += ["", ""]
+        table.add_row(*cells)
+    table.add_row(*[cell for side in sides for cell in (Text("[specials]", style="dim"), f"{side['specials']:.2f}")])
+    console.print(table)
+    for name, side in zip("AB", sides, strict=True):
+        most = side["attends_most"]
+        console.print(Text(f"{name}: attends most to {most['word']} {most['weight']:.2f}"))
+    if pair["reading_unavailable"]:
+        console.print(Text(f"in-context readings: {pair['reading_unavailable']}", style="dim"))
+        return
+    console.print(Text(f"read as static words, {hidden_state_name(pair['reading_hidden_state'])} "
+                       f"(map fit {pair['map_fit']:.2f}):", style="dim"))
+    for name, side in zip("AB", sides, strict=True):
+        words = "  ".join(f"{item['word']} {item['cosine']:.2f}" for item in side["reading"] or [])
+        console.print(Text(f"{name}: {words}"))
 
 
 def print_mechanism(report: dict[str, Any], console: Console | None = None) -> None:
@@ -322,3 +356,42 @@ def print_uses(report: dict[str, Any], console: Console | None = None) -> None:
         table.add_row(f"{use['cosine']:.3f}", Text.assemble(line.left, (line.keyword, "bold reverse"), line.right),
                       Text(use["source"]))
     console.print(table)
+
+
+def print_sentence_cosines(report: dict[str, Any], word: str | None = None, console: Console | None = None) -> None:
+    """`cosines`: each word's statically nearest word in the sentence (or one word's cosine to every other),
+    the words split to be looked up, and whether function words are hidden."""
+    console = console or Console()
+    words = report["words"]
+    hidden = report["function_words"]
+    if word is None:
+        console.print(Text(f"static nearest in the sentence ({report['vectors']['name']})", style="bold"))
+        table = Table(show_edge=False)
+        for name in ("word", "nearest", "cosine"):
+            table.add_column(name, justify="right" if name == "cosine" else "left", overflow="fold")
+        for entry in words:
+            nearest = entry["nearest_in_sentence"]
+            table.add_row(Text(entry["word"]), Text("—" if nearest is None else nearest["word"]),
+                          "oov" if not entry["in_vocab"] else "—" if nearest is None else f"{nearest['cosine']:.2f}")
+    else:
+        row = next(index for index, entry in enumerate(words) if entry["word"].lower() == word.lower())
+        console.print(Text(f"static cosine of '{words[row]['word']}' to each word ({report['vectors']['name']})",
+                           style="bold"))
+        table = Table(show_edge=False)
+        table.add_column("word", overflow="fold")
+        table.add_column("cosine", justify="right")
+        for column, entry in enumerate(words):
+            if column != row:
+                value = report["cosine"][row][column]
+                table.add_row(Text(entry["word"]), "—" if value is None else f"{value:.2f}")
+    console.print(table)
+    last_split = None
+    for entry in words:
+        if entry["split_from"] is not None and entry["split_from"] != last_split:
+            parts = " + ".join(entry["looked_up_as"])
+            console.print(Text(f"'{entry['split_from']}' looked up as {parts}: {report['vectors']['name']} has "
+                               f"these, not '{entry['split_from']}'", style="dim"))
+        last_split = entry["split_from"]
+    if hidden["hidden"]:
+        console.print(Text(f"function words and punctuation hidden ({hidden['source']}): — in their place",
+                           style="dim"))

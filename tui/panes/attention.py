@@ -60,6 +60,9 @@ class Geometry:
     per_line: int  # matrix rows a text line (2 in dense mode)
     header_rows: int
     vertical: bool  # column labels written top-down
+    # labels written across, each from its own column, on the header line given per column (staggered so
+    # that none overlaps the next on its line); () when they are not staggered
+    staggered: tuple[tuple[int, int], ...] = ()  # per column: (its header line, its label's first character)
 
     def vertical_label(self, token: str) -> str:
         """The characters of a top-down column label, one a header line (cut with … if longer)."""
@@ -107,10 +110,15 @@ class AttentionGrid(ScrollView, can_focus=True):
         longest = _longest(grid.labels)
         if fit >= longest + 1:
             return Geometry(label_width, min(fit, max(MAX_CELL, min(MAX_WIDE_CELL, longest + 1))), 1, 1, False)
+        cell = max(MIN_CELL, min(MAX_CELL, fit))
+        lines, depth = _stagger(grid.labels, cell, max(cell, width - label_width))
         height = self.size.height - 1
         # half the height, or all the rows the matrix leaves free
-        header_rows = max(1, min(longest, MAX_LABEL, max(6, height // 2, height - 1 - count)))
-        return Geometry(label_width, max(MIN_CELL, min(MAX_CELL, fit)), 1, header_rows, vertical=True)
+        room = max(6, height // 2, height - 1 - count)
+        if depth <= min(longest, MAX_LABEL) or depth <= room < longest:
+            # whole labels across in fewer lines than top-down ones take: more rows of the matrix show
+            return Geometry(label_width, cell, 1, depth, vertical=False, staggered=lines)
+        return Geometry(label_width, cell, 1, max(1, min(longest, MAX_LABEL, room)), vertical=True)
 
     def watch_view(self) -> None:
         grid = self.view.grid
@@ -172,7 +180,9 @@ class AttentionGrid(ScrollView, can_focus=True):
         first_column = int(self.scroll_x) // cell
         last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
         columns = range(first_column, last_column)
-        if y < shape.header_rows:
+        if y < shape.header_rows and shape.staggered:
+            segments = [Segment(" " * label_width, PLAIN)] + self._staggered_header(grid, shape, y, width - label_width)
+        elif y < shape.header_rows:
             segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, shape, y)
         else:
             first_row = (int(self.scroll_y) + y - shape.header_rows) * per_line
@@ -204,6 +214,26 @@ class AttentionGrid(ScrollView, can_focus=True):
             else:
                 text = label(grid.labels[column], cell - 1).ljust(cell)
             segments.append(Segment(text, style))
+        return segments
+
+    def _staggered_header(self, grid: View, shape: Geometry, line: int, width: int) -> list[Segment]:
+        """Line `line` of labels written across from their own columns, scrolled as the cells are."""
+        target_row = self.view.row_of_token(self.view.target)
+        offset = int(self.scroll_x)
+        placed = sorted((start, column) for column, (on_line, start) in enumerate(shape.staggered) if on_line == line)
+        segments, x = [], 0  # x: the next free character of the line, from the scroll position
+        for start, column in placed:
+            text, start = grid.labels[column], start - offset
+            if start + len(text) <= 0 or start >= width:
+                continue
+            if start < 0:  # scrolled past its start: its end still shows
+                text, start = text[-start:], 0
+            if column == target_row:
+                style = TARGET_LABEL_STYLE
+            else:
+                style = SPECIAL_LABEL_STYLE if grid.special[column] else LABEL_STYLE
+            segments += [Segment(" " * (start - x), PLAIN), Segment(text, style)]
+            x = start + len(text)
         return segments
 
     def _row_label(self, grid: View, rows: list[int], label_width: int) -> Segment:
@@ -257,6 +287,28 @@ class AttentionGrid(ScrollView, can_focus=True):
 @lru_cache(maxsize=8)  # asked for every line drawn
 def _label_width(labels: tuple[str, ...]) -> int:
     return min(MAX_LABEL, _longest(labels)) + 2
+
+
+@lru_cache(maxsize=8)
+def _stagger(labels: tuple[str, ...], cell: int, visible: int) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Per label, its header line and first character: written across from its column (x = column * cell),
+    or ending over its column where it would run past the last one (or the `visible` width); each line's
+    labels a space apart, in as few lines as that takes. And the number of lines."""
+    span = min(len(labels) * cell, visible)
+    taken: list[list[tuple[int, int]]] = []  # per line, the (start, end) of its labels, a space after each
+    placed = []
+    for column, text in enumerate(labels):
+        start = column * cell
+        if start + len(text) > span:
+            start = max(0, start + cell - len(text))
+        end = start + len(text) + 1
+        line = next((index for index, spans in enumerate(taken)
+                     if all(end <= low or start >= high for low, high in spans)), len(taken))
+        if line == len(taken):
+            taken.append([])
+        taken[line].append((start, end))
+        placed.append((line, start))
+    return tuple(placed), max(1, len(taken))
 
 
 @lru_cache(maxsize=8)
@@ -343,6 +395,20 @@ class AttentionPane(Vertical):
         yield AttentionGrid().data_bind(AttentionPane.view)
         yield AttentionStatus().data_bind(AttentionPane.view)
 
+    def on_resize(self) -> None:
+        if self.view.analysis is not None and self.view.analysis.context is not None:
+            self.border_title = self._title(self.view)
+
+    def _title(self, view: ViewState) -> str:
+        """The view and the heads off, shortened until it fits the border (less its corners)."""
+        heads_off = view.analysis.context.heads_off
+        off = heads_label(heads_off) if heads_off else ""
+        titles = [f"self-attention · {view.spec.describe()}" + (f" · heads off: {off}" if off else ""),
+                  f"self-attention · {view.spec.short()}" + (f" · heads off: {off}" if off else ""),
+                  f"{view.spec.short()}" + (f" · off: {off}" if off else "")]
+        room = (self.outer_size.width or 120) - 6  # the border, its corners and a space either side
+        return next((title for title in titles if len(title) <= room), titles[-1])
+
     @property
     def keyboard_target(self) -> Widget:
         """The widget that takes the pane's keys: the grid, or its placeholder while there is none."""
@@ -363,8 +429,7 @@ class AttentionPane(Vertical):
             self.border_subtitle = ""
             return
         model = context.model
-        off = f" · heads off: {heads_label(context.heads_off)}" if context.heads_off else ""
-        self.border_title = f"self-attention · {view.spec.describe()}{off}"
+        self.border_title = self._title(view)
         self.border_subtitle = (
             f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
             + f" · {layers_range(model.layers)} · {heads_range(model.heads)}"

@@ -7,9 +7,11 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from wordlens.core.layer_names import hidden_state_name
+from wordlens.core.text import parts_of
 from wordlens.core.transformer.next_token import Prediction
 from wordlens.core.transformer.tokens import readable_label
 from wordlens.core.vectors.static_vectors import NeighbourList
+from wordlens.core.word_forms import split_note
 from wordlens.tui.models_state import MapState, MapStatus
 from wordlens.tui.panes.line_fitting import packed, wrapped
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
@@ -71,6 +73,11 @@ class StaticNeighbours(ViewText):
                 max(5, min(view.analysis.settings.topn, self.room - 9))
                 if view.analysis.context else view.analysis.settings.topn
             )
+            written = view.analysis.words[focused].part_of
+            if written is not None:
+                note = split_note(written.text, parts_of(view.analysis.words, focused), static.vectors.name)
+                text.append_text(wrapped(Text(note, style="dim italic"), width - 1))
+                text.append("\n")
             _append_focused(text, static.neighbours[focused], static.vectors.name, width, shown)
         self._append_transformer_views(text, view, width)
         text.append("\n")

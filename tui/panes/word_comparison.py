@@ -10,10 +10,13 @@ import numpy as np
 from rich.text import Text
 
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
+from wordlens.core.function_words import is_function_word
 from wordlens.core.layer_names import head_name, hidden_state_name
 from wordlens.core.measures.derived_views import strongest_heads_from, token_matrix
 from wordlens.core.measures.static_vs_context import drift
+from wordlens.core.text import parts_of
 from wordlens.core.transformer.context_model import heads_label
+from wordlens.core.word_forms import split_note
 from wordlens.tui.panes.line_fitting import wrapped
 from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.panes.view_text import ViewText
@@ -54,6 +57,7 @@ class WordComparison(ViewText):
         special_mass = float(special_mass_from(context, focused, matrix))
         strongest = strongest_heads_from(analysis, focused)
         cosines = analysis.static.cosine[focused]
+        hidden = [view.hide_function_words and is_function_word(word.text) for word in analysis.words]
         width = max(20, self.visible_width)
         word_column = max(7, min(11, width // 4))
         show_strongest = width >= 52
@@ -67,7 +71,12 @@ class WordComparison(ViewText):
         fit = width - 1
         text = Text(no_wrap=True, overflow="ellipsis")
         _append_summary(text, analysis, focused, others, cosines, attention, view, fit,
-                        mark="~" if subwords[focused] else "")
+                        mark="~" if subwords[focused] else "", hidden=hidden)
+        _append_split(text, analysis, focused, fit)
+        if view.hide_function_words:
+            text.append("\n")
+            text.append_text(wrapped(Text("function words and punctuation: static cosines hidden (F shows them)",
+                                          style="dim italic"), fit))
         _append_heads_off(text, analysis, view, fit)
         text.append(f"\n{'word':<{word_column}}", style="dim")
         text.append(f"{'static' if bar_width < 5 else 'static cos':<{bar_width + 7}}", style="dim green")
@@ -79,7 +88,9 @@ class WordComparison(ViewText):
         for w in shown:
             mark = "~" if subwords[w] else ""  # its vector built from n-grams (fastText)
             text.append(f"\n{(analysis.words[w].text[:word_column - 1 - len(mark)] + mark):<{word_column}}")
-            if np.isnan(cosines[w]):
+            if hidden[w]:
+                text.append(f"{'    ·':<{bar_width + 7}}", style="dim")
+            elif np.isnan(cosines[w]):
                 text.append(f"{' oov':<{bar_width + 7}}", style="red dim")
             else:
                 text.append(f"{cosines[w]:5.2f}")
@@ -123,6 +134,16 @@ def _append_drift(text: Text, analysis: Analysis, view: ViewState, width: int) -
     text.append_text(wrapped(line, width))
 
 
+def _append_split(text: Text, analysis: Analysis, focused: int, width: int) -> None:
+    """When the focused word is part of a word split to be looked up (didn't -> did + n't), say so."""
+    written = analysis.words[focused].part_of
+    if written is None or analysis.static is None:
+        return
+    note = split_note(written.text, parts_of(analysis.words, focused), analysis.static.vectors.name)
+    text.append("\n")
+    text.append_text(wrapped(Text(note, style="dim italic"), width))
+
+
 def _append_heads_off(text: Text, analysis: Analysis, view: ViewState, width: int) -> None:
     """With heads off, the focused token's drift at the last layer against the intact model's."""
     intact = view.intact_context
@@ -136,7 +157,7 @@ def _append_heads_off(text: Text, analysis: Analysis, view: ViewState, width: in
 
 def _append_summary(
     text: Text, analysis: Analysis, focused: int, others: list[int], cosines: np.ndarray, attention: np.ndarray,
-    view: ViewState, width: int, mark: str = "",
+    view: ViewState, width: int, mark: str = "", hidden: list[bool] | None = None,
 ) -> None:
     """The focused word (`mark`: ~ for a vector from subwords), its statically nearest word in the sentence
     and the word it attends to most, each answer on a line of its own (under the word when the pane is narrow)."""
@@ -146,7 +167,7 @@ def _append_summary(
         text.append("  is the only word", style="dim")
         return
     lines = []
-    known = [w for w in others if not np.isnan(cosines[w])]
+    known = [w for w in others if not np.isnan(cosines[w]) and not (hidden and hidden[w])]
     if known:
         nearest = max(known, key=lambda w: cosines[w])
         line = Text("static nearest in sentence: ", style="dim")

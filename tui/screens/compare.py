@@ -21,7 +21,9 @@ from wordlens.core.analysis import Analysis, AnalysisSettings
 from wordlens.core.engine import Engine
 from wordlens.core.errors import Cancelled, WordlensError, first_line
 from wordlens.core.layer_names import head_name, hidden_state_name
-from wordlens.core.measures.static_vs_context import SentenceComparison, compare, shared_words
+from wordlens.core.measures.attention_views import ViewSpec
+from wordlens.core.measures.minimal_pair import MinimalPair, PairSide, minimal_pair
+from wordlens.core.measures.static_vs_context import SentenceComparison, StaticMap, compare, shared_words
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, heads_label
 from wordlens.tui.panes.sentence_input import OrderedInput
 from wordlens.tui.screens.dialog import Dialog
@@ -31,6 +33,7 @@ SUGGESTIONS = {  # a second sentence that makes the classic point, offered as a 
     "bank": "She sat on the bank of the river.",
 }
 DIFFERENCE_SCALE = 0.25  # mean |A − B| shown at full heat
+WHOLE_ROWS = 16  # sentences up to this many words are listed whole side by side; longer: their strongest words
 
 
 class SecondAnalysed(Message):
@@ -74,6 +77,75 @@ def comparison_text(comparison: SentenceComparison, layers_label_width: int, wid
                     style="yellow")
     _append_difference(text, comparison.attention_difference, no_color)
     return text
+
+
+def side_by_side_text(pair: MinimalPair, width: int, vectors_name: str) -> Text:
+    """The shared word's attention row in A beside B (word by word), then what each use reads as."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"'{pair.word}' attends to, {pair.spec.short()}", style="bold")
+    text.append("  (the explorer's view: [ ] , . a there)\n", style="dim")
+    column = max(20, (width - 2) // 2)
+    word_width = max(6, min(14, column - 12))
+    bar_width = max(0, min(12, column - word_width - 7))
+    a, b = pair.sides
+    text.append(f"{'A':<{column}}B\n", style="bold")
+    for row in _rows_shown(a, b):
+        if row is None:
+            text.append("…\n", style="dim")
+            continue
+        for side, pad in ((a, column), (b, 0)):
+            text.append_text(_cell(side, row, word_width, bar_width, pad))
+        text.append("\n")
+    for side, pad in ((a, column), (b, 0)):
+        cell = Text(f"{'specials':<{word_width}} {side.specials:4.2f}", style="dim")
+        cell.pad_right(max(0, pad - cell.cell_len))
+        text.append_text(cell)
+    text.append("\n")
+    for name, side in (("A", a), ("B", b)):
+        most = side.strongest()
+        text.append(f"{name} attends most to ", style="dim")
+        text.append(f"{side.words[most]}\u00a0{side.attention[most]:.2f}", style="cyan")
+        text.append("   " if name == "A" else "\n")
+    if pair.map_fit is None:
+        text.append(f"press g in the explorer to read each use as {vectors_name} words\n", style="dim italic")
+        return text
+    text.append(f"read as {vectors_name} words, {hidden_state_name(pair.hidden_state)} (map fit {pair.map_fit:.2f}):\n",
+                style="dim")
+    for name, side in (("A", a), ("B", b)):
+        line = Text(f"{name} ", style="bold")
+        for found, score in side.reading or ():
+            line.append(found, style="magenta")
+            line.append(f" {score:.2f}  ", style="dim")
+        text.append_text(line)
+        text.append("\n")
+    return text
+
+
+def _rows_shown(a: PairSide, b: PairSide) -> list[int | None]:
+    """Row indices (None: a gap): every row of short sentences, else the rows either side weighs most."""
+    rows = max(len(a.words), len(b.words))
+    if rows <= WHOLE_ROWS:
+        return list(range(rows))
+    keep = {a.word, b.word}
+    for side in (a, b):
+        keep |= set(np.argsort(side.attention)[::-1][:WHOLE_ROWS // 2 - 1].tolist())
+    shown: list[int | None] = []
+    for row in sorted(keep):
+        if shown and shown[-1] is not None and row != shown[-1] + 1:
+            shown.append(None)
+        shown.append(row)
+    return shown
+
+
+def _cell(side: PairSide, row: int, word_width: int, bar_width: int, pad: int) -> Text:
+    cell = Text()
+    if row < len(side.words):
+        word = side.words[row]
+        cell.append(f"{word[:word_width]:<{word_width}}", style="bold reverse" if row == side.word else "")
+        cell.append(f" {side.attention[row]:4.2f} ")
+        cell.append(bar(side.attention[row], bar_width), style="cyan")
+    cell.pad_right(max(0, pad - cell.cell_len))
+    return cell
 
 
 def _append_difference(text: Text, difference: np.ndarray | None, no_color: bool) -> None:
@@ -127,9 +199,13 @@ class CompareScreen(Dialog[None]):
     """
 
     def __init__(self, engine: Engine, first: Analysis, word: str | None, settings: AnalysisSettings,
-                 first_intact: Analysis | None = None) -> None:
-        """`first_intact`: with heads switched off in `first`, the same sentence with none off."""
+                 first_intact: Analysis | None = None, spec: ViewSpec | None = None,
+                 static_map: StaticMap | None = None) -> None:
+        """`first_intact`: with heads switched off in `first`, the same sentence with none off; `spec`: the
+        attention the rows side by side show (the explorer's); `static_map`: to read each use as static words."""
         super().__init__()
+        self.spec = spec or ViewSpec(aggregate="mean")
+        self.static_map = static_map
         self.engine, self.first, self.settings = engine, first, settings
         self.heads_off = first.context.heads_off if first.context is not None else NO_HEADS_OFF
         self.first_intact = first_intact if self.heads_off else None
@@ -230,6 +306,9 @@ class CompareScreen(Dialog[None]):
             text.append(" ")
         text.append("\n\n")
         width = self.query_one("#result").size.width or 80
+        pair = minimal_pair(self.first, self.second, self.word, self.spec, self.static_map, self.engine.vectors)
+        text.append_text(side_by_side_text(pair, width, self.engine.vectors.info.name))
+        text.append("\n")
         text.append_text(comparison_text(comparison, 14, width, self.app.no_color, intact))
         self._show(text)
 

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Input
 from wordlens.core.layer_names import head_long_name
 from wordlens.core.transformer.context_model import NO_HEADS_OFF
 from wordlens.tui.keys import EXPLORE_ONLY_ACTIONS
-from wordlens.tui.models_state import MapState, ModelsState
+from wordlens.tui.models_state import MapState, MapStatus, ModelsState
 from wordlens.tui.panes.attention import AttentionPane
 from wordlens.tui.panes.model_bar import ModelBar
 from wordlens.tui.panes.sentence import SentencePane
@@ -244,7 +244,10 @@ class ExplorerScreen(Screen[None]):
             return
         focused = self.app.view.focused_word
         word = analysis.words[focused].text if focused is not None else None
-        self.app.push_screen(CompareScreen(self.app.engine, analysis, word, self.app.settings, self.app.view.intact))
+        glove_map = self.app.glove_map
+        static_map = glove_map.static_map if glove_map.status is MapStatus.READY else None
+        self.app.push_screen(CompareScreen(self.app.engine, analysis, word, self.app.settings, self.app.view.intact,
+                                           spec=self.app.view.spec, static_map=static_map))
 
     # ---- attention's arithmetic, and switching heads off --------------------------------------
     def action_mechanism(self) -> None:

@@ -39,6 +39,7 @@ KEYS = (
         ("c", "compare: the focused word in a second sentence, layer by layer"),
         ("t", "static cosine vs attention: per head rank correlation, sortable"),
         ("g  ·  p", "fit the map into static space (cached) · p: a map of both spaces"),
+        ("F", "hide function words and punctuation from the static cosines in the sentence"),
     )),
     ("App", (
         ("?  or  f1", "this help"),
