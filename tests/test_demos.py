@@ -37,6 +37,8 @@ SHOWS = {
     # The verdict is measured against the other shared words (on the bundled models 'the' drops
     # more than 'bank' here, so no verdict is given): the baseline line is what must show.
     "bank-compare": [r"static cosine 1\.000", r"after layer 5", r"baseline, the other shared words"],
+    # Before it (pagedown): the shared word's attention rows side by side, each sentence's strongest target.
+    "bank-compare-side-by-side": [r"'bank' attends to, L1 H1", r"A attends most to sat", r"B attends most to money"],
     "decoder-next-token": [r"SmolLM2-135M-Instruct, 30 layers × 9 heads", r"next token", r"␣Paris 0\.77",
                            r"masked \(causal\)"],
     "decoder-logit-lens": [r"Logit lens after '␣is'", r"30 +␣Paris 0\.77", r"29 +␣capital"],
