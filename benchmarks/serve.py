@@ -28,77 +28,45 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from served_pages import CHROMIUM_FLAGS as BASE_FLAGS  # noqa: E402
+from served_pages import TERMINAL_TEXT, TEXTUAL_JS, command_of, expose_terminals, free_port, parents, rollup_kb  # noqa: E402
+
 SENTENCE = "France is a country, it is in Europe"
 ANALYSED = "[CLS] france is a country , it is in europe [SEP]"
 EDIT, EDITED = " today", "europe today [SEP]"
 DEFAULT_COUNTS = (1, 4, 8, 16, 30)
 RESULTS = Path(__file__).resolve().parent / "serve_results.json"  # what --table reads
 ANALYSED_TIMEOUT_S = 600.0
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-]
-TERMINAL_TEXT = """() => {
-    const terminal = (window.__wordlensTerminals || [])[0];
-    if (!terminal) return "";
-    const buffer = terminal.terminal.buffer.active;
-    const lines = [];
-    for (let row = 0; row < buffer.length; row++) {
-        const line = buffer.getLine(row);
-        if (line) lines.push(line.translateToString(true));
-    }
-    return lines.join("\\n");
-}"""
-TERMINAL_CREATION = re.compile(r"new (\w+)\((\w+),\{ping:(\w+)\}\)")
+CHROMIUM_FLAGS = [*BASE_FLAGS, "--disable-renderer-backgrounding", "--disable-background-timer-throttling"]
 
 
 def pss_mb(pid: int) -> float:
     try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        return rollup_kb(pid).get("Pss", 0) / 1024
     except OSError:
         return 0.0
-    match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-    return int(match.group(1)) / 1024 if match else 0.0
 
 
 def private_mb(pid: int) -> float:
     """Memory only this process holds (its private clean and dirty pages)."""
     try:
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        rollup = rollup_kb(pid)
     except OSError:
         return 0.0
-    return sum(int(kb) for kb in re.findall(r"^Private_(?:Clean|Dirty):\s+(\d+) kB", rollup, re.M)) / 1024
+    return (rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)) / 1024
 
 
 def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int(re.search(r"^PPid:\s+(\d+)", (entry / "status").read_text(), re.M).group(1))
-            except (OSError, AttributeError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
+    for pid, parent in parents().items():
+        children.setdefault(parent, []).append(pid)
     found, stack = [], [root]
     while stack:
         for child in children.get(stack.pop(), []):
             found.append(child)
             stack.append(child)
     return found
-
-
-def command_of(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    except OSError:
-        return ""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def mem_available_mb() -> float:
@@ -108,14 +76,6 @@ def mem_available_mb() -> float:
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def expose_terminals(route) -> None:
-    script = TERMINAL_CREATION.sub(
-        r"((window.__wordlensTerminals=window.__wordlensTerminals||[]).push(new \1(\2,{ping:\3})),"
-        r"window.__wordlensTerminals[window.__wordlensTerminals.length-1])",
-        route.fetch().text(), count=1)
-    route.fulfill(body=script, content_type="application/javascript")
 
 
 def start_serve(port: int, workdir: Path, whole_processes: bool = False) -> subprocess.Popen:
@@ -154,7 +114,7 @@ def run_class(count: int, chromium: str, workdir: Path, whole_processes: bool = 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             context = browser.new_context(viewport={"width": 1400, "height": 900})
-            context.route(re.compile(r".*/static/js/textual\.js$"), expose_terminals)
+            context.route(TEXTUAL_JS, expose_terminals)
             context.route(re.compile(r"^https?://(?!localhost[:/]).*"), lambda route: route.abort())
             closed: list[int] = []
             pages, opened = [], []
@@ -174,7 +134,7 @@ def run_class(count: int, chromium: str, workdir: Path, whole_processes: bool = 
             sessions = descendants(serve.pid)
             sessions_pss = sum(pss_mb(pid) for pid in sessions)
             explorers = forked_children(sessions) | {
-                pid for pid in sessions if " -m wordlens.tui.cli.main" in command_of(pid)}  # without a forker
+                pid for pid in sessions if b"-m\0wordlens.tui.cli.main" in command_of(pid)}  # without a forker
             private = sorted(private_mb(pid) for pid in explorers)
             edit_ms = edit_latency(pages[0]) if 0 in analysed_s and 0 not in closed else None
             dropped = sorted(set(closed) | (set(range(count)) - set(analysed_s)))
@@ -203,16 +163,9 @@ def run_class(count: int, chromium: str, workdir: Path, whole_processes: bool = 
 
 def forked_children(pids: list[int]) -> set[int]:
     """The explorers the session forker forked (their command line is the forker's)."""
-    forkers = {pid for pid in pids if " -m wordlens.tui.serving.forker" in command_of(pid)}
-    found = set()
-    for pid in pids:
-        try:
-            parent = int(re.search(r"^PPid:\s+(\d+)", Path(f"/proc/{pid}/status").read_text(), re.M).group(1))
-        except (OSError, AttributeError):
-            continue
-        if parent in forkers:
-            found.add(pid)
-    return found
+    forkers = {pid for pid in pids if b"-m\0wordlens.tui.serving.forker" in command_of(pid)}
+    parent_of = parents()
+    return {pid for pid in pids if parent_of.get(pid) in forkers}
 
 
 def edit_latency(page) -> float | None:

@@ -19,36 +19,25 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from served_pages import (
+    CHROMIUM_FLAGS,
+    TERMINAL_TEXT,
+    TEXTUAL_JS,
+    command_of,
+    expose_terminals,
+    free_port,
+    parents,
+    rollup_kb,
+)
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 START_TIMEOUT = 60.0
 SENTENCE = "france is a country"
-TERMINAL_TEXT = """() => {
-    const terminal = (window.__wordlensTerminals || [])[0];
-    if (!terminal) return "";
-    const buffer = terminal.terminal.buffer.active;
-    const lines = [];
-    for (let row = 0; row < buffer.length; row++) {
-        const line = buffer.getLine(row);
-        if (line) lines.push(line.translateToString(true));
-    }
-    return lines.join("\\n");
-}"""
 
 
 def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port: int, server: subprocess.Popen, log: Path) -> None:
@@ -62,19 +51,6 @@ def wait_for_port(port: int, server: subprocess.Popen, log: Path) -> None:
         except OSError:
             time.sleep(0.1)
     pytest.fail(f"wordlens serve did not listen on port {port} within {START_TIMEOUT}s:\n{log.read_text()}")
-
-
-def expose_terminals(route) -> None:
-    """Serve textual.js keeping each terminal it creates in window.__wordlensTerminals."""
-    script = route.fetch().text()
-    creation = re.compile(r"new (\w+)\((\w+),\{ping:(\w+)\}\)")
-    assert creation.search(script), "textual-serve's textual.js no longer creates its terminals as expected"
-    script = creation.sub(
-        r"((window.__wordlensTerminals=window.__wordlensTerminals||[]).push(new \1(\2,{ping:\3})),"
-        r"window.__wordlensTerminals[window.__wordlensTerminals.length-1])",
-        script, count=1,
-    )
-    route.fulfill(body=script, content_type="application/javascript")
 
 
 @contextmanager
@@ -128,27 +104,9 @@ def browser_context(tmp_path):
 def open_page(browser, url: str):
     """A page at url whose terminals can be read; returns it and the HTTP response."""
     page = browser.new_page()
-    page.route(re.compile(r".*/static/js/textual\.js$"), expose_terminals)
+    page.route(TEXTUAL_JS, expose_terminals)
     page.route(re.compile(r"^https?://(?!localhost[:/]).*"), lambda route: route.abort())  # no web fonts
     return page, page.goto(url, wait_until="domcontentloaded")
-
-
-def parents() -> dict[int, int]:
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                found[int(entry.name)] = int(re.search(r"^PPid:\s+(\d+)", (entry / "status").read_text(), re.M)[1])
-            except (OSError, TypeError):
-                continue
-    return found
-
-
-def command_of(pid: int) -> bytes:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def explorers_of(server: subprocess.Popen) -> list[int]:
@@ -158,11 +116,6 @@ def explorers_of(server: subprocess.Popen) -> list[int]:
                if parent == server.pid and b"wordlens.tui.serving.forker" in command_of(pid)}
     return [pid for pid, parent in parent_of.items()
             if parent in forkers or (parent == server.pid and b"wordlens.tui.cli.main" in command_of(pid))]
-
-
-def rollup_kb(pid: int) -> dict[str, int]:
-    text = (Path("/proc") / str(pid) / "smaps_rollup").read_text()
-    return {name: int(value) for name, value in re.findall(r"^(\w+):\s+(\d+) kB", text, re.M)}
 
 
 def test_the_served_page_shows_the_explorer_and_answers_typing(server, tmp_path):
