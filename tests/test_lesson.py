@@ -122,13 +122,19 @@ def settled(app) -> bool:
     return lesson is not None and lesson.settled and not app.computing
 
 
+async def open_lesson(pilot) -> None:
+    """Once both models are loaded, `L` from the explorer, until the lesson's first step is shown."""
+    app = pilot.app
+    await wait_for(pilot, lambda: app.models.ready, what="the models")
+    await pilot.press("tab", "L")
+    await wait_for(pilot, lambda: settled(app), timeout=30, what="the lesson's first step")
+
+
 @pytest.mark.anyio
 async def test_every_step_renders_over_the_screen_it_names(tiny_engine):
     app = WordLensApp(tiny_engine, text="")
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: app.models.ready, what="the models")
-        await pilot.press("tab", "L")
-        await wait_for(pilot, lambda: settled(app), timeout=30, what="the lesson's first step")
+        await open_lesson(pilot)
         lesson = app.screen.lesson
         for index, step in enumerate(lesson.steps):
             if index:
@@ -180,9 +186,7 @@ async def test_the_lesson_waits_for_the_models(tiny_vectors, tiny_model):
 async def test_a_line_of_one_word_gives_the_classic_lesson_with_a_note(tiny_engine):
     app = WordLensApp(tiny_engine, text="queen")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.models.ready, what="the models")
-        await pilot.press("tab", "L")
-        await wait_for(pilot, lambda: settled(app), timeout=30, what="the lesson")
+        await open_lesson(pilot)
         assert app.screen.lesson.text == ATTENTION_SENTENCE
         assert "the lesson uses its classic sentences" in " ".join(notice.message for notice in app.notices)
 
