@@ -83,7 +83,7 @@ def build_lesson(engine: Engine, text: str | None = None, settings: AnalysisSett
         _winograd_step(analyse(WINOGRAD[0]), analyse(WINOGRAD[1])),
         _positional_step(own, focus_word),
     ]
-    steps.append(_answer_step(steps, own))
+    steps.append(_answer_step(steps, own, focus_word, target_word))
     return Lesson(tuple(steps), sentence)
 
 
@@ -281,7 +281,7 @@ def _positional_step(analysis: Analysis, focus: int) -> LessonStep:
                       numbers)
 
 
-def _answer_step(steps: list[LessonStep], analysis: Analysis) -> LessonStep:
+def _answer_step(steps: list[LessonStep], analysis: Analysis, focus: int, target: int) -> LessonStep:
     static, attention, table, bank, _, winograd, _ = (dict(step.numbers) for step in steps)
     context = analysis.require_context()
     shown = steps[1].shown
@@ -289,7 +289,8 @@ def _answer_step(steps: list[LessonStep], analysis: Analysis) -> LessonStep:
         "The answer. An embedding layer, GloVe's or the transformer's input table, is a lookup: one vector per "
         f"word or token, whatever the sentence (queen–woman {static['queen_woman']:.2f} in every text; both banks "
         f"one row, {bank['row_cosine']:.2f}). Self-attention computes, for each token, weights over the other "
-        f"tokens of this sentence from their queries and keys (here {attention['weight']:.2f}, "
+        f"tokens of this sentence from their queries and keys (here '{_say(analysis, focus)}' gives "
+        f"'{_say(analysis, target)}' {attention['weight']:.2f}, "
         f"{attention['times_even']:.1f}× an even share) and mixes their vectors into it, so a word's vector "
         f"depends on its sentence (the two banks at {bank['bank_cosine']:.2f} "
         f"{hidden_state_name(context.hidden_states.shape[0] - 1)}). The weights say where information flows, not "
