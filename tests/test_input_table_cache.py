@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import numpy as np
 import pytest
 
@@ -64,3 +68,32 @@ def test_the_model_maps_its_table_from_the_cache(cache, tiny_model):
     units = fresh.input_embedding_units()
     assert isinstance(units, np.memmap) and len(list(cache.glob("*.npy"))) == 1
     np.testing.assert_allclose(units, expected(tiny_model.network.input_embeddings().numpy()), rtol=1e-5)
+
+
+MAPPED_FILE = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from wordlens.core.transformer.input_table_cache import unit_rows
+values = np.random.default_rng(0).normal(size=(200_000, 64)).astype(np.float32)
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.001)
+units = unit_rows(values)
+(mapping,) = [line for line in Path("/proc/self/maps").read_text().splitlines() if "input_tables" in line][:1]
+print(mapping.split()[4], "(deleted)" in mapping)
+"""
+
+
+def test_explorers_loading_at_once_map_one_file(cache, tmp_path):
+    """serve's sessions load together: had each written its own file, each would map the copy it wrote."""
+    go = tmp_path / "go"
+    loaders = [subprocess.Popen([sys.executable, "-c", MAPPED_FILE, str(go)], stdout=subprocess.PIPE, text=True)
+               for _ in range(3)]
+    time.sleep(1.5)  # all three have built their table and wait for the signal
+    go.touch()
+    answers = [loader.communicate(timeout=60)[0].split() for loader in loaders]
+    assert all(loader.returncode == 0 for loader in loaders)
+    assert [deleted for _, deleted in answers] == ["False"] * 3
+    assert len({inode for inode, _ in answers}) == 1
+    assert len(list(cache.glob("*.npy"))) == 1

@@ -217,8 +217,8 @@ def test_two_sessions_share_the_imported_modules_and_the_mapped_files(tmp_path, 
         with browser_context(tmp_path) as browser:
             try:
                 pages = [open_page(browser, url)[0] for _ in range(2)]
-                for page in pages:
-                    page.wait_for_function(f"({TERMINAL_TEXT})().includes('static neighbours')", timeout=60_000)
+                for page in pages:  # the header names the model once it has loaded (and mapped its input table)
+                    page.wait_for_function(f"({TERMINAL_TEXT})().includes('layers × ')", timeout=60_000)
             except Exception:
                 print(log.read_text())
                 raise

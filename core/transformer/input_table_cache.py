@@ -3,17 +3,22 @@
 Every explorer of the same model (each `wordlens serve` session) then maps one file (47 MB for
 all-MiniLM-L6-v2) instead of holding its own copy. The file is named after a hash of the table it
 was computed from, so another model, or changed weights, never read a stale one; a damaged file
-(its CRC differs) is rebuilt; when the cache cannot be written the table is kept in memory.
+(its CRC differs) is rebuilt; when the cache cannot be written the table is kept in memory. Explorers
+loading at once (serve's sessions) take turns on a lock file: the first writes, the others map its file
+(had each written its own, every one would keep the copy it mapped, and nothing would be shared).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
 import mmap
 import os
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +35,30 @@ def unit_rows(table: np.ndarray) -> np.ndarray:
     mapped = _open(path, table.shape)
     if mapped is not None:
         return mapped
-    units = _compute(table)
+    units = None
     try:
-        _save(path, units)
+        with _writer_turn(path):
+            mapped = _open(path, table.shape)  # written by whoever held the turn before
+            if mapped is not None:
+                return mapped
+            units = _compute(table)
+            _save(path, units)
     except OSError:
-        return units
+        return units if units is not None else _compute(table)
     mapped = _open(path, table.shape)
     return units if mapped is None else mapped
+
+
+@contextmanager
+def _writer_turn(path: Path) -> Iterator[None]:
+    """Held by one process at a time for `path` (an advisory lock on a file beside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _compute(table: np.ndarray) -> np.ndarray:
@@ -67,7 +89,6 @@ def _open(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
 
 
 def _save(path: Path, units: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     stream = io.BytesIO()
     np.save(stream, units)
     data = stream.getvalue()
