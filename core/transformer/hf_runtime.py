@@ -96,10 +96,11 @@ def load_with_transformers(
     _silence_transformers(transformers)
     if not local:
         local = _check_hub_id(folder)
-    common = {"trust_remote_code": trust_remote_code, "local_files_only": local}
     progress("loading the tokenizer", 0.5)
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, use_fast=True, **common)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            folder, use_fast=True, trust_remote_code=trust_remote_code, local_files_only=local
+        )
     except Exception as error:
         raise LoadError(f"could not load a tokenizer from {folder}: {first_line(error)}") from error
     if not getattr(tokenizer, "is_fast", False):
@@ -114,7 +115,8 @@ def load_with_transformers(
             attn_implementation="eager",
             use_safetensors=None if allow_pickle else True,
             output_loading_info=True,
-            **common,
+            trust_remote_code=trust_remote_code,
+            local_files_only=local,
         )
     except Exception as error:
         raise LoadError(_weights_error(folder, error, allow_pickle)) from error
