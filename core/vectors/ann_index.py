@@ -28,7 +28,6 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,6 +216,8 @@ def two_level_centres(units: np.ndarray, lists: int) -> np.ndarray:
     sqrt(lists) coarse centres, then each coarse group split into its share of the lists (in
     proportion to its rows). Each row is compared with ~2*sqrt(lists) centres per iteration
     instead of all `lists`: one level took ~100 s of CPU for 4096 lists of 300-d (issue 20)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     faiss = _import_faiss()
     dim = units.shape[1]
     coarse_count = max(1, int(round(np.sqrt(lists))))
