@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -90,6 +91,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep-index", metavar="DIR", type=Path,
                         help="for tuning only: build the index into DIR once and reuse it (build_s is then null)")
+    parser.add_argument("--count", type=int, default=COUNT,
+                        help=f"index only the first COUNT of the {COUNT:,} vectors (for development; default all)")
     args = parser.parse_args()
     from wordlens.core.vectors import ann_index as ann
     from wordlens.core.vectors.static_vectors import StaticVectors
@@ -97,22 +100,26 @@ def main() -> int:
     matrix = synthetic_vectors(CACHE / f"synthetic-{COUNT}x{DIM}.npy", COUNT, DIM,
                                progress=lambda done, total: print(f"ann: writing vectors {done:,}/{total:,}",
                                                                   file=sys.stderr, flush=True))
-    rows = query_rows(COUNT)
+    if args.count < COUNT:
+        matrix = matrix[:args.count]  # still a memory map of the same file (the first rows are the same)
+    rows = query_rows(len(matrix))
     truth = exact_top(matrix, rows)
-    vectors = StaticVectors([f"w{i:07d}" for i in range(matrix.shape[0])], matrix, name="synthetic 3M x 300",
-                            source=str(matrix.filename))
+    vectors = StaticVectors([f"w{i:07d}" for i in range(matrix.shape[0])], matrix,
+                            name=f"synthetic {len(matrix):,} x {DIM}", source=str(matrix.filename))
     words = [vectors.words[row] for row in rows]
 
     with tempfile.TemporaryDirectory(prefix="wordlens-ann-bench-") as folder:
         if args.keep_index:
             folder = args.keep_index
             reused = any(Path(folder).glob("*.faiss"))
+        load_before = os.getloadavg()[0]
         started, cpu_started = time.perf_counter(), time.process_time()
         built = ann.load_or_build(matrix, vectors.inverse_norms, ann.file_identity(matrix.filename),
                                   progress=stderr_progress, folder=Path(folder))
         build_s = None if args.keep_index and reused else time.perf_counter() - started
         # user + sys of every thread: what the build costs on an idle machine, where the wall time is this / cores
         build_cpu_s = None if build_s is None else time.process_time() - cpu_started
+        load_after = os.getloadavg()[0]
         del built
         vectors.use_ann_index(ann.load_or_build(matrix, vectors.inverse_norms, ann.file_identity(matrix.filename),
                                                 folder=Path(folder)))
@@ -124,12 +131,13 @@ def main() -> int:
     found_rows = [[vectors.row_of[item.word] for item in entry.items] for entry in found]
     exact_rows = [[vectors.row_of[item.word] for item in entry.items] for entry in exact]
     print(json.dumps({"ann": {
-        "vectors": COUNT,
+        "vectors": len(matrix),
         "dim": DIM,
         "query_ms": round(query_ms, 1),
         "recall_at_10": round(recall_at(found_rows, truth), 3),
         "build_s": None if build_s is None else round(build_s, 1),
         "build_cpu_s": None if build_cpu_s is None else round(build_cpu_s, 1),
+        "load_1min": [round(load_before, 2), round(load_after, 2)],  # before and after the build: others' work
         "exact_ms": round(exact_ms, 1),
         "exact_agrees_with_scan": recall_at(exact_rows, truth) == 1.0,
         "library": "faiss-cpu",

@@ -6,8 +6,9 @@ Same inputs every run; each script reports medians / percentiles of what it meas
 Nothing is cached between runs: results.json is only written, never read. The one exception
 is an input, not a result: ann.py's synthetic 3,000,000 x 300 vectors (3.4 GB) are written once to
 benchmarks/.cache/ and reused; its index is rebuilt every run (build_s), so ann.py alone takes
-~10-15 minutes on two cores. uses.py reads the uses index from ~/.cache/wordlens when a valid one
-is there (the explorer and `wordlens index` build it once) and only then reports no build_s.
+~3 minutes on two busy cores, the exact scans it compares with included. uses.py reads the uses
+index from ~/.cache/wordlens when a valid one is there (the explorer and `wordlens index` build
+it once) and only then reports no build_s.
 """
 
 from __future__ import annotations

@@ -161,6 +161,30 @@ def test_lists_have_enough_training_rows(rows):
     assert settings.lists >= min(16, rows // ann.TRAIN_PER_LIST // 2)
 
 
+
+@pytest.mark.parametrize("lists", [16, 100, 128])
+def test_two_level_centres_are_one_unit_vector_per_list_near_the_rows(lists):
+    rows = clustered_matrix(rows=lists * ann.TRAIN_PER_LIST)
+    units = np.ascontiguousarray(rows / np.linalg.norm(rows, axis=1, keepdims=True), dtype=np.float32)
+    centres = ann.two_level_centres(units, lists)
+    assert centres.shape == (lists, DIM)
+    assert np.linalg.norm(centres, axis=1) == pytest.approx(np.ones(lists), abs=1e-4)
+    # k-means centres sit nearer their rows than as many of the rows picked at random would.
+    random_rows = units[np.random.default_rng(0).choice(len(units), size=lists, replace=False)]
+    assert (units @ centres.T).max(axis=1).mean() > (units @ random_rows.T).max(axis=1).mean()
+
+
+def test_a_build_leaves_the_callers_faiss_threads_as_they_were(matrix_file):
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(3)  # not what the build sets its own k-means to (one thread)
+    try:
+        static_vectors(matrix_file, "clustered").ann_index_for(0)
+        assert faiss.omp_get_max_threads() == 3
+    finally:
+        faiss.omp_set_num_threads(before)
+
 # ---------------------------------------------------------------------------------------------
 # The CLI's --neighbour-search
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ faiss was chosen by measurement over hnswlib and annoy (benchmarks/ann_libraries
 annoy (20 trees) reached 0.96 only at ~460 ms for 20 words; faiss IVF built in 225 s (mostly
 k-means, since cut) with 0.99 at nprobe 32. At 3M, 8-bit scalar codes then took ~700 ms for 20
 words: hence the 4-bit fast-scan codes and the larger exact re-ranking.
+
+What a 3M build spends (issue 20): one-level k-means of 163,840 sample rows into 4096 centres
+compared each row with every centre, ~100 s of CPU; the k-means is now two-level (two_level_centres,
+~7 s with its refinement). What is left is mostly finding each vector's list in the centres' graph.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import contextlib
 import hashlib
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,10 +51,17 @@ RERANK = 1000
 MIN_ROWS_FOR_IVF = 1000
 TRAIN_PER_LIST = 40  # k-means training rows per list (faiss warns below 39)
 KMEANS_ITERATIONS = 10
+KMEANS_SEED = 1234
+# Two passes over all the centres after the two-level k-means: recall@10 probing 64 of 4096 lists of
+# 1,000,000 x 300 went 0.959 (none) -> 0.976 (two), against 0.975 for one-level k-means (issue 20).
+REFINE_PASSES = 2
+PQ_TRAIN_ROWS = 16_384
 ADD_CHUNK = 50_000
-ADD_EF_SEARCH = 32  # the graph's search width while adding (one centre per vector); 200,000 x 300: 512 took
-# 66 s of CPU to build, 64 28 s, 16 21 s, each with recall@10 1.000
-INDEX_VERSION = 4  # bump when the way an index is built changes: old cache files are then ignored
+# The graph's search width while adding (one centre per vector). 200,000 x 300: 512 took 66 s of CPU
+# to build, 64 28 s, 16 21 s, each with recall@10 1.000; 1,000,000 x 300 in 4096 lists, 200 queries:
+# 16 and 8 both recall 0.995, and 8 adds the million in about half the CPU time.
+ADD_EF_SEARCH = 8
+INDEX_VERSION = 5  # bump when the way an index is built changes: old cache files are then ignored
 
 
 def worth_an_index(candidates: int, dim: int) -> bool:
@@ -162,21 +174,27 @@ def build(
     if rows < MIN_ROWS_FOR_IVF:  # nothing to gain: one flat list, exact
         index = faiss.IndexFlatIP(dim)
     else:
-        # The lists' centres live in a small HNSW graph, so assigning a vector to its list (in
-        # k-means and when adding) takes a few hundred dot products instead of one per list.
+        # The lists' centres live in a small HNSW graph, so finding a vector's list when adding (and
+        # a query's nearest lists) takes a few hundred dot products instead of one per list.
         index = faiss.index_factory(dim, f"IVF{settings.lists}_HNSW32,PQ{pq_subvectors(dim)}x4",
                                     faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = KMEANS_ITERATIONS
-        index.cp.min_points_per_centroid = 1  # small vocabularies: no "please provide more points" on stderr
-        index.pq.cp.min_points_per_centroid = 1
+        # Polysemous training reorders the codes for Hamming filtering, which fast scan never does.
+        index.do_polysemous_training = False
+        index.pq.cp.min_points_per_centroid = 1  # small vocabularies: no "please provide more points" on stderr
         # Adding a vector asks the lists' graph for one nearest centre, a search probes nprobe of them:
         # the graph searches wide (efSearch) only for the latter. Adding with the search's width took
         # most of the build (a 3,000,000 x 300 build, issue 20).
         quantizer_graph = faiss.downcast_index(index.quantizer).hnsw
         quantizer_graph.efSearch = ADD_EF_SEARCH
         sample_size = min(rows, settings.lists * TRAIN_PER_LIST)
-        sample = np.sort(np.random.default_rng(0).choice(rows, size=sample_size, replace=False))
-        index.train(_units(matrix, inverse_norms, sample))
+        sample = _units(matrix, inverse_norms,
+                        np.sort(np.random.default_rng(0).choice(rows, size=sample_size, replace=False)))
+        centres = two_level_centres(sample, settings.lists)
+        index.quantizer.add(centres)
+        # With its centres in place, training fits only the product quantizer, which reads 256 rows
+        # per code at most (16 codes a piece): a slice of the sample is as good as all of it.
+        with _faiss_threads(1):  # 75 k-means of 16 centres: tiny, see two_level_centres
+            index.train(sample[:: max(1, len(sample) // PQ_TRAIN_ROWS)])
     progress("indexing the vectors", 0.1)
     for start in range(0, rows, ADD_CHUNK):
         stop = min(rows, start + ADD_CHUNK)
@@ -191,6 +209,58 @@ def build(
         index.own_fields, fast.own_fields = False, True  # the quantizer now belongs to `fast`
         index = fast
     return index
+
+
+def two_level_centres(units: np.ndarray, lists: int) -> np.ndarray:
+    """`lists` spherical k-means centres of the unit rows `units`, found in two levels: about
+    sqrt(lists) coarse centres, then each coarse group split into its share of the lists (in
+    proportion to its rows). Each row is compared with ~2*sqrt(lists) centres per iteration
+    instead of all `lists`: one level took ~100 s of CPU for 4096 lists of 300-d (issue 20)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    faiss = _import_faiss()
+    dim = units.shape[1]
+    coarse_count = max(1, int(round(np.sqrt(lists))))
+    coarse = faiss.Kmeans(dim, coarse_count, niter=KMEANS_ITERATIONS, spherical=True, seed=KMEANS_SEED,
+                          min_points_per_centroid=1)
+    coarse.train(units)
+    _, nearest = coarse.index.search(units, 1)
+    groups = nearest.ravel()
+    counts = np.bincount(groups, minlength=coarse_count)
+    # Each group's share of the lists, rounded so that the shares add up to `lists`; a group never
+    # gets more centres than rows, as every group holds ~len(units) / lists rows per share.
+    shares = np.diff(np.concatenate([[0], np.cumsum(counts) * lists // len(units)]))
+
+    def split(group: int) -> np.ndarray:
+        # Small k-means, one per thread: faiss's own threads spend more time waiting on one another
+        # than computing at this size, the more so on a busy machine.
+        with _faiss_threads(1):
+            fine = faiss.Kmeans(dim, int(shares[group]), niter=KMEANS_ITERATIONS, spherical=True,
+                                seed=KMEANS_SEED, min_points_per_centroid=1)
+            fine.train(units[groups == group])
+            return np.asarray(fine.centroids, dtype=np.float32)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+        centres = list(workers.map(split, [group for group in range(coarse_count) if shares[group] > 0]))
+    return refined_centres(units, np.ascontiguousarray(np.concatenate(centres), dtype=np.float32))
+
+
+def refined_centres(units: np.ndarray, centres: np.ndarray, passes: int | None = None) -> np.ndarray:
+    """k-means passes over all the centres at once, each row's nearest found through an HNSW
+    graph of them: rows near the edge of a coarse group move to the nearest centre of the next."""
+    faiss = _import_faiss()
+    for _ in range(REFINE_PASSES if passes is None else passes):
+        graph = faiss.IndexHNSWFlat(centres.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efSearch = ADD_EF_SEARCH
+        graph.add(centres)
+        _, nearest = graph.search(units, 1)
+        order = np.argsort(nearest.ravel(), kind="stable")
+        lists, starts = np.unique(nearest.ravel()[order], return_index=True)
+        sums = np.add.reduceat(units[order], starts, axis=0)
+        moved = centres.copy()
+        moved[lists] = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+        centres = moved
+    return centres
 
 
 def pq_subvectors(dim: int) -> int:
@@ -219,6 +289,18 @@ def save(index: Any, path: Path) -> None:
 def _units(matrix: np.ndarray, inverse_norms: np.ndarray, rows: Any) -> np.ndarray:
     block = np.asarray(matrix[rows], dtype=np.float32) * inverse_norms[rows, None]
     return np.ascontiguousarray(block, dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _faiss_threads(count: int) -> Iterator[None]:
+    """faiss (and its BLAS) on `count` threads in this thread only: OpenMP keeps the setting per thread."""
+    faiss = _import_faiss()
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _import_faiss() -> Any:
