@@ -86,7 +86,8 @@ class WordLensApp(App[None]):
         self._fitter = MapFitter(engine, self.post_message)
         self._background = Background(self.post_message)
         self._uses = UsesFinder(engine, self.post_message)
-        self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
+        # a full collection after gc_pause s idle, none while a model is still loading
+        self._collector = IdleCollector(self, pause=gc_pause, holding=lambda: not self.models.ready)
 
     def get_default_screen(self) -> ExplorerScreen:
         return self.explorer
