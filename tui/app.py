@@ -25,7 +25,6 @@ from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
 from wordlens.tui.command_palette import WordLensPalette
-from wordlens.tui.deferred_imports import load_deferred
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
@@ -99,7 +98,6 @@ class WordLensApp(App[None]):
 
     def _start_loading(self) -> None:
         self._loading_started = True
-        load_deferred()  # numpy, deferred until the first frame was painted; before any thread starts
         self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
         self._loader.load(Component.VECTORS)
@@ -231,7 +229,6 @@ class WordLensApp(App[None]):
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
-        load_deferred()  # numpy runs here, on the UI thread, not in the analyser's (tui/deferred_imports.py)
         if not self._closing_down():
             self._analyser.submit(self._text_input.value, self._text_input.cursor_position, self.heads_off)
 
