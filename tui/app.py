@@ -77,7 +77,7 @@ class WordLensApp(App[None]):
         self.heads_off: HeadsOff = NO_HEADS_OFF  # switched off in every analysis the explorer shows (z, Z)
         self._vocabulary_has_controls = False
         self._exiting = False
-        self._loading_started = False  # _start_loading ran (after the first frame)
+        self._loading_started = False  # _start_loading ran (once the whole explorer was painted)
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
                                   lambda: self.glove_map.fitted)
         self._reader = TokenReader(engine, self.post_message)
@@ -93,8 +93,11 @@ class WordLensApp(App[None]):
 
     def on_mount(self) -> None:
         self._collector.start()
-        # Loading imports torch and gensim, which hold the GIL for seconds: paint first.
-        self.call_after_refresh(self._start_loading)
+
+    def on_explorer_screen_shown(self) -> None:
+        """Loading imports torch and gensim, which hold the GIL for seconds: paint the explorer first."""
+        if not self._loading_started:
+            self._start_loading()
 
     def _start_loading(self) -> None:
         self._loading_started = True
