@@ -7,14 +7,16 @@ attention per token); either is None while its model is still loading.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from wordlens.core.measures.attention_views import HeadScore
 from wordlens.core.memo import Memo
 from wordlens.core.text import Word
 from wordlens.core.transformer.context_model import NO_HEADS_OFF, CapturedArithmetic, HeadsOff, ModelInfo
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, NeighbourList, VectorsInfo
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ class ContextPart:
         return int(self.token_word[token])
 
     def tokens_of(self, word: int) -> np.ndarray:
+        import numpy as np
+
         return np.flatnonzero(self.token_word == word)
 
 
@@ -93,6 +97,8 @@ class Analysis:
 
 
 def freeze(array: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     array = np.ascontiguousarray(array)
     array.flags.writeable = False
     return array
@@ -109,6 +115,8 @@ def attention_from_word(matrices: np.ndarray, token_word: np.ndarray, word: int,
     From a word: the mean over its pieces' rows. To a word: the sum over its pieces' columns.
     Special tokens belong to no word, so a row sums to 1 minus the mass on special tokens.
     """
+    import numpy as np
+
     rows = np.flatnonzero(token_word == word)
     if rows.size == 0:
         return np.zeros(matrices.shape[:-2] + (n_words,), dtype=np.float32)
@@ -119,6 +127,8 @@ def attention_from_word(matrices: np.ndarray, token_word: np.ndarray, word: int,
 def sum_columns_by_word(values: np.ndarray, token_word: np.ndarray, n_words: int) -> np.ndarray:
     """(..., n_words) from (..., T): each word's columns summed (special tokens dropped).
     A sum over runs of columns, not a (T x n_words) product: at 512 tokens, ~30x faster."""
+    import numpy as np
+
     columns = np.flatnonzero(token_word >= 0)
     result = np.zeros(values.shape[:-1] + (n_words,), dtype=np.float32)
     if columns.size == 0:
@@ -134,6 +144,8 @@ def sum_columns_by_word(values: np.ndarray, token_word: np.ndarray, n_words: int
 def special_mass_from(context: ContextPart, word: int, matrices: np.ndarray | None = None) -> np.ndarray:
     """(...): attention the pieces of `word` pay, on average, to special tokens, in `matrices`
     (..., T, T); by default every raw head, giving (layers, heads)."""
+    import numpy as np
+
     matrices = context.attentions if matrices is None else matrices
     rows = context.tokens_of(word)
     if rows.size == 0:

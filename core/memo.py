@@ -15,8 +15,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import fields, is_dataclass
 from typing import TypeVar
 
-import numpy as np
-
 T = TypeVar("T")
 
 
@@ -73,6 +71,8 @@ class Memo:
 def byte_size(value: object) -> int:
     """Roughly what `value` holds. An array counts its bytes only when it owns them: a view
     (one head of an analysis's attentions) shares memory counted elsewhere."""
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.nbytes if value.flags.owndata else 0
     if isinstance(value, (str, bytes, int, float, bool)) or value is None:

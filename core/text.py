@@ -10,10 +10,12 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from wordlens.core.word_forms import Known, Written, vocabulary_words
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # A piece is a run of letters/digits or a single other character; core/word_forms.py makes words
 # of touching pieces as GloVe's tokenizer did (didn't -> did + n't).
@@ -118,6 +120,8 @@ def align_tokens_to_words(
 
     Special tokens and tokens whose span covers no word (e.g. a lone space marker) get -1.
     """
+    import numpy as np
+
     token_word = np.full(len(offsets), -1, dtype=np.int64)
     if not words:
         return token_word

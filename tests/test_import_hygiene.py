@@ -127,47 +127,18 @@ DIALOG_MODULES = tuple(f"wordlens.tui.screens.{name}" for name in (
 def test_the_explorer_is_built_without_numpy_the_dialogs_or_a_model_library():
     """Issue 20: first paint is measured against a one-line Textual app. Everything the explorer's
     first frame needs is imported by building the app as `wordlens` does (the console script's
-    module, then make_app); numpy, the dialogs and saving must not be among it."""
+    module, then make_app); numpy, the dialogs, saving and the tape player must not be among it: the modules on that
+    path import numpy inside the functions that compute, which run in the services' threads."""
     code = (
         "from wordlens.tui.cli.main import main\n"
         "from wordlens.core.engine import Engine, Sources\n"
         "from wordlens.tui.config import Config\n"
-        "from wordlens.tui.deferred_imports import is_deferred\n"
         "from wordlens.tui.launch import interactive, make_app\n"
         "app = make_app(Engine.from_sources(interactive(Sources())), Config(), text='France is a country')\n"
-        "assert is_deferred(), 'numpy ran before the first frame'\n"
     )
     loaded = modules_after(code)
     assert {"wordlens.tui.app", "wordlens.tui.screens.explorer", "wordlens.tui.panes.attention"} <= loaded
-    assert not {"numpy._core", "numpy.linalg"} & loaded
+    assert "numpy" not in loaded
     assert not set(DIALOG_MODULES) & loaded
-    assert not {"wordlens.tui.services.saving", "wordlens.core.reports.export", *HEAVY[:3]} & loaded
-
-
-def test_deferred_numpy_runs_at_its_first_use_and_is_the_one_numpy():
-    code = (
-        "import sys\n"
-        "from wordlens.tui.deferred_imports import defer_numpy, is_deferred, load_deferred\n"
-        "defer_numpy()\n"
-        "import numpy as np\n"
-        "from wordlens.core.vectors import topk\n"
-        "assert is_deferred() and 'numpy._core' not in sys.modules\n"
-        "assert float(np.linalg.norm(np.ones(4))) == 2.0\n"
-        "assert not is_deferred() and sys.modules['numpy'] is np\n"
-        "from numpy.lib.stride_tricks import as_strided\n"
-        "load_deferred()\n"
-    )
-    assert "numpy._core" in modules_after(code)
-
-
-def test_a_headless_command_loads_numpy_before_it_runs(tmp_path):
-    vectors = tmp_path / "glove.txt"
-    vectors.write_text("queen 0.1 0.2\nwoman 0.1 0.3\ndog 0.9 -0.2\n", encoding="utf-8")
-    code = (
-        "from wordlens.tui.cli.main import main\n"
-        "from wordlens.tui.deferred_imports import is_deferred\n"
-        "assert is_deferred()\n"
-        f"assert main(['similarity', 'queen', 'woman', '--vectors', {str(vectors)!r}, '--json']) == 0\n"
-        "assert not is_deferred()\n"
-    )
-    assert "numpy._core" in modules_after(code)
+    assert not {"wordlens.tui.services.saving", "wordlens.core.reports.export", "wordlens.tui.demo.play",
+                *HEAVY[:3]} & loaded

@@ -25,7 +25,6 @@ from wordlens.core.transformer.context_model import NO_HEADS_OFF, HeadsOff
 from wordlens.core.uses.corpus import CorpusSource
 from wordlens.tui import messages
 from wordlens.tui.command_palette import WordLensPalette
-from wordlens.tui.deferred_imports import load_deferred
 from wordlens.tui.keys import APP_BINDINGS, EXPLORE_ONLY_ACTIONS, ActionCommands, with_binding_ids
 from wordlens.tui.models_state import Component, MapState, MapStatus, ModelsState
 from wordlens.tui.reading import TokenReading, reading_question
@@ -78,7 +77,7 @@ class WordLensApp(App[None]):
         self.heads_off: HeadsOff = NO_HEADS_OFF  # switched off in every analysis the explorer shows (z, Z)
         self._vocabulary_has_controls = False
         self._exiting = False
-        self._loading_started = False  # _start_loading ran (after the first frame)
+        self._loading_started = False  # _start_loading ran (once the whole explorer was painted)
         self._analyser = Analyser(engine, self.settings, self.post_message, lambda: self.view,
                                   lambda: self.glove_map.fitted)
         self._reader = TokenReader(engine, self.post_message)
@@ -86,19 +85,22 @@ class WordLensApp(App[None]):
         self._fitter = MapFitter(engine, self.post_message)
         self._background = Background(self.post_message)
         self._uses = UsesFinder(engine, self.post_message)
-        self._collector = IdleCollector(self, pause=gc_pause)  # a full collection after gc_pause s idle
+        # a full collection after gc_pause s idle, none while a model is still loading
+        self._collector = IdleCollector(self, pause=gc_pause, holding=lambda: not self.models.ready)
 
     def get_default_screen(self) -> ExplorerScreen:
         return self.explorer
 
     def on_mount(self) -> None:
         self._collector.start()
-        # Loading imports torch and gensim, which hold the GIL for seconds: paint first.
-        self.call_after_refresh(self._start_loading)
+
+    def on_explorer_screen_shown(self) -> None:
+        """Loading imports torch and gensim, which hold the GIL for seconds: paint the explorer first."""
+        if not self._loading_started:
+            self._start_loading()
 
     def _start_loading(self) -> None:
         self._loading_started = True
-        load_deferred()  # numpy, deferred until the first frame was painted; before any thread starts
         self._analyze_now()  # the words of a --text sentence, before any model
         self._loader.load(Component.MODEL)
         self._loader.load(Component.VECTORS)
@@ -230,7 +232,6 @@ class WordLensApp(App[None]):
 
     def _analyze_now(self) -> None:
         """At most one analysis runs and only the newest text waits (see services/analyser.py)."""
-        load_deferred()  # numpy runs here, on the UI thread, not in the analyser's (tui/deferred_imports.py)
         if not self._closing_down():
             self._analyser.submit(self._text_input.value, self._text_input.cursor_position, self.heads_off)
 

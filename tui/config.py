@@ -103,8 +103,8 @@ def _text(value: Any, name: str, path: Path) -> str:
 
 def check_for_app(config: Config, action_ids: set[str], themes: set[str]) -> None:
     """What needs the app to check: key names, action ids and the theme name."""
-    from wordlens.tui.demo.play import is_key_name
-
+    if config.keys:  # the tape player (Pilot and all) only when there are keys to check, not before every first frame
+        from wordlens.tui.demo.play import is_key_name
     where = config.path
     for action, keys in config.keys.items():
         if action not in action_ids:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from wordlens.core.analysis import Analysis
 from wordlens.core.measures.attention_views import AGGREGATES, Aggregate, View, ViewSpec
 from wordlens.core.measures.derived_views import attention_view
@@ -45,6 +43,8 @@ class ViewState:
 
     def row_of_token(self, token: int) -> int | None:
         """The grid row (= column) showing `token`, None when its unit is hidden."""
+        import numpy as np
+
         grid = self.grid
         if grid is None or not 0 <= token < len(grid.units.unit_of_token):
             return None
@@ -54,6 +54,8 @@ class ViewState:
 
     def token_of_row(self, row: int) -> int:
         """The first token of the unit shown at grid row `row`."""
+        import numpy as np
+
         grid = self.grid
         unit = grid.shown_units[row]
         return int(np.flatnonzero(grid.units.unit_of_token == unit)[0])
@@ -238,6 +240,8 @@ def rows_for(room: int, minimum: int = MIN_ROWS) -> int:
 
 def window_around(items: list[int], center: int, size: int) -> list[int]:
     """At most `size` consecutive items (sorted), centred on where `center` falls among them."""
+    import numpy as np
+
     if len(items) <= size:
         return items
     position = int(np.searchsorted(items, center))

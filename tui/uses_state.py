@@ -6,9 +6,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
+    import numpy as np
+
     from wordlens.core.uses.uses_index import Use, UsesIndex
     from wordlens.tui.state import ViewState
 

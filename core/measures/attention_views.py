@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from wordlens.core.layer_names import head_name, layer_name
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Aggregate = Literal["head", "mean", "max", "rollout"]
 AGGREGATES: tuple[Aggregate, ...] = ("head", "mean", "max", "rollout")
@@ -34,6 +35,8 @@ def rollout(attentions: np.ndarray, last_layer: int | None = None) -> np.ndarray
     Per layer: average the heads, add the identity (the residual path), renormalise the rows;
     then multiply through the layers in order: R = A_last @ ... @ A_1 @ A_0.
     """
+    import numpy as np
+
     last = attentions.shape[0] - 1 if last_layer is None else last_layer
     size = attentions.shape[-1]
     result = np.eye(size, dtype=np.float64)
@@ -54,12 +57,16 @@ class Units:
 
 
 def token_units(tokens: Sequence[str], special: np.ndarray) -> Units:
+    import numpy as np
+
     return Units(tuple(tokens), np.arange(len(tokens)), np.asarray(special, dtype=bool))
 
 
 def word_units(tokens: Sequence[str], special: np.ndarray, token_word: np.ndarray, words: Sequence[str]) -> Units:
     """Tokens of the same word form one unit (labelled with the word); every other token,
     special or not part of a word, stays a unit of its own. Units keep the tokens' order."""
+    import numpy as np
+
     labels: list[str] = []
     unit_special: list[bool] = []
     unit_of_token = np.empty(len(tokens), dtype=np.int64)
@@ -82,6 +89,8 @@ def word_units(tokens: Sequence[str], special: np.ndarray, token_word: np.ndarra
 def merge_to_units(matrix: np.ndarray, unit_of_token: np.ndarray, n_units: int) -> np.ndarray:
     """(U, U) from (T, T): attention *to* a unit is the sum over its tokens' columns,
     attention *from* a unit the mean over its tokens' rows. Rows that summed to 1 still do."""
+    import numpy as np
+
     membership = np.zeros((matrix.shape[-1], n_units), dtype=np.float64)
     membership[np.arange(matrix.shape[-1]), unit_of_token] = 1.0
     sizes = membership.sum(axis=0)[:, None]
@@ -94,6 +103,8 @@ def merge_to_units(matrix: np.ndarray, unit_of_token: np.ndarray, n_units: int) 
 def drop_special(matrix: np.ndarray, special: np.ndarray) -> np.ndarray:
     """Remove the rows and columns of special units and renormalise each row to sum to 1
     (a row that gave all its weight to special tokens stays all zeros)."""
+    import numpy as np
+
     keep = ~np.asarray(special, dtype=bool)
     kept = matrix[np.ix_(keep, keep)].astype(np.float64)
     sums = kept.sum(axis=-1, keepdims=True)
@@ -159,6 +170,8 @@ def build_view(
 ) -> View:
     """Aggregate, then merge pieces into words, then hide special units: in that order.
     `selected`: select_matrix(attentions, spec), when the caller already has it."""
+    import numpy as np
+
     matrix = select_matrix(attentions, spec) if selected is None else selected
     if spec.words and token_word is not None:
         units = word_units(tokens, special, token_word, words)
@@ -185,6 +198,8 @@ METRICS = ("entropy", "max", "distance", "special", "punctuation")
 
 def row_entropy(matrix: np.ndarray) -> np.ndarray:
     """Shannon entropy (nats) of each row; 0 log 0 counts as 0."""
+    import numpy as np
+
     safe = np.where(matrix > 0, matrix, 1.0)
     return -(matrix * np.log(safe)).sum(axis=-1)
 
@@ -196,6 +211,8 @@ def head_metrics(attentions: np.ndarray, special: np.ndarray, punctuation: np.nd
     by attention (0 = attends to itself), over the non-special tokens only (see
     `distance_between_words`); special / punctuation: mass on those tokens.
     """
+    import numpy as np
+
     return {
         "entropy": row_entropy(attentions).mean(axis=-1),
         "max": attentions.max(axis=-1).mean(axis=-1),
@@ -210,6 +227,8 @@ def distance_between_words(attentions: np.ndarray, special: np.ndarray) -> np.nd
     the other non-special tokens, renormalised to 1, weighting the distance; rows that give them
     nothing are left out. Mass on [CLS]/[SEP] (often most of it) would otherwise count as a jump
     to the sentence's ends and make a head that attends to itself score far from 0."""
+    import numpy as np
+
     keep = np.flatnonzero(~np.asarray(special, dtype=bool))
     layers, heads = attentions.shape[:2]
     if len(keep) == 0:
@@ -231,6 +250,8 @@ def head_patterns(attentions: np.ndarray, special: np.ndarray, punctuation: np.n
     positional when, averaged over the non-special rows, at least POSITIONAL_SHARE of the weight
     goes to the previous token, the next token, the token itself, the special tokens, or punctuation:
     its weights then say where a token is, not what it means."""
+    import numpy as np
+
     special = np.asarray(special, dtype=bool)
     punctuation = np.asarray(punctuation, dtype=bool)
     size = attentions.shape[-1]
@@ -253,6 +274,8 @@ def head_patterns(attentions: np.ndarray, special: np.ndarray, punctuation: np.n
 
 def _offset_share(attentions: np.ndarray, rows: np.ndarray, offset: int) -> np.ndarray:
     """(layers, heads) mean weight each row gives the token `offset` away (0 where there is none)."""
+    import numpy as np
+
     size = attentions.shape[-1]
     columns = rows + offset
     inside = (columns >= 0) & (columns < size)
@@ -280,6 +303,8 @@ def focus_row(matrix: np.ndarray, rows: Sequence[int]) -> np.ndarray:
 
 
 def top_targets(row: np.ndarray, k: int) -> list[tuple[int, float]]:
+    import numpy as np
+
     order = np.argsort(-row, kind="stable")[:k]
     return [(int(i), float(row[i])) for i in order]
 
@@ -293,6 +318,8 @@ class HeadScore:
 
 def rank_heads(attentions: np.ndarray, source: int, target: int) -> list[HeadScore]:
     """Every layer x head, strongest first, by the weight token `source` gives token `target`."""
+    import numpy as np
+
     weights = attentions[:, :, source, target]
     layers, heads = weights.shape
     order = np.argsort(-weights.ravel(), kind="stable")
@@ -301,6 +328,8 @@ def rank_heads(attentions: np.ndarray, source: int, target: int) -> list[HeadSco
 
 def causal_mask(attentions: np.ndarray) -> bool:
     """True when every head of every layer gives exactly zero weight above the diagonal."""
+    import numpy as np
+
     size = attentions.shape[-1]
     if size < 2:
         return False
@@ -310,6 +339,8 @@ def causal_mask(attentions: np.ndarray) -> bool:
 
 def average_ranks(values: np.ndarray) -> np.ndarray:
     """Ranks 1..n, ties given their average rank (as Spearman's rho needs)."""
+    import numpy as np
+
     order = np.argsort(values, kind="stable")
     ranks = np.empty(len(values), dtype=np.float64)
     sorted_values = values[order]
@@ -325,6 +356,8 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rho: the Pearson correlation of the ranks; NaN if either side is constant."""
+    import numpy as np
+
     ranks_a, ranks_b = average_ranks(np.asarray(a)), average_ranks(np.asarray(b))
     ranks_a -= ranks_a.mean()
     ranks_b -= ranks_b.mean()

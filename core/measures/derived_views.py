@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from wordlens.core.analysis import Analysis, strongest_heads, word_attention_from
 from wordlens.core.measures.attention_views import Aggregate, HeadScore, View, ViewSpec, build_view, select_matrix
 from wordlens.core.measures.static_vs_context import embedding_neighbours, embedding_neighbours_batch
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from wordlens.core.transformer.context_model import ContextModel
 
 Scored = tuple[tuple[str, float], ...]

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from wordlens.core.analysis import Analysis, ContextPart
 from wordlens.core.errors import InputError
 from wordlens.core.measures.attention_views import average_ranks, merge_to_units, rank_correlation
@@ -26,12 +24,16 @@ from wordlens.core.sources import cache_folder
 from wordlens.core.vectors.topk import top_k_rows
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from wordlens.core.transformer.context_model import ContextModel
     from wordlens.core.vectors.static_vectors import StaticVectors
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cosine along the last axis (0 where a vector is zero)."""
+    import numpy as np
+
     dot = (a * b).sum(axis=-1)
     norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
     return np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
@@ -39,6 +41,8 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def drift(context: ContextPart, token: int) -> np.ndarray:
     """(layers + 1,) cosine between the token's hidden state at each layer and at layer 0."""
+    import numpy as np
+
     states = context.hidden_states[:, token, :].astype(np.float64)
     return cosine(states, states[0][None, :]).astype(np.float32)
 
@@ -85,6 +89,8 @@ class SentenceComparison:
 def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors) -> SentenceComparison:
     """The same word in two sentences: its static vectors are identical by construction (one
     vector per word type), its contextual ones differ by layer."""
+    import numpy as np
+
     if first.context is None or second.context is None:
         raise InputError("compare needs the transformer loaded")
     index_a, index_b = find_word(first, word), find_word(second, word)
@@ -111,6 +117,8 @@ def compare(first: Analysis, second: Analysis, word: str, vectors: StaticVectors
 def attention_among_words(analysis: Analysis, picks: Sequence[int] | np.ndarray) -> np.ndarray:
     """(layers, heads, P, P): word-level attention (to a word: the sum over its pieces; from a
     word: their mean) between the picked words only, each row renormalised over them."""
+    import numpy as np
+
     context = analysis.require_context()
     n_words = len(analysis.words)
     unit_of_token = np.where(context.token_word >= 0, context.token_word, n_words)  # specials: one extra unit
@@ -145,6 +153,8 @@ def shared_words(first: Analysis, second: Analysis) -> list[str]:
 def shared_word_attention_difference(first: Analysis, second: Analysis) -> np.ndarray | None:
     """(layers, heads) mean absolute difference of the two attention maps restricted to the
     words both sentences contain (each map renormalised over those words); None if < 2 shared."""
+    import numpy as np
+
     shared = shared_words(first, second)
     if len(shared) < 2:
         return None
@@ -153,6 +163,8 @@ def shared_word_attention_difference(first: Analysis, second: Analysis) -> np.nd
 
 def words_with_both(analysis: Analysis) -> np.ndarray:
     """Indices of the words that have a static vector and reached the model (not cut off)."""
+    import numpy as np
+
     context, n_words = analysis.require_context(), len(analysis.words)
     reached_model = np.bincount(context.token_word[context.token_word >= 0], minlength=n_words) > 0
     return np.flatnonzero(~np.isnan(np.diag(analysis.require_static().cosine)) & reached_model)
@@ -162,6 +174,8 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
     """(layers, heads) Spearman correlation, over ordered pairs of distinct in-vocabulary words,
     between static cosine and word-level attention (symmetrised: a_ij + a_ji). NaN when fewer
     than three pairs. High: the head follows meaning; near 0: position, syntax or specials."""
+    import numpy as np
+
     context = analysis.require_context()
     layers, heads = context.attentions.shape[:2]
     result = np.full((layers, heads), np.nan, dtype=np.float32)
@@ -177,6 +191,8 @@ def static_attention_correlation(analysis: Analysis) -> np.ndarray:
 
 def _pair_scores(analysis: Analysis) -> tuple[np.ndarray, np.ndarray] | None:
     """(static cosine per word pair, (layers, heads, pairs) attention between them), None under 3 pairs."""
+    import numpy as np
+
     context, static = analysis.require_context(), analysis.require_static()
     n_words = len(analysis.words)
     known = words_with_both(analysis)
@@ -209,6 +225,8 @@ def correlation_significance(analysis: Analysis, rho: np.ndarray, permutations: 
                              seed: int = 0) -> CorrelationSignificance:
     """How often ρ at least as far from 0 comes out when the static cosines are shuffled among
     the pairs: p = (1 + count) / (1 + permutations), per head (a fixed seed: the same p each time)."""
+    import numpy as np
+
     p = np.full(rho.shape, np.nan)
     scores = _pair_scores(analysis)
     if scores is None:
@@ -236,6 +254,8 @@ def correlation_significance(analysis: Analysis, rho: np.ndarray, permutations: 
 
 
 def _centred_ranks(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     ranks = average_ranks(np.asarray(values))
     return ranks - ranks.mean()
 
@@ -254,6 +274,8 @@ class StaticMap:
 
     def project(self, states: np.ndarray, layer: int) -> np.ndarray:
         """(..., hidden) -> (..., dim)."""
+        import numpy as np
+
         with_bias = np.concatenate([states, np.ones(states.shape[:-1] + (1,), dtype=states.dtype)], axis=-1)
         return with_bias @ self.weights[layer]
 
@@ -286,6 +308,8 @@ def fit_static_map(
     vocabularies, each word's hidden states taken from the word alone ("[CLS] word [SEP]"; a
     decoder: after a line break, off its attention-sink position).
     With `cached_only`, None unless a fitted map is already on disk."""
+    import numpy as np
+
     path = _map_cache_path(model, vectors, words)
     if use_cache and path.is_file():
         with np.load(path) as saved:
@@ -328,6 +352,8 @@ def _isolated_word_states(
     """(words, layers + 1, hidden): each word's hidden states, read alone. An encoder's word sits
     between its special tokens; a decoder's first position is its attention sink (its hidden
     state an outlier no later token has), so there the word follows a line break (SINK_LEAD)."""
+    import numpy as np
+
     lead = SINK_LEAD if model.info.causal else ""
     chunks = []
     for start in range(0, len(words), batch):
@@ -341,6 +367,8 @@ def _isolated_word_states(
 
 
 def _top10_recovery(mapped: np.ndarray, words: list[str], vectors: StaticVectors, candidates: int = 100_000) -> float:
+    import numpy as np
+
     restrict = vectors.effective_restrict_vocab(candidates)
     table = np.asarray(vectors.matrix[:restrict], dtype=np.float32)
     scores = (mapped.astype(np.float32) @ table.T) / np.asarray(vectors.norms[:restrict])
@@ -353,6 +381,8 @@ def contextual_static_neighbours(
     static_map: StaticMap, vectors: StaticVectors, context: ContextPart, token: int, layer: int, topn: int = 8
 ) -> list[tuple[str, float]]:
     """The static words nearest to the token's hidden state at `layer`, mapped into static space."""
+    import numpy as np
+
     mapped = static_map.project(context.hidden_states[layer, token].astype(np.float64), layer).astype(np.float32)
     return [(n.word, n.cosine) for n in vectors.nearest_to_vector(mapped, topn=topn)]
 
@@ -369,6 +399,8 @@ def embedding_neighbours_batch(
     model: ContextModel, tokens: Sequence[str], topn: int = 10
 ) -> dict[str, list[tuple[str, float]]]:
     """embedding_neighbours of each token the vocabulary knows (others left out), in one product."""
+    import numpy as np
+
     indices = {token: index for token in tokens if (index := model.token_id(token)) is not None}
     if not indices:
         return {}
@@ -382,7 +414,6 @@ def embedding_neighbours_batch(
         names = model.tokens(best[row].tolist())
         found[token] = [(name, float(scores[row, i])) for name, i in zip(names, best[row], strict=True)]
     return found
-
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wordlens.core.errors import InputError, LoadError
 from wordlens.core.layer_names import head_pair, heads_range, layers_range
@@ -30,6 +28,9 @@ from wordlens.core.sources import (
 )
 from wordlens.core.text import replace_lone_surrogates
 from wordlens.core.transformer.tokens import TokenizedText, byte_level_text, readable_label
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class CapturedArithmetic:
 
 
 def captured_arithmetic(layers: list[HeadInputs]) -> CapturedArithmetic:
+    import numpy as np
+
     def stacked(values: list[Any]) -> np.ndarray:
         array = np.stack([value.detach().float().cpu().numpy() for value in values])
         array.flags.writeable = False  # it goes into an immutable Analysis
@@ -196,6 +199,7 @@ class ContextModel:
     def next_token_logits(self, hidden: np.ndarray, *, normed: bool) -> np.ndarray:
         """(..., vocabulary) float32 logits of the next token from hidden states (..., hidden): the
         model's final norm (skipped when `normed`) and output layer. InputError without a head."""
+        import numpy as np
         import torch
 
         if not self.predicts_tokens:
@@ -257,6 +261,8 @@ class ContextModel:
         `continuing`: a decoder whose runtime keeps keys and values computes only the positions
         after those this text shares with the last one run so (an edit at the end of a sentence);
         the earlier positions are that run's, unchanged, since no position sees a later one."""
+        import numpy as np
+
         if heads_off and hasattr(self, "info"):
             check_heads(heads_off, self.info)
         if continuing and encoding.ids and callable(getattr(self.network, "new_past", None)):
@@ -358,6 +364,8 @@ def _shared_prefix(first: Sequence[int], second: Sequence[int]) -> int:
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     array = np.ascontiguousarray(array)
     array.flags.writeable = False
     return array
@@ -365,6 +373,8 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 def _first_positions(output: ModelOutput, length: int, capture: bool) -> ModelOutput:
     """`output` of a text cut to its first `length` positions."""
+    import numpy as np
+
     captured = output.captured
     if captured is not None and capture:
         def cut(array: np.ndarray | None, axis: int) -> np.ndarray | None:
@@ -387,6 +397,8 @@ def _first_positions(output: ModelOutput, length: int, capture: bool) -> ModelOu
 
 def _continued(earlier: ModelOutput, shared: int, new: ModelOutput) -> ModelOutput:
     """The earlier output's first `shared` positions followed by `new`'s (a continuation's rows)."""
+    import numpy as np
+
     layers, heads, added, length = new.attentions.shape
     attentions = np.zeros((layers, heads, length, length), dtype=np.float32)
     attentions[:, :, :shared, :shared] = earlier.attentions[:, :, :shared, :shared]
@@ -443,6 +455,8 @@ def heads_label(heads_off: HeadsOff) -> str:
 def _stacked(layers: list[Any]) -> np.ndarray:
     """One float32 array of the per-layer tensors, each freed once copied: torch.stack would hold
     the list and the stacked copy at once (150 MB for the attentions of 512 tokens, not 80)."""
+    import numpy as np
+
     first = layers[0]
     stacked = np.empty((len(layers), *first.shape), dtype=np.float32)
     for index in range(len(layers)):

@@ -6,10 +6,12 @@ makes likely next, against words near a word in the vocabulary."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from wordlens.core.transformer.context_model import ContextModel
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_TOP = 5
 
@@ -42,6 +44,8 @@ def logit_lens(model: ContextModel, hidden_states: np.ndarray, position: int, to
     """For every hidden state at `position` (embeddings, then each layer), the `top` next tokens
     read out of it by the final norm and the output layer. The last one is the model's own
     prediction (its hidden state already had the final norm)."""
+    import numpy as np
+
     states = hidden_states[:, position]
     logits = np.concatenate([
         model.next_token_logits(states[:-1], normed=False),
@@ -52,11 +56,15 @@ def logit_lens(model: ContextModel, hidden_states: np.ndarray, position: int, to
 
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """Softmax over the vocabulary, in float64 (49,152 terms: float32 sums lose the small ones)."""
+    import numpy as np
+
     shifted = np.exp(logits.astype(np.float64) - logits.max())
     return shifted / shifted.sum()
 
 
 def _top_predictions(model: ContextModel, logits: np.ndarray, top: int) -> tuple[Prediction, ...]:
+    import numpy as np
+
     probs = probabilities(logits)
     top = max(1, min(top, len(probs)))
     best = np.argpartition(-probs, top - 1)[:top]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class RustTokenizer:
         self.byte_level = is_byte_level(tokenizer)
 
     def encode(self, text: str, limit: int) -> TokenizedText:
+        import numpy as np
+
         if limit != self._limit:
             self._tokenizer.enable_truncation(max_length=limit)
             self._limit = limit

@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from wordlens.core.errors import Cancelled, InputError, LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import cache_folder
@@ -45,6 +43,8 @@ from wordlens.core.text import split_words
 from wordlens.core.uses.corpus import CorpusSource, Sentence
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from wordlens.core.transformer.context_model import ContextModel, Encoding
 
 INDEX_VERSION = 2  # bump when the folder's layout or the way vectors are made changes
@@ -109,6 +109,8 @@ class Shard:
     vectors: dict[int, np.ndarray] = field(default_factory=dict)  # layer -> (n, hidden) float16 unit rows
 
     def save(self, path: Path) -> None:
+        import numpy as np
+
         arrays: dict[str, Any] = {f"layer_{layer}": vectors for layer, vectors in self.vectors.items()}
         arrays.update(sentence_ids=self.sentence_ids, starts=self.starts, ends=self.ends,
                       tokens=np.array(self.tokens, dtype=str))
@@ -116,6 +118,8 @@ class Shard:
 
     @classmethod
     def load(cls, path: Path) -> Shard:
+        import numpy as np
+
         with np.load(path, allow_pickle=False) as data:
             layers = {int(name.removeprefix("layer_")): data[name]
                       for name in data.files if name.startswith("layer_")}
@@ -184,6 +188,8 @@ def plan_batches(encodings: Sequence[Encoding], settings: IndexSettings) -> list
 
 
 def unit_float16(vectors: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     values = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(values, axis=-1, keepdims=True)
     return np.divide(values, norms, out=np.zeros_like(values), where=norms > 0).astype(np.float16)
@@ -192,6 +198,8 @@ def unit_float16(vectors: np.ndarray) -> np.ndarray:
 def embed_batch(model: ContextModel, batch: Sequence[int], encodings: Sequence[Encoding],
                 layers: Sequence[int]) -> Shard:
     """One batch through the model: every non-special token's unit hidden state at `layers`."""
+    import numpy as np
+
     chosen = [encodings[index] for index in batch]
     hidden = model.hidden_states_batch(chosen)  # (batch, layers + 1, T, hidden)
     sentence_ids, starts, ends, tokens = [], [], [], []
@@ -259,6 +267,8 @@ def torch_threads(threads: int) -> Iterator[None]:
 def write_index(folder: Path, shards: Iterable[Shard], sentences: Sequence[Sentence], layers: Sequence[int],
                 manifest: dict[str, Any], exact_below: int = EXACT_BELOW, progress: Progress = no_progress) -> None:
     """The shards (in order) merged into `folder`, built beside it and renamed into place."""
+    import numpy as np
+
     faiss = _import_faiss()
     partial = folder.with_name(f"{folder.name}.{os.getpid()}.{threading.get_ident()}.partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -301,6 +311,8 @@ def write_index(folder: Path, shards: Iterable[Shard], sentences: Sequence[Sente
 def layer_index(vectors: np.ndarray, exact_below: int = EXACT_BELOW) -> Any:
     """One layer's faiss index over its (n, hidden) float16 unit rows: exact below `exact_below`
     rows, else an inverted file of fp16 codes (see the module's docstring), reconstructable by row."""
+    import numpy as np
+
     faiss = _import_faiss()
     count, dim = vectors.shape
     if count < exact_below:
@@ -325,6 +337,8 @@ def layer_index(vectors: np.ndarray, exact_below: int = EXACT_BELOW) -> Any:
 
 
 def _add_in_chunks(index: Any, vectors: np.ndarray, chunk: int = 65_536) -> None:
+    import numpy as np
+
     for start in range(0, len(vectors), chunk):
         index.add(np.ascontiguousarray(vectors[start:start + chunk], dtype=np.float32))
 
@@ -341,6 +355,8 @@ class UsesIndex:
 
     def __init__(self, folder: Path) -> None:
         """LoadError when the folder is not a complete, readable index."""
+        import numpy as np
+
         faiss = _import_faiss()
         self.folder = folder
         try:
@@ -385,16 +401,22 @@ class UsesIndex:
 
     def stored_vector(self, layer: int, row: int) -> np.ndarray:
         """The float16 unit vector the index holds for token `row` at `layer`, as float32."""
+        import numpy as np
+
         self.check_layer(layer)
         return np.asarray(self._indexes[layer].reconstruct(int(row)), dtype=np.float32)
 
     def stored_vectors(self, layer: int) -> np.ndarray:
         """Every row's stored vector at `layer`, (tokens, hidden) float32."""
+        import numpy as np
+
         self.check_layer(layer)
         return np.asarray(self._indexes[layer].reconstruct_n(0, self.token_count), dtype=np.float32)
 
     def search(self, vector: np.ndarray, layer: int, top: int = DEFAULT_TOP) -> tuple[Use, ...]:
         """The `top` uses nearest `vector` (any scale) at `layer` by cosine, one per sentence, best first."""
+        import numpy as np
+
         self.check_layer(layer)
         index = self._indexes[layer]
         query = unit_query(vector)[None]
@@ -420,6 +442,8 @@ class UsesIndex:
 
 def unit_query(vector: np.ndarray) -> np.ndarray:
     """The query as the search scores it: rounded to float16 like the stored vectors, unit length."""
+    import numpy as np
+
     query = unit_float16(np.asarray(vector, dtype=np.float32)[None]).astype(np.float32)[0]
     return query / max(float(np.linalg.norm(query)), 1e-12)
 

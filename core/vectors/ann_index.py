@@ -30,12 +30,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from wordlens.core.errors import LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Exact search for a sentence reads candidates x dimensions floats. Below ANN_MIN_WORK (200 MB)
 # it stays exact: the bundled GloVe's 100,000 x 50 default answers 20 words in ~17 ms on two cores
@@ -78,6 +79,8 @@ class AnnSettings:
     @classmethod
     def for_rows(cls, rows: int) -> AnnSettings:
         """About 2 * sqrt(rows) lists, a power of two, each with TRAIN_PER_LIST training rows."""
+        import numpy as np
+
         lists = 2 ** int(round(np.log2(max(1.0, 2 * np.sqrt(rows)))))
         while lists > 1 and lists * TRAIN_PER_LIST > rows:
             lists //= 2
@@ -122,6 +125,7 @@ class AnnIndex:
         """For each unit-length query: (row indices, exact cosines), best first, `topn` at most;
         `exclude[i]` is never returned for query i (the query word itself)."""
         import faiss
+        import numpy as np
 
         queries = np.ascontiguousarray(query_units, dtype=np.float32)
         fetch = min(self.rows, max(self.settings.rerank, topn + 1))
@@ -167,6 +171,8 @@ def build(
     matrix: np.ndarray, inverse_norms: np.ndarray, settings: AnnSettings, progress: Progress = no_progress
 ) -> Any:
     """An inner-product index over the unit-length rows of `matrix` (see the module's docstring)."""
+    import numpy as np
+
     faiss = _import_faiss()
     rows, dim = matrix.shape
     progress("training the neighbour index", 0.0)
@@ -287,6 +293,8 @@ def save(index: Any, path: Path) -> None:
 
 
 def _units(matrix: np.ndarray, inverse_norms: np.ndarray, rows: Any) -> np.ndarray:
+    import numpy as np
+
     block = np.asarray(matrix[rows], dtype=np.float32) * inverse_norms[rows, None]
     return np.ascontiguousarray(block, dtype=np.float32)
 

@@ -12,13 +12,14 @@ import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from wordlens.core.errors import InputError
 from wordlens.core.vectors.static_vectors import StaticVectors, not_in_vocab_message
 from wordlens.core.vectors.topk import top_k_rows
+
+if TYPE_CHECKING:
+    import numpy as np
 
 AnalogyMethod = Literal["add", "mul"]
 # gensim's own default for evaluate_word_analogies and evaluate_word_pairs.
@@ -36,6 +37,8 @@ def _keys(vectors: StaticVectors, words: Sequence[str]) -> list[str]:
 def _terms(vectors: StaticVectors, words: Sequence[str]) -> list[str | np.ndarray]:
     """Each word's key, or (fastText, out of vocabulary) its unit vector from subwords, as gensim's
     most_similar takes either; an InputError naming the words with neither."""
+    import numpy as np
+
     missing = [word for word in words if not vectors.has_vector(word)]
     if missing:
         raise InputError(not_in_vocab_message(missing, vectors.info.name))
@@ -129,6 +132,8 @@ def evaluate_analogies(
     batch: int = 256,
 ) -> AnalogyScore:
     """Accuracy on an analogy file (default: gensim's questions-words.txt), as gensim computes it."""
+    import numpy as np
+
     path = Path(path) if path is not None else gensim_test_file("questions-words.txt")
     restrict = vectors.effective_restrict_vocab(restrict_vocab)
     vocab = _case_insensitive_vocab(vectors, restrict)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from wordlens.core.errors import InputError
 from wordlens.core.progress import Progress, no_progress
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from wordlens.core.vectors.static_vectors import StaticVectors
 
 Method = Literal["pca", "umap", "tsne"]
@@ -36,6 +36,8 @@ CACHE_VERSION = "v1"
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to length 1 (a zero row stays zero), as float64."""
+    import numpy as np
+
     values = np.asarray(matrix, dtype=np.float64)
     norms = np.linalg.norm(values, axis=-1, keepdims=True)
     return np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
@@ -56,6 +58,8 @@ class StaticProjection:
 
     def transform_vectors(self, vectors: np.ndarray) -> np.ndarray:
         """(n, dim) vectors -> (n, 2)."""
+        import numpy as np
+
         units = unit_rows(np.atleast_2d(vectors))
         if self.method == "pca":
             return (units - self.mean) @ self.components.T
@@ -68,6 +72,8 @@ class StaticProjection:
     def transform(self, vectors: StaticVectors, words: Sequence[str]) -> np.ndarray:
         """(len(words), 2): each word's point; a sample word of UMAP/t-SNE keeps its fitted point.
         Raises InputError for a word the vectors do not have."""
+        import numpy as np
+
         missing = [word for word in words if vectors.key_for(word) is None]
         if missing:
             raise InputError(f"not in the static vocabulary: {', '.join(missing)}")
@@ -96,6 +102,8 @@ def fit_pca(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with fewer rows than dimensions, of the rows' Gram matrix: the same axes, a smaller problem);
     each axis's sign fixed so that its largest-magnitude loading is positive (as scikit-learn's
     svd_flip does)."""
+    import numpy as np
+
     mean = units.mean(axis=0)
     centred = units - mean
     if centred.shape[0] < centred.shape[1]:
@@ -113,6 +121,8 @@ def fit_pca(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_embedding(units: np.ndarray, method: str, seed: int, progress: Progress) -> np.ndarray:
     """(n, 2) UMAP or t-SNE coordinates of the rows, seeded."""
+    import numpy as np
+
     progress(f"fitting {method.upper()} on {len(units):,} words", 0.1)
     if method == "umap":
         import umap
@@ -141,6 +151,8 @@ def fit_static_projection(
     progress: Progress = no_progress, use_cache: bool = True,
 ) -> StaticProjection:
     """The map of `vectors` by `method`, from the disk cache or fitted on the sample (and cached)."""
+    import numpy as np
+
     if method not in METHODS:
         raise InputError(f"unknown map method {method!r}: choose one of {', '.join(METHODS)}")
     size = size or SAMPLE_WORDS[method]
@@ -168,6 +180,8 @@ def fit_static_projection(
 
 def _projection(method: str, words: list[str], units: np.ndarray, points: np.ndarray, mean: np.ndarray,
                 components: np.ndarray) -> StaticProjection:
+    import numpy as np
+
     return StaticProjection(method=method, sample_words=tuple(words), sample_points=np.asarray(points),
                             mean=np.asarray(mean), components=np.asarray(components), sample_units=units,
                             index_of={word: index for index, word in enumerate(words)})

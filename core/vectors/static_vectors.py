@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from wordlens.core.errors import InputError, LoadError, first_line
 from wordlens.core.progress import Progress, no_progress
 from wordlens.core.sources import BUNDLED_VECTORS_NAME, bundled_glove_files
 
 if TYPE_CHECKING:
+    import numpy as np
     from gensim.models import KeyedVectors
 
 # Neighbours are drawn from the most frequent words only (vocabularies are frequency sorted):
@@ -75,6 +74,8 @@ class StaticVectors:
         row_of: Mapping[str, int] | None = None, norms: np.ndarray | None = None, note: str = "",
         subword_vector: Callable[[str], np.ndarray] | None = None, inverse_norms: np.ndarray | None = None,
     ) -> None:
+        import numpy as np
+
         if len(words) == 0:
             raise LoadError(f"{name}: the vectors file holds no words")
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
@@ -104,6 +105,8 @@ class StaticVectors:
         cls, keyed_vectors: KeyedVectors, name: str, source: str = "", search: str = "auto"
     ) -> StaticVectors:
         """Around a gensim KeyedVectors (a file gensim read): its arrays, and itself for gensim's queries."""
+        import numpy as np
+
         if keyed_vectors.norms is None:
             keyed_vectors.norms = row_norms(keyed_vectors.vectors)
         vectors = cls(
@@ -172,6 +175,8 @@ class StaticVectors:
     def subword_vector_of(self, word: str) -> np.ndarray | None:
         """An out-of-vocabulary word's vector built from its character n-grams (fastText); None for
         a word in the vocabulary, for vectors without subwords, or when none of its n-grams is known."""
+        import numpy as np
+
         if self.subword_vector is None or not word.strip() or self.key_for(word) is not None:
             return None
         vector = np.asarray(self.subword_vector(word), dtype=np.float64)
@@ -183,6 +188,8 @@ class StaticVectors:
 
     def vector(self, word: str) -> np.ndarray:
         """The word's row, or (fastText) its vector from subwords; an InputError for neither."""
+        import numpy as np
+
         key = self.key_for(word)
         if key is not None:
             return np.asarray(self.matrix[self.row_of[key]])
@@ -203,6 +210,8 @@ class StaticVectors:
     def cosine_matrix(self, words: Sequence[str]) -> np.ndarray:
         """Word x word cosine similarity; an out-of-vocabulary word uses its vector from subwords
         (fastText), and without one its row and column are NaN."""
+        import numpy as np
+
         units = np.full((len(words), self.info.dim), np.nan, dtype=np.float64)  # small: exact where it can be
         for i, word in enumerate(words):
             key = self.key_for(word)
@@ -247,6 +256,8 @@ class StaticVectors:
         self, vector: np.ndarray, topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
     ) -> tuple[Neighbour, ...]:
         """The `topn` words nearest to any vector by exact search, as gensim's `similar_by_vector`."""
+        import numpy as np
+
         vector = np.asarray(vector, dtype=np.float64)
         norm = np.linalg.norm(vector)
         unit = (vector / norm if norm > 0 else vector).astype(np.float32)
@@ -256,6 +267,8 @@ class StaticVectors:
         self, vectors: np.ndarray, topn: int = 10, restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB
     ) -> list[tuple[Neighbour, ...]]:
         """nearest_to_vector of each row, in one product."""
+        import numpy as np
+
         rows = np.asarray(vectors, dtype=np.float64)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         units = np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 0).astype(np.float32)
@@ -263,10 +276,14 @@ class StaticVectors:
 
     def _query_units(self, rows: np.ndarray) -> np.ndarray:
         # gensim normalises the query twice (pre- and post-mean); so do we, to match its floats.
+        import numpy as np
+
         queries = self.matrix[rows] * self.inverse_norms[rows, None]
         return (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
 
     def _rows_of(self, keys: list[str]) -> np.ndarray:
+        import numpy as np
+
         return np.array([self.row_of[key] for key in keys], dtype=np.int64)
 
     def _most_similar_ann(self, keys: list[str], topn: int, restrict_vocab: int | None) -> list[tuple[Neighbour, ...]]:
@@ -293,6 +310,8 @@ class StaticVectors:
     ) -> list[tuple[Neighbour, ...]]:
         """For each unit-length query row, its `topn` nearest words among the first
         `restrict_vocab`, leaving out the row `exclude` names for it (-1: none)."""
+        import numpy as np
+
         if topn < 1:
             return [() for _ in queries]
         clip = self.effective_restrict_vocab(restrict_vocab)
@@ -317,6 +336,8 @@ class StaticVectors:
 
 def row_norms(matrix: np.ndarray) -> np.ndarray:
     """The length of every row, a chunk at a time: a memory-mapped matrix is never copied whole."""
+    import numpy as np
+
     norms = np.empty(matrix.shape[0], dtype=np.float32)
     for start in range(0, matrix.shape[0], NORMS_CHUNK):
         block = np.asarray(matrix[start:start + NORMS_CHUNK])
@@ -344,6 +365,8 @@ def load_matrix_and_word_list(
     layout): the matrix memory-mapped, the words and norms mapped from the vocabulary index in the
     cache folder (vocabulary_index.py), built there on the first launch. When the cache cannot be
     written, the word list is read into memory as before."""
+    import numpy as np
+
     from wordlens.core.vectors.vocabulary_index import vocabulary_index
 
     progress("mapping the vector matrix", 0.1)

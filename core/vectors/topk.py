@@ -8,13 +8,19 @@ the last whole block, are partitioned.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
 
 BLOCK = 1024
 
 
 def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
     """(rows, k) column indices of each row's k largest scores, largest first."""
+    import numpy as np
+
     scores = np.ascontiguousarray(scores)
     rows, width = scores.shape
     k = min(k, width)
@@ -37,6 +43,8 @@ def top_k_rows(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _sorted(scores: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     values = np.take_along_axis(scores, columns, axis=1)
     order = np.argsort(-values, axis=1, kind="stable")
     return np.take_along_axis(columns, order, axis=1)

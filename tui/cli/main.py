@@ -32,7 +32,6 @@ from wordlens.core.vectors.queries import EVALUATION_RESTRICT_VOCAB
 from wordlens.core.vectors.static_vectors import DEFAULT_RESTRICT_VOCAB, SEARCH_MODES
 from wordlens.tui.cli import uses_commands
 from wordlens.tui.config import Config, load_config
-from wordlens.tui.deferred_imports import load_deferred
 
 EXIT_USER_ERROR = 2
 
@@ -319,8 +318,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WordlensError as error:
         print(f"wordlens: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
-    if args.command is not None:  # the explorer loads it after its first frame (App._start_loading)
-        load_deferred()
     try:
         config = load_config()
     except WordlensError as error:

@@ -6,7 +6,8 @@ This is the point of wordlens: "it" is statically close to "this" and "is", yet 
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from wordlens.core.analysis import Analysis, attention_from_word, special_mass_from
@@ -22,6 +23,9 @@ from wordlens.tui.panes.loading import loading_text, waiting_for_text
 from wordlens.tui.panes.view_text import ViewText
 from wordlens.tui.state import ViewState, rows_for, window_around
 from wordlens.tui.style.colors import bar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The point of the pane is the focused word against every other: a sentence of up to this many
 # words is listed whole, however small the pane; longer ones as a window around the focus.
@@ -51,6 +55,8 @@ class WordComparison(ViewText):
                 "Attention still relates it: see the grid.",
                 style="italic",
             )
+        import numpy as np
+
         context = analysis.context
         matrix = token_matrix(analysis, view.aggregate, view.layer, view.head)
         attention = attention_from_word(matrix, context.token_word, focused, len(analysis.words))
@@ -117,6 +123,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(values: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
+    import numpy as np
+
     scaled = np.clip((np.asarray(values) - low) / (high - low), 0.0, 1.0)
     return "".join(SPARK[min(len(SPARK) - 1, int(value * len(SPARK)))] for value in scaled)
 
@@ -161,6 +169,8 @@ def _append_summary(
 ) -> None:
     """The focused word (`mark`: ~ for a vector from subwords), its statically nearest word in the sentence
     and the word it attends to most, each answer on a line of its own (under the word when the pane is narrow)."""
+    import numpy as np
+
     word = analysis.words[focused].text + mark
     text.append(word, style="bold reverse")
     if not others:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Container, VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -81,12 +82,27 @@ class ExplorerScreen(Screen[None]):
                 yield UsesPane().data_bind(ExplorerScreen.view, ExplorerScreen.models, ExplorerScreen.uses)
         yield Footer()
 
+    class Shown(Message):
+        """The whole explorer is on screen (the App starts loading the models then)."""
+
     def on_mount(self) -> None:
         self.query_one("#static").border_title = "static neighbours"
         self.query_one("#comparison").border_title = "static cosine vs attention"
         self.query_one("#uses").border_title = "uses in a corpus (u)"
         self.query_one("#uses").display = False
         self.text_input.focus()
+        # The first frame is the model bar and the sentence line (issue 20: first paint, against a
+        # one-line app); the panes and the footer, composed and mounted with them, join in the next.
+        self._show_panes(False)
+        self.call_after_refresh(self._show_the_rest)
+
+    def _show_panes(self, shown: bool) -> None:
+        self.query_one("#panes").display = shown
+        self.query_one(Footer).display = shown
+
+    def _show_the_rest(self) -> None:
+        self._show_panes(True)
+        self.call_after_refresh(self.post_message, self.Shown())
 
     def watch_uses(self, uses: UsesState) -> None:
         if self.is_mounted:

@@ -7,12 +7,15 @@ every few edits and took 5-15 ms of the UI thread (100-150 ms before the loaded 
 out of collections): the longest stalls while typing into a 512-token text. Here the automatic full
 collections are turned off while the app runs, the young generations are collected as usual, and a
 full collection runs once typing has paused for `pause` seconds, and then the allocator hands
-what was freed back to the system (core/allocator.py).
+what was freed back to the system (core/allocator.py). None runs while `holding()` says so (the
+explorer: until both models are loaded, as the loaders' imports need the interpreter more, and the
+collection after the first analysis with both models covers what they left).
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from textual.app import App
 from textual.timer import Timer
@@ -24,9 +27,10 @@ NEVER = 10**9
 
 
 class IdleCollector:
-    def __init__(self, app: App, pause: float = 1.0) -> None:
+    def __init__(self, app: App, pause: float = 1.0, holding: Callable[[], bool] = lambda: False) -> None:
         self._app = app
         self._pause = pause
+        self._holding = holding
         self._thresholds: tuple[int, int, int] | None = None
         self._timer: Timer | None = None
 
@@ -52,5 +56,7 @@ class IdleCollector:
         self._timer = self._app.set_timer(self._pause, self._collect, name="collect garbage")
 
     def _collect(self) -> None:
+        if self._holding():
+            return
         gc.collect()
         allocator.trim()

@@ -7,6 +7,7 @@ Daemon threads, not workers: quitting while torch is still importing must not wa
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from threading import Thread
 
 from textual.message import Message
@@ -30,7 +31,7 @@ class ModelLoader:
             if component is Component.VECTORS:
                 self.engine.load_vectors(report)
             else:
-                _ready_for_reading(self.engine.load_model(report))
+                self.engine.load_model(report)
 
         self._start(component, load, replacing=False)
 
@@ -41,7 +42,7 @@ class ModelLoader:
             if component is Component.VECTORS:
                 self.engine.open_vectors(source, report)
             else:
-                _ready_for_reading(self.engine.open_model(source, report))
+                self.engine.open_model(source, report)
 
         self._start(component, load, replacing=True)
 
@@ -58,6 +59,9 @@ class ModelLoader:
             self._post(ModelFailed(component, describe(error), replacing))
         else:
             self._post(ModelReady(component, summary, replacing, controls))
+            if component is Component.MODEL:
+                with suppress(Exception):  # the analysis asks for the same table, and reports its error
+                    _ready_for_reading(self.engine.model)
 
     def _summary(self, component: Component):
         """The header's words for the loaded model, and its vocabulary."""
@@ -72,7 +76,9 @@ class ModelLoader:
         return f"{info.name}, {info.layers} layers × {info.heads} heads", model.vocabulary().keys()
 
 
-def _ready_for_reading(model: ContextModel) -> None:
-    """The focused token's reading needs the model's input table scaled to unit rows: ~0.1 s,
-    paid once while the model loads rather than at the first keystroke."""
-    model.input_embedding_units()
+def _ready_for_reading(model: ContextModel | None) -> None:
+    """The focused token's reading and the analysis's static side need the model's input table
+    scaled to unit rows: ~0.1 s, paid once right after the model is announced (beside the first
+    analysis's forward pass, which does not need it) rather than before it or at the first keystroke."""
+    if model is not None:
+        model.input_embedding_units()
