@@ -224,6 +224,8 @@ def two_level_centres(units: np.ndarray, lists: int) -> np.ndarray:
     instead of all `lists`: one level took ~100 s of CPU for 4096 lists of 300-d (issue 20)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    import numpy as np
+
     faiss = _import_faiss()
     dim = units.shape[1]
     coarse_count = max(1, int(round(np.sqrt(lists))))
@@ -254,6 +256,8 @@ def two_level_centres(units: np.ndarray, lists: int) -> np.ndarray:
 def refined_centres(units: np.ndarray, centres: np.ndarray, passes: int | None = None) -> np.ndarray:
     """k-means passes over all the centres at once, each row's nearest found through an HNSW
     graph of them: rows near the edge of a coarse group move to the nearest centre of the next."""
+    import numpy as np
+
     faiss = _import_faiss()
     for _ in range(REFINE_PASSES if passes is None else passes):
         graph = faiss.IndexHNSWFlat(centres.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
