@@ -27,7 +27,7 @@ from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
 from wordlens.tui.panes.line_fitting import packed
 from wordlens.tui.panes.loading import loading_text
-from wordlens.tui.panes.view_text import LinesWidget
+from wordlens.tui.panes.view_text import TextLines
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 
@@ -351,36 +351,53 @@ def _cell_style(value: float, masked: bool) -> Style:
     return MASKED_STYLE if masked else level_style(heat_level(value))
 
 
-class AttentionStatus(LinesWidget):
-    """The exact weight under the cursor, the focused rows' strongest targets, the colour key."""
+class AttentionStatus(Widget):
+    """The exact weight under the cursor, the focused rows' strongest targets, the colour key.
+
+    Painted through the Line API: the weights line is converted for every view, the colour key and
+    the keys below it (which change only with the width, colours and a causal model) once."""
 
     DEFAULT_CSS = "AttentionStatus { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
     def __init__(self) -> None:
         super().__init__()
-        self._built_for: tuple | None = None  # (view, width, no_color) of the last build
-        self._built = Text()
+        self._weights_for: tuple | None = None  # (view, width) of `_weights_text`
+        self._weights_text = Text()
+        self._legend_for: tuple | None = None  # (width, no_color, causal) of `_legend_text`
+        self._legend_text = Text()
+        self._weight_lines, self._legend_lines, self._selected_lines = TextLines(), TextLines(first_y=1), TextLines()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         """The lines the status takes at `width` (its legend wraps), asked before it is that wide."""
-        return self._build(width).plain.count("\n") + 1
+        return 1 + self._legend(width).plain.count("\n") + 1 if self.view.grid is not None else 1
 
     def render(self) -> Text:
-        return self._build(self.size.width or 80)
+        """The whole status as one Text: what its lines show."""
+        width = self.size.width or 80
+        if self.view.grid is None:
+            return Text("")
+        return Text.assemble(self._weights(width), "\n", self._legend(width))
 
-    def _build(self, width: int) -> Text:
-        """The status at `width`; the last one again while the view (by identity) and width are the same."""
-        key = (self.view, width, self.app.no_color)
-        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1:] != key[1:]:
-            self._built, self._built_for = self._status(width), key
-        return self._built
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width or 80
+        if self.view.grid is None:
+            return Strip.blank(self.size.width, self.visual_style.rich_style)
+        if self.text_selection is not None:  # its spans are counted in lines of the whole status
+            return self._selected_lines.line(self, self.render(), y)
+        if y == 0:
+            return self._weight_lines.line(self, self._weights(width), 0)
+        return self._legend_lines.line(self, self._legend(width), y - 1)
 
-    def _status(self, width: int) -> Text:
+    def _weights(self, width: int) -> Text:
+        """The first line; the last one again while the view (by identity) and width are the same."""
+        if self._weights_for is None or self._weights_for[0] is not self.view or self._weights_for[1] != width:
+            self._weights_text, self._weights_for = self._weights_line(width), (self.view, width)
+        return self._weights_text
+
+    def _weights_line(self, width: int) -> Text:
         view = self.view
         grid = view.grid
-        if grid is None:
-            return Text("")
         focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
         weights: list[Text] = []
         if focus_row is None or target_column is None:
@@ -394,21 +411,29 @@ class AttentionStatus(LinesWidget):
             lead = f" top of {len(rows)} rows: " if len(rows) > 1 else " strongest: "
             for rank, (i, weight) in enumerate(top_targets(summed, 3)):
                 weights.append(Text.assemble((lead if rank == 0 else "", "dim"), f"{grid.labels[i]} {weight:.2f}"))
-        text = packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
-        text.append("\n")
-        key = Text("0 ", style="dim")
-        if self.app.no_color:
-            key.append(GLYPH_RAMP)
-        else:
-            for level in range(LEVELS + 1):
-                key.append(" ", style=level_style(level))
-        key.append(" 1", style="dim")
-        legend = [key]
-        if view.analysis.context.model.causal:
-            legend.append(Text("╱ masked (causal)", style="dim"))
-        legend += [Text(entry, style="dim") for entry in KEY_LEGEND]
-        text.append_text(packed(legend, width))
-        return text
+        return packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
+
+    def _legend(self, width: int) -> Text:
+        """The colour key and the grid's keys, wrapped to `width`."""
+        key = (width, self.app.no_color, self.view.analysis.context.model.causal)
+        if self._legend_for != key:
+            self._legend_text, self._legend_for = _legend(*key), key
+        return self._legend_text
+
+
+def _legend(width: int, no_color: bool, causal: bool) -> Text:
+    key = Text("0 ", style="dim")
+    if no_color:
+        key.append(GLYPH_RAMP)
+    else:
+        for level in range(LEVELS + 1):
+            key.append(" ", style=level_style(level))
+    key.append(" 1", style="dim")
+    legend = [key]
+    if causal:
+        legend.append(Text("╱ masked (causal)", style="dim"))
+    legend += [Text(entry, style="dim") for entry in KEY_LEGEND]
+    return packed(legend, width)
 
 
 # The grid's own keys, in the status line (the help screen has them all).

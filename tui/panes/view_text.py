@@ -17,28 +17,74 @@ class TextLines:
     """A Text's lines as strips, rendered as Textual itself renders a widget's Text (its Content,
     the widget's style, wrap and overflow rules), kept while the Text (by identity), width, style
     and text selection stay the same: Textual converts the Text again after every refresh, and
-    for a layout once more to measure it (issue 20's profile: ~3 conversions a build)."""
+    for a layout once more to measure it (issue 20's profile: ~3 conversions a build).
 
-    def __init__(self) -> None:
+    A Text that cannot wrap (`text-wrap: nowrap`) has one line per line of text, so its height is
+    known without converting it, and only the lines down to the last one painted are converted
+    (`prepare`): a pane in a scrolling container shows about half the lines it builds, and the
+    rest are converted only when scrolled to."""
+
+    def __init__(self, first_y: int = 0) -> None:
+        self._first_y = first_y  # the widget's line the Text's first line is painted on
         self._for: tuple | None = None
-        self._strips: list[Strip] = []
+        self._strips: list[Strip] = []  # the first lines converted (all of them once `_whole`)
+        self._whole = False
+        self._count = 0  # lines of the Text
 
-    def of(self, widget: Widget, text: Text, width: int) -> list[Strip]:
+    def _of(self, widget: Widget, text: Text, width: int) -> None:
         style, selection = widget.visual_style, widget.text_selection
-        if self._for is None or self._for[0] is not text or self._for[1:] != (width, style, selection):
-            self._strips = Visual.to_strips(widget, visualize(widget, text), width, None, style) if width else []
-            self._for = (text, width, style, selection)
-        return self._strips
+        if self._for is not None and self._for[0] is text and self._for[1:] == (width, style, selection):
+            return
+        self._for = (text, width, style, selection)
+        self._strips, self._whole = [], False
+        if not width:
+            self._whole, self._count = True, 0
+        elif selection is not None or widget.styles.text_wrap != "nowrap":  # wraps, or lines counted in the whole
+            self._convert(widget, text, width)
+        else:
+            self._count = text.plain.count("\n") + 1
+
+    def _convert(self, widget: Widget, text: Text, width: int, lines: int | None = None) -> None:
+        """Convert the first `lines` lines of `text` (None: all of them)."""
+        if lines is not None and lines < self._count:
+            text = text[:_offset_of_line(text.plain, lines) - 1]  # less the newline that ends the last
+        else:
+            self._whole = True
+        strips = Visual.to_strips(widget, visualize(widget, text), width, None, widget.visual_style)
+        if self._first_y:  # where text selection finds each line (as Textual's Log does)
+            strips = [strip.apply_offsets(0, y + self._first_y) for y, strip in enumerate(strips)]
+        self._strips = strips
+        if self._whole:
+            self._count = len(strips)
+
+    def prepare(self, widget: Widget, text: Text, width: int, lines: int) -> None:
+        """Convert at least the first `lines` lines (before painting them)."""
+        self._of(widget, text, width)
+        if not self._whole and len(self._strips) < lines:
+            self._convert(widget, text, width, lines)
 
     def height(self, widget: Widget, text: Text, width: int) -> int:
         """The lines `text` takes `width` wide."""
-        return len(self.of(widget, text, width))
+        self._of(widget, text, width)
+        return self._count
 
     def line(self, widget: Widget, text: Text, y: int) -> Strip:
         """Line `y` of `text` at the widget's width; blank below the text (as Widget.render_line pads)."""
         width = widget.size.width
-        lines = self.of(widget, text, width)
-        return lines[y] if 0 <= y < len(lines) else Strip.blank(width, widget.visual_style.rich_style)
+        self._of(widget, text, width)
+        if not 0 <= y < self._count:
+            return Strip.blank(width, widget.visual_style.rich_style)
+        if y >= len(self._strips):
+            self._convert(widget, text, width)
+        return self._strips[y]
+
+
+def _offset_of_line(plain: str, line: int) -> int:
+    """Where line `line` (from 0) of `plain` starts."""
+    offset = -1
+    for _ in range(line):
+        offset = plain.index("\n", offset + 1)
+    return offset + 1
 
 
 class LinesWidget(Widget):
@@ -54,6 +100,7 @@ class LinesWidget(Widget):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._painting = self.render()  # its cache key reads sizes: once a paint, not once a line
+        self._lines.prepare(self, self._painting, self.size.width, crop.bottom)
         try:
             return super().render_lines(crop)
         finally:
