@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -96,6 +96,8 @@ class AttentionGrid(ScrollView, can_focus=True):
         self._strips: dict[int, Strip] = {}
         self._strip_key: tuple = ()
         self._paint: Paint | None = None
+        self._painted_view: ViewState | None = None
+        self._painting: Paint | None = None  # the paint under way (render_lines)
         self._geometry_for: tuple | None = None  # (grid, dense, size) of `_geometry`
         self._geometry = Geometry(0, 1, 1, 1, vertical=False)
 
@@ -172,23 +174,38 @@ class AttentionGrid(ScrollView, can_focus=True):
         self.scroll_to(x=max(0, x), y=max(0, y), animate=False)
 
     # ---- rendering --------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._painting = self._current_paint()  # its key reads sizes: once a paint, not once a line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
     def render_line(self, y: int) -> Strip:
-        grid = self.view.grid
-        width = self.scrollable_content_region.width
-        if grid is None:
-            return Strip.blank(width, PLAIN)
-        key = (id(self.view), self.scroll_x, self.scroll_y, width, self.app.no_color)
-        if key != self._strip_key:
-            self._strips.clear()
-            self._strip_key = key
-            self._paint = self._paint_of(grid, width)
+        paint = self._painting or self._current_paint()
+        if paint.grid is None:
+            return Strip.blank(paint.width, PLAIN)
         if y not in self._strips:
-            self._strips[y] = self._render_line(y, self._paint)
+            self._strips[y] = self._render_line(y, paint)
         return self._strips[y]
 
-    def _paint_of(self, grid: View, width: int) -> Paint:
+    def _current_paint(self) -> Paint:
+        """What the lines of the current view, width and scroll position read; a new one (and no
+        lines drawn) when any of them changed."""
+        view, width = self.view, self.scrollable_content_region.width
+        key = (self.scroll_x, self.scroll_y, width, self.app.no_color)
+        if self._paint is None or self._painted_view is not view or key != self._strip_key:
+            self._strips.clear()
+            self._strip_key, self._painted_view = key, view  # the view itself: an id can be reused
+            self._paint = self._paint_of(view.grid, width)
+        return self._paint
+
+    def _paint_of(self, grid: View | None, width: int) -> Paint:
         """What every line of this view drawn at this width and scroll position reads."""
         view = self.view
+        if grid is None:
+            return Paint(None, Geometry(0, 1, 1, 1, vertical=False), width, range(0), None, None, frozenset(), False,
+                         False)
         shape = self.geometry(grid)
         first_column = int(self.scroll_x) // shape.cell
         last_column = min(len(grid.labels), first_column + max(0, width - shape.label_width) // shape.cell + 1)
@@ -304,7 +321,7 @@ class AttentionGrid(ScrollView, can_focus=True):
 class Paint:
     """What every line of one grid drawn at one width and scroll position reads, found once."""
 
-    grid: View
+    grid: View | None  # None: no grid to draw
     shape: Geometry
     width: int
     columns: range  # the matrix columns in sight
