@@ -13,7 +13,7 @@ from wordlens.tui.app import WordLensApp
 from wordlens.tui.panes.uses import UsesPane
 from wordlens.tui.uses_state import UsesStatus
 
-from tui_support import move_focus_to, screen_text, shows, text_input, wait_for
+from tui_support import move_focus_to, screen_lines, screen_text, shows, text_input, wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 36)
@@ -148,3 +148,21 @@ def keeps_context(shown: str, at: int, use) -> bool:
     left, right = shown[:at].lstrip().removeprefix("…"), shown[end:].rstrip().removesuffix("…")
     return (use.sentence[:use.start].endswith(left) and len(left) >= min(use.start, 7)
             and use.sentence[use.end:].startswith(right) and len(right) >= min(len(use.sentence) - use.end, 7))
+
+
+async def test_the_comparison_hidden_while_the_sentence_changed_shows_the_new_one_when_shown(tiny_engine, corpus):
+    """A pane is not redrawn while hidden (u puts the uses in the comparison's place): shown again, it
+    draws what it missed."""
+    app = WordLensApp(tiny_engine, text=SENTENCE, uses_corpus=corpus)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_uses(pilot, app)
+        await pilot.press("e", "end", "space", "d", "o", "g")
+        await wait_for(pilot, lambda: shows(app, SENTENCE + " dog"), what="the edited sentence")
+        await pilot.press("escape", "u")
+
+        def comparison_lists_dog() -> bool:
+            region = app.query_one("#comparison").content_region
+            return any(line[region.x:region.right].startswith("dog ")
+                       for line in screen_lines(app)[region.y:region.bottom])
+
+        await wait_for(pilot, comparison_lists_dog, what="the comparison's line for the new word")

@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -27,6 +27,7 @@ from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
 from wordlens.tui.panes.line_fitting import packed
 from wordlens.tui.panes.loading import loading_text
+from wordlens.tui.panes.view_text import TextLines
 from wordlens.tui.state import ViewState
 from wordlens.tui.style.colors import GLYPH_RAMP, LEVELS, glyph, heat_level, level_style
 
@@ -94,10 +95,22 @@ class AttentionGrid(ScrollView, can_focus=True):
         super().__init__(**kwargs)
         self._strips: dict[int, Strip] = {}
         self._strip_key: tuple = ()
+        self._paint: Paint | None = None
+        self._painted_view: ViewState | None = None
+        self._painting: Paint | None = None  # the paint under way (render_lines)
+        self._geometry_for: tuple | None = None  # (grid, dense, size) of `_geometry`
+        self._geometry = Geometry(0, 1, 1, 1, vertical=False)
 
     # ---- geometry ---------------------------------------------------------------------
     def geometry(self, grid: View) -> Geometry:
-        """The layout of `grid` drawn at the current size."""
+        """The layout of `grid` drawn at the current size (the last one again for the same grid,
+        by identity, mode and size: asked several times for every view)."""
+        key = (grid, self.view.dense, self.size)
+        if self._geometry_for is None or self._geometry_for[0] is not grid or self._geometry_for[1:] != key[1:]:
+            self._geometry, self._geometry_for = self._geometry_of(grid), key
+        return self._geometry
+
+    def _geometry_of(self, grid: View) -> Geometry:
         label_width = _label_width(grid.labels)
         if self.view.dense:
             return Geometry(label_width, 1, 2, 1, vertical=False)
@@ -161,49 +174,72 @@ class AttentionGrid(ScrollView, can_focus=True):
         self.scroll_to(x=max(0, x), y=max(0, y), animate=False)
 
     # ---- rendering --------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._painting = self._current_paint()  # its key reads sizes: once a paint, not once a line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
     def render_line(self, y: int) -> Strip:
-        grid = self.view.grid
-        width = self.scrollable_content_region.width
-        if grid is None:
-            return Strip.blank(width, PLAIN)
-        key = (id(self.view), self.scroll_x, self.scroll_y, width, self.app.no_color)
-        if key != self._strip_key:
-            self._strips.clear()
-            self._strip_key = key
+        paint = self._painting or self._current_paint()
+        if paint.grid is None:
+            return Strip.blank(paint.width, PLAIN)
         if y not in self._strips:
-            self._strips[y] = self._render_line(y, grid, width)
+            self._strips[y] = self._render_line(y, paint)
         return self._strips[y]
 
-    def _render_line(self, y: int, grid: View, width: int) -> Strip:
+    def _current_paint(self) -> Paint:
+        """What the lines of the current view, width and scroll position read; a new one (and no
+        lines drawn) when any of them changed."""
+        view, width = self.view, self.scrollable_content_region.width
+        key = (self.scroll_x, self.scroll_y, width, self.app.no_color)
+        if self._paint is None or self._painted_view is not view or key != self._strip_key:
+            self._strips.clear()
+            self._strip_key, self._painted_view = key, view  # the view itself: an id can be reused
+            self._paint = self._paint_of(view.grid, width)
+        return self._paint
+
+    def _paint_of(self, grid: View | None, width: int) -> Paint:
+        """What every line of this view drawn at this width and scroll position reads."""
+        view = self.view
+        if grid is None:
+            return Paint(None, Geometry(0, 1, 1, 1, vertical=False), width, range(0), None, None, frozenset(), False,
+                         False)
         shape = self.geometry(grid)
+        first_column = int(self.scroll_x) // shape.cell
+        last_column = min(len(grid.labels), first_column + max(0, width - shape.label_width) // shape.cell + 1)
+        return Paint(grid, shape, width, range(first_column, last_column), view.row_of_token(view.focus),
+                     view.row_of_token(view.target), frozenset(view.selected_rows),
+                     view.analysis.context.model.causal, self.app.no_color)
+
+    def _render_line(self, y: int, paint: Paint) -> Strip:
+        grid, shape, width = paint.grid, paint.shape, paint.width
         label_width, cell, per_line = shape.label_width, shape.cell, shape.per_line
-        first_column = int(self.scroll_x) // cell
-        last_column = min(len(grid.labels), first_column + max(0, width - label_width) // cell + 1)
-        columns = range(first_column, last_column)
         if y < shape.header_rows and shape.staggered:
-            segments = [Segment(" " * label_width, PLAIN)] + self._staggered_header(grid, shape, y, width - label_width)
+            segments = [Segment(" " * label_width, PLAIN)] + self._staggered_header(paint, y, width - label_width)
         elif y < shape.header_rows:
-            segments = [Segment(" " * label_width, PLAIN)] + self._header(grid, columns, shape, y)
+            segments = [Segment(" " * label_width, PLAIN)] + self._header(paint, y)
         else:
             first_row = (int(self.scroll_y) + y - shape.header_rows) * per_line
             if first_row >= len(grid.labels):
                 return Strip.blank(width, PLAIN)
             rows = [r for r in range(first_row, first_row + per_line) if r < len(grid.labels)]
-            segments = [self._row_label(grid, rows, label_width)]
-            segments += self._cells(grid, rows, columns, cell)
+            segments = [self._row_label(paint, rows, label_width)]
+            segments += self._cells(paint, rows, cell)
         # Neighbouring cells mostly share a colour step: one segment for each run of them keeps
         # the cost of drawing the line down (~30 cells a line at 512 tokens, redrawn every edit).
         return Strip(Segment.simplify(segments)).crop(0, width).extend_cell_length(width, PLAIN)
 
-    def _header(self, grid: View, columns: range, shape: Geometry, line: int) -> list[Segment]:
+    def _header(self, paint: Paint, line: int) -> list[Segment]:
         """Line `line` of the column labels."""
-        target_row = self.view.row_of_token(self.view.target)
+        grid, shape, target_row = paint.grid, paint.shape, paint.target_row
         cell = shape.cell
         if cell == 1:  # dense: no room for labels, mark the target column only
             return [Segment("▼" if column == target_row else " ", TARGET_LABEL_STYLE if column == target_row
-                            else LABEL_STYLE) for column in columns]
+                            else LABEL_STYLE) for column in paint.columns]
         segments = []
-        for column in columns:
+        for column in paint.columns:
             if column == target_row:
                 style = TARGET_LABEL_STYLE
             else:
@@ -216,11 +252,12 @@ class AttentionGrid(ScrollView, can_focus=True):
             segments.append(Segment(text, style))
         return segments
 
-    def _staggered_header(self, grid: View, shape: Geometry, line: int, width: int) -> list[Segment]:
+    def _staggered_header(self, paint: Paint, line: int, width: int) -> list[Segment]:
         """Line `line` of labels written across from their own columns, scrolled as the cells are."""
-        target_row = self.view.row_of_token(self.view.target)
+        grid, target_row = paint.grid, paint.target_row
         offset = int(self.scroll_x)
-        placed = sorted((start, column) for column, (on_line, start) in enumerate(shape.staggered) if on_line == line)
+        placed = sorted((start, column) for column, (on_line, start) in enumerate(paint.shape.staggered)
+                        if on_line == line)
         segments, x = [], 0  # x: the next free character of the line, from the scroll position
         for start, column in placed:
             text, start = grid.labels[column], start - offset
@@ -236,38 +273,34 @@ class AttentionGrid(ScrollView, can_focus=True):
             x = start + len(text)
         return segments
 
-    def _row_label(self, grid: View, rows: list[int], label_width: int) -> Segment:
+    def _row_label(self, paint: Paint, rows: list[int], label_width: int) -> Segment:
         """The label of a line: its row, or in dense mode the first of its two rows (the marker
         also flags the focus on the second)."""
-        view = self.view
-        selected = view.selected_rows
-        focus_row = view.row_of_token(view.focus)
+        grid, focus_row = paint.grid, paint.focus_row
         row = focus_row if focus_row in rows else rows[0]
         if row == focus_row:
             style, marker = FOCUS_LABEL_STYLE, "▶"
-        elif row in selected:
+        elif row in paint.selected:
             style, marker = SELECTED_LABEL_STYLE, "+"
         else:
             style, marker = (SPECIAL_LABEL_STYLE if grid.special[row] else LABEL_STYLE), " "
         return Segment(f"{marker}{label(grid.labels[row], label_width - 2):<{label_width - 2}} ", style)
 
-    def _cells(self, grid: View, rows: list[int], columns: range, cell: int) -> list[Segment]:
-        view = self.view
-        causal = view.analysis.context.model.causal
-        no_color = self.app.no_color
-        focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
+    def _cells(self, paint: Paint, rows: list[int], cell: int) -> list[Segment]:
+        grid, causal, no_color = paint.grid, paint.causal, paint.no_color
+        focus_row, target_column = paint.focus_row, paint.target_row
         segments = []
-        if self.view.dense:  # upper half = first row, lower half = second row (or nothing)
+        if paint.shape.per_line == 2:  # dense: upper half = first row, lower half = second row (or nothing)
             top, bottom = rows[0], rows[-1]
-            for column in columns:
+            for column in paint.columns:
                 upper = _cell_style(grid.matrix[top, column], causal and column > top)
                 lower = _cell_style(grid.matrix[bottom, column], causal and column > bottom)
                 lower_color = lower.bgcolor if len(rows) == 2 else None
                 segments.append(Segment("▀", Style(color=upper.bgcolor, bgcolor=lower_color)))
             return segments
         (row,) = rows
-        for column in columns:
-            value = float(grid.matrix[row, column])
+        columns = paint.columns
+        for column, value in zip(columns, grid.matrix[row, columns.start:columns.stop].tolist(), strict=True):
             masked = causal and column > row
             style = _cell_style(value, masked)
             if masked:
@@ -282,6 +315,21 @@ class AttentionGrid(ScrollView, can_focus=True):
                 text = " " * cell
             segments.append(Segment(text, style))
         return segments
+
+
+@dataclass(frozen=True)
+class Paint:
+    """What every line of one grid drawn at one width and scroll position reads, found once."""
+
+    grid: View | None  # None: no grid to draw
+    shape: Geometry
+    width: int
+    columns: range  # the matrix columns in sight
+    focus_row: int | None
+    target_row: int | None
+    selected: frozenset[int]
+    causal: bool
+    no_color: bool
 
 
 @lru_cache(maxsize=8)  # asked for every line drawn
@@ -321,23 +369,52 @@ def _cell_style(value: float, masked: bool) -> Style:
 
 
 class AttentionStatus(Widget):
-    """The exact weight under the cursor, the focused rows' strongest targets, the colour key."""
+    """The exact weight under the cursor, the focused rows' strongest targets, the colour key.
+
+    Painted through the Line API: the weights line is converted for every view, the colour key and
+    the keys below it (which change only with the width, colours and a causal model) once."""
 
     DEFAULT_CSS = "AttentionStatus { height: auto; text-wrap: nowrap; text-overflow: ellipsis; }"
     view: reactive[ViewState] = reactive(ViewState)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._weights_for: tuple | None = None  # (view, width) of `_weights_text`
+        self._weights_text = Text()
+        self._legend_for: tuple | None = None  # (width, no_color, causal) of `_legend_text`
+        self._legend_text = Text()
+        self._weight_lines, self._legend_lines, self._selected_lines = TextLines(), TextLines(first_y=1), TextLines()
+
     def get_content_height(self, container, viewport, width: int) -> int:
         """The lines the status takes at `width` (its legend wraps), asked before it is that wide."""
-        return self._build(width).plain.count("\n") + 1
+        return 1 + self._legend(width).plain.count("\n") + 1 if self.view.grid is not None else 1
 
     def render(self) -> Text:
-        return self._build(self.size.width or 80)
+        """The whole status as one Text: what its lines show."""
+        width = self.size.width or 80
+        if self.view.grid is None:
+            return Text("")
+        return Text.assemble(self._weights(width), "\n", self._legend(width))
 
-    def _build(self, width: int) -> Text:
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width or 80
+        if self.view.grid is None:
+            return Strip.blank(self.size.width, self.visual_style.rich_style)
+        if self.text_selection is not None:  # its spans are counted in lines of the whole status
+            return self._selected_lines.line(self, self.render(), y)
+        if y == 0:
+            return self._weight_lines.line(self, self._weights(width), 0)
+        return self._legend_lines.line(self, self._legend(width), y - 1)
+
+    def _weights(self, width: int) -> Text:
+        """The first line; the last one again while the view (by identity) and width are the same."""
+        if self._weights_for is None or self._weights_for[0] is not self.view or self._weights_for[1] != width:
+            self._weights_text, self._weights_for = self._weights_line(width), (self.view, width)
+        return self._weights_text
+
+    def _weights_line(self, width: int) -> Text:
         view = self.view
         grid = view.grid
-        if grid is None:
-            return Text("")
         focus_row, target_column = view.row_of_token(view.focus), view.row_of_token(view.target)
         weights: list[Text] = []
         if focus_row is None or target_column is None:
@@ -351,21 +428,29 @@ class AttentionStatus(Widget):
             lead = f" top of {len(rows)} rows: " if len(rows) > 1 else " strongest: "
             for rank, (i, weight) in enumerate(top_targets(summed, 3)):
                 weights.append(Text.assemble((lead if rank == 0 else "", "dim"), f"{grid.labels[i]} {weight:.2f}"))
-        text = packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
-        text.append("\n")
-        key = Text("0 ", style="dim")
-        if self.app.no_color:
-            key.append(GLYPH_RAMP)
-        else:
-            for level in range(LEVELS + 1):
-                key.append(" ", style=level_style(level))
-        key.append(" 1", style="dim")
-        legend = [key]
-        if view.analysis.context.model.causal:
-            legend.append(Text("╱ masked (causal)", style="dim"))
-        legend += [Text(entry, style="dim") for entry in KEY_LEGEND]
-        text.append_text(packed(legend, width))
-        return text
+        return packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
+
+    def _legend(self, width: int) -> Text:
+        """The colour key and the grid's keys, wrapped to `width`."""
+        key = (width, self.app.no_color, self.view.analysis.context.model.causal)
+        if self._legend_for != key:
+            self._legend_text, self._legend_for = _legend(*key), key
+        return self._legend_text
+
+
+def _legend(width: int, no_color: bool, causal: bool) -> Text:
+    key = Text("0 ", style="dim")
+    if no_color:
+        key.append(GLYPH_RAMP)
+    else:
+        for level in range(LEVELS + 1):
+            key.append(" ", style=level_style(level))
+    key.append(" 1", style="dim")
+    legend = [key]
+    if causal:
+        legend.append(Text("╱ masked (causal)", style="dim"))
+    legend += [Text(entry, style="dim") for entry in KEY_LEGEND]
+    return packed(legend, width)
 
 
 # The grid's own keys, in the status line (the help screen has them all).
@@ -387,8 +472,10 @@ class AttentionPlaceholder(Widget, can_focus=True):
 
 
 class AttentionPane(Vertical):
-    view: reactive[ViewState] = reactive(ViewState)
-    models: reactive[ModelsState] = reactive(ModelsState)
+    # repaint=False: the grid, status and placeholder bound to these repaint themselves; a repaint of
+    # the pane redrew its whole border and background at every analysis
+    view: reactive[ViewState] = reactive(ViewState, repaint=False)
+    models: reactive[ModelsState] = reactive(ModelsState, repaint=False)
 
     def compose(self):
         yield AttentionPlaceholder().data_bind(AttentionPane.models)
@@ -425,12 +512,16 @@ class AttentionPane(Vertical):
             self.screen.set_focus(self.keyboard_target)
         context = view.analysis.context if view.analysis else None
         if context is None:
-            self.border_title = "self-attention"
-            self.border_subtitle = ""
+            self._set_titles("self-attention", "")
             return
         model = context.model
-        self.border_title = self._title(view)
-        self.border_subtitle = (
-            f"{len(context.tokens)} tokens" + (" (cut at the model's maximum)" if context.truncated else "")
-            + f" · {layers_range(model.layers)} · {heads_range(model.heads)}"
-        )
+        self._set_titles(self._title(view), f"{len(context.tokens)} tokens"
+                         + (" (cut at the model's maximum)" if context.truncated else "")
+                         + f" · {layers_range(model.layers)} · {heads_range(model.heads)}")
+
+    def _set_titles(self, title: str, subtitle: str) -> None:
+        """Only when they change: setting a border's title repaints the whole pane, border and all."""
+        if title != self.border_title:
+            self.border_title = title
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle

@@ -21,7 +21,7 @@ PLACEHOLDER = "Type a sentence, e.g. France is a country, it is in Europe"
 
 
 class SentencePane(Vertical):
-    view: reactive[ViewState] = reactive(ViewState)
+    view: reactive[ViewState] = reactive(ViewState, repaint=False)  # for the token strip, which repaints itself
 
     class Edited(Message):
         """The text changed and typing paused for DEBOUNCE_SECONDS."""

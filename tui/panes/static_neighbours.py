@@ -28,8 +28,8 @@ class StaticNeighbours(ViewText):
     vectors' neighbours come the transformer's own: in its input table (before attention) and,
     through a fitted map, its hidden state in context read as static words."""
 
-    glove_map: reactive[MapState] = reactive(MapState)
-    reading: reactive[TokenReading | None] = reactive(None)
+    glove_map: reactive[MapState] = reactive(MapState, repaint=False)  # repainted by inputs_changed, as the view
+    reading: reactive[TokenReading | None] = reactive(None, repaint=False)
 
     def __init__(self) -> None:
         super().__init__()
@@ -48,10 +48,10 @@ class StaticNeighbours(ViewText):
                 self.parent.call_after_refresh(self.parent.scroll_home, animate=False)
 
     def watch_glove_map(self) -> None:
-        self.content_changed()
+        self.inputs_changed()
 
     def watch_reading(self) -> None:
-        self.content_changed()
+        self.inputs_changed()
 
     def build(self) -> Text:
         view = self.view

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.visual import visualize
-from textual.widget import Widget
 
+from wordlens.tui.panes.view_text import LinesWidget
 from wordlens.tui.state import ViewState
 
 MAX_LINES = 3
@@ -21,7 +20,7 @@ def _first_visible(units: list[str], focus: int, room: int) -> int:
     return 0 if sum(len(unit) + 1 for unit in units[: focus + 1]) <= room else first
 
 
-class TokenStrip(Widget):
+class TokenStrip(LinesWidget):
     """The model's tokens (subword pieces as the tokenizer writes them), the focused one lit.
 
     Before the model is loaded it shows the sentence's words, which the focus moves over.
@@ -31,18 +30,30 @@ class TokenStrip(Widget):
     # layout only when the wrapped height changes: a layout costs the whole screen's arrangement
     view: reactive[ViewState] = reactive(ViewState)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._built_for: tuple | None = None  # (view, width) of the last build
+        self._built = Text()
+
     def watch_view(self) -> None:
         if not self.size.width or min(self._lines_needed(), MAX_LINES) != self.size.height:
             self.refresh(layout=True)
 
     def _lines_needed(self) -> int:
-        """The wrapped height of the new view, measured afresh: get_content_height would answer
-        from Textual's caches, which still hold the previous view (this watcher runs before the
-        reactive's repaint clears them): a strip grown from one line in a single change stayed one
-        line high, hiding the tokens after the first line."""
-        return visualize(self, self.render()).get_height(self.styles, self.size.width)
+        """The wrapped height of the new view, measured afresh: Textual's own height cache would
+        still hold the previous view (this watcher runs before the reactive's repaint clears it):
+        a strip grown from one line in a single change stayed one line high, hiding the tokens
+        after the first line."""
+        return self._lines.height(self, self.render(), self.size.width)
 
     def render(self) -> Text:
+        """The strip at the current width; the last one again while the view (by identity) and width are the same."""
+        key = (self.view, self.size.width)
+        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1] != key[1]:
+            self._built, self._built_for = self._strip(), key
+        return self._built
+
+    def _strip(self) -> Text:
         view = self.view
         analysis = view.analysis
         if analysis is None or not analysis.words:

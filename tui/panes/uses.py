@@ -26,13 +26,13 @@ MAX_SOURCE_WIDTH = 24
 
 
 class UsesPane(ViewText):
-    uses: reactive[UsesState] = reactive(UsesState)
+    uses: reactive[UsesState] = reactive(UsesState, repaint=False)  # repainted by inputs_changed, as the view
 
     def inputs(self) -> tuple:
         return (self.uses,)
 
     def watch_uses(self) -> None:
-        self.content_changed()
+        self.inputs_changed()
 
     def build(self) -> Text:
         state, view = self.uses, self.view
