@@ -217,23 +217,34 @@ def test_two_sessions_share_the_imported_modules_and_the_mapped_files(tmp_path, 
         with browser_context(tmp_path) as browser:
             try:
                 pages = [open_page(browser, url)[0] for _ in range(2)]
-                for page in pages:  # the header names the model once it has loaded (and mapped its input table)
+                for page in pages:  # the header names the model once it has loaded
                     page.wait_for_function(f"({TERMINAL_TEXT})().includes('layers × ')", timeout=60_000)
             except Exception:
                 print(log.read_text())
                 raise
             explorers = explorers_of(process)
             assert len(explorers) == 2
+            tables = str(tmp_path / "cache" / "wordlens" / "input_tables")
             for pid in explorers:
+                # the loader maps the input table just after announcing the model
+                wait_until(lambda pid=pid: any(tables in mapping["name"] for mapping in mappings(pid)), 30,
+                           f"explorer {pid} never mapped the cached input table")
                 memory = rollup_kb(pid)
                 shared_anonymous_mb = (memory["Anonymous"] - memory["Pss_Anon"]) / 1024
                 assert shared_anonymous_mb > 50, memory  # torch alone is ~140 MB of it
-                for shared_file in ("libtorch_cpu", str(tmp_path / "cache" / "wordlens" / "input_tables")):
+                for shared_file in ("libtorch_cpu", tables):
                     mapped = [mapping for mapping in mappings(pid) if shared_file in mapping["name"]]
                     assert mapped, shared_file
                     rss = sum(mapping["Rss"] for mapping in mapped)
                     pss = sum(mapping["Pss"] for mapping in mapped)
                     assert pss <= rss / 2, (shared_file, pss, rss)  # split between (at least) the two explorers
+
+
+def wait_until(condition, seconds: float, what: str = "") -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what or condition
+        time.sleep(0.1)
 
 
 def mappings(pid: int) -> list[dict]:
