@@ -25,6 +25,7 @@ from wordlens.core.layer_names import heads_range, layers_range
 from wordlens.core.measures.attention_views import View, top_targets
 from wordlens.core.transformer.context_model import heads_label
 from wordlens.tui.models_state import ModelsState
+from wordlens.tui.panes.last_built import LastBuilt
 from wordlens.tui.panes.line_fitting import packed
 from wordlens.tui.panes.loading import loading_text
 from wordlens.tui.panes.view_text import TextLines
@@ -98,17 +99,13 @@ class AttentionGrid(ScrollView, can_focus=True):
         self._paint: Paint | None = None
         self._painted_view: ViewState | None = None
         self._painting: Paint | None = None  # the paint under way (render_lines)
-        self._geometry_for: tuple | None = None  # (grid, dense, size) of `_geometry`
-        self._geometry = Geometry(0, 1, 1, 1, vertical=False)
+        self._geometry: LastBuilt[Geometry] = LastBuilt()
 
     # ---- geometry ---------------------------------------------------------------------
     def geometry(self, grid: View) -> Geometry:
         """The layout of `grid` drawn at the current size (the last one again for the same grid,
         by identity, mode and size: asked several times for every view)."""
-        key = (grid, self.view.dense, self.size)
-        if self._geometry_for is None or self._geometry_for[0] is not grid or self._geometry_for[1:] != key[1:]:
-            self._geometry, self._geometry_for = self._geometry_of(grid), key
-        return self._geometry
+        return self._geometry.get((grid,), (self.view.dense, self.size), lambda: self._geometry_of(grid))
 
     def _geometry_of(self, grid: View) -> Geometry:
         label_width = _label_width(grid.labels)
@@ -379,22 +376,20 @@ class AttentionStatus(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._weights_for: tuple | None = None  # (view, width) of `_weights_text`
-        self._weights_text = Text()
-        self._legend_for: tuple | None = None  # (width, no_color, causal) of `_legend_text`
-        self._legend_text = Text()
+        self._weights: LastBuilt[Text] = LastBuilt()
+        self._legend: LastBuilt[Text] = LastBuilt()
         self._weight_lines, self._legend_lines, self._selected_lines = TextLines(), TextLines(first_y=1), TextLines()
 
     def get_content_height(self, container, viewport, width: int) -> int:
         """The lines the status takes at `width` (its legend wraps), asked before it is that wide."""
-        return 1 + self._legend(width).plain.count("\n") + 1 if self.view.grid is not None else 1
+        return 1 + self._legend_at(width).plain.count("\n") + 1 if self.view.grid is not None else 1
 
     def render(self) -> Text:
         """The whole status as one Text: what its lines show."""
         width = self.size.width or 80
         if self.view.grid is None:
             return Text("")
-        return Text.assemble(self._weights(width), "\n", self._legend(width))
+        return Text.assemble(self._weights_at(width), "\n", self._legend_at(width))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width or 80
@@ -403,14 +398,12 @@ class AttentionStatus(Widget):
         if self.text_selection is not None:  # its spans are counted in lines of the whole status
             return self._selected_lines.line(self, self.render(), y)
         if y == 0:
-            return self._weight_lines.line(self, self._weights(width), 0)
-        return self._legend_lines.line(self, self._legend(width), y - 1)
+            return self._weight_lines.line(self, self._weights_at(width), 0)
+        return self._legend_lines.line(self, self._legend_at(width), y - 1)
 
-    def _weights(self, width: int) -> Text:
-        """The first line; the last one again while the view (by identity) and width are the same."""
-        if self._weights_for is None or self._weights_for[0] is not self.view or self._weights_for[1] != width:
-            self._weights_text, self._weights_for = self._weights_line(width), (self.view, width)
-        return self._weights_text
+    def _weights_at(self, width: int) -> Text:
+        """The first line."""
+        return self._weights.get((self.view,), (width,), lambda: self._weights_line(width))
 
     def _weights_line(self, width: int) -> Text:
         view = self.view
@@ -430,12 +423,10 @@ class AttentionStatus(Widget):
                 weights.append(Text.assemble((lead if rank == 0 else "", "dim"), f"{grid.labels[i]} {weight:.2f}"))
         return packed(weights, width, separator="  ", lines=1)  # as many of the strongest as fit
 
-    def _legend(self, width: int) -> Text:
+    def _legend_at(self, width: int) -> Text:
         """The colour key and the grid's keys, wrapped to `width`."""
         key = (width, self.app.no_color, self.view.analysis.context.model.causal)
-        if self._legend_for != key:
-            self._legend_text, self._legend_for = _legend(*key), key
-        return self._legend_text
+        return self._legend.get((), key, lambda: _legend(*key))
 
 
 def _legend(width: int, no_color: bool, causal: bool) -> Text:

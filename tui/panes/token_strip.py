@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.reactive import reactive
 
+from wordlens.tui.panes.last_built import LastBuilt
 from wordlens.tui.panes.view_text import LinesWidget
 from wordlens.tui.state import ViewState
 
@@ -32,8 +33,7 @@ class TokenStrip(LinesWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._built_for: tuple | None = None  # (view, width) of the last build
-        self._built = Text()
+        self._built: LastBuilt[Text] = LastBuilt()
 
     def watch_view(self) -> None:
         if not self.size.width or min(self._lines_needed(), MAX_LINES) != self.size.height:
@@ -48,10 +48,7 @@ class TokenStrip(LinesWidget):
 
     def render(self) -> Text:
         """The strip at the current width; the last one again while the view (by identity) and width are the same."""
-        key = (self.view, self.size.width)
-        if self._built_for is None or self._built_for[0] is not key[0] or self._built_for[1] != key[1]:
-            self._built, self._built_for = self._strip(), key
-        return self._built
+        return self._built.get((self.view,), (self.size.width,), self._strip)
 
     def _strip(self) -> Text:
         view = self.view

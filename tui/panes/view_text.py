@@ -10,6 +10,7 @@ from textual.visual import Visual, visualize
 from textual.widget import Widget
 
 from wordlens.tui.models_state import ModelsState
+from wordlens.tui.panes.last_built import LastBuilt
 from wordlens.tui.state import ViewState
 
 
@@ -125,8 +126,7 @@ class ViewText(LinesWidget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._built_for: tuple | None = None
-        self._built = Text()
+        self._built: LastBuilt[Text] = LastBuilt()
         self._lines_laid_out = -1
         self._measure_queued = False  # a content_changed waits in this pane's queue
         self._changed_while_hidden = False
@@ -173,12 +173,7 @@ class ViewText(LinesWidget):
         return ()
 
     def render(self) -> Text:
-        key = (self.view, self.models, *self.inputs(), self.visible_width, self.room)
-        if self._built_for is None or any(a is not b for a, b in zip(key[:-2], self._built_for[:-2], strict=True)) \
-                or self._built_for[-2:] != key[-2:]:
-            self._built = self.build()
-            self._built_for = key
-        return self._built
+        return self._built.get((self.view, self.models, *self.inputs()), (self.visible_width, self.room), self.build)
 
     @property
     def visible_width(self) -> int:
