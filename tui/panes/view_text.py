@@ -43,7 +43,7 @@ class TextLines:
         elif selection is not None or widget.styles.text_wrap != "nowrap":  # wraps, or lines counted in the whole
             self._convert(widget, text, width)
         else:
-            self._count = text.plain.count("\n") + 1
+            self._count = lines_of(text.plain)
 
     def _convert(self, widget: Widget, text: Text, width: int, lines: int | None = None) -> None:
         """Convert the first `lines` lines of `text` (None: all of them)."""
@@ -78,6 +78,11 @@ class TextLines:
         if y >= len(self._strips):
             self._convert(widget, text, width)
         return self._strips[y]
+
+
+def lines_of(plain: str) -> int:
+    """The lines a Text that does not wrap takes: a final newline starts one more (blank) line."""
+    return plain.count("\n") + 1
 
 
 def _offset_of_line(plain: str, line: int) -> int:
@@ -128,6 +133,7 @@ class ViewText(LinesWidget):
         super().__init__()
         self._built: LastBuilt[Text] = LastBuilt()
         self._lines_laid_out = -1
+        self._rendered: Text | None = None  # the last Text render() returned
         self._measure_queued = False  # a content_changed waits in this pane's queue
         self._changed_while_hidden = False
 
@@ -147,6 +153,9 @@ class ViewText(LinesWidget):
             self._changed_while_hidden = True
             return
         self.refresh()
+        self._queue_measure()
+
+    def _queue_measure(self) -> None:
         if not self._measure_queued:
             self._measure_queued = True
             self.call_later(self.content_changed)
@@ -162,8 +171,7 @@ class ViewText(LinesWidget):
     def content_changed(self) -> None:
         """Re-lay out only if the line count changed."""
         self._measure_queued = False
-        plain = self.render().plain  # lines never wrap (text-wrap: nowrap)
-        lines = plain.count("\n") + 1 - plain.endswith("\n")
+        lines = lines_of(self.render().plain)  # lines never wrap (text-wrap: nowrap)
         if lines != self._lines_laid_out:
             self._lines_laid_out = lines
             self.refresh(layout=True)
@@ -173,7 +181,11 @@ class ViewText(LinesWidget):
         return ()
 
     def render(self) -> Text:
-        return self._built.get((self.view, self.models, *self.inputs()), (self.visible_width, self.room), self.build)
+        text = self._built.get((self.view, self.models, *self.inputs()), (self.visible_width, self.room), self.build)
+        if text is not self._rendered:  # built again: for new inputs, or because the room around it changed
+            self._rendered = text
+            self._queue_measure()
+        return text
 
     @property
     def visible_width(self) -> int:
