@@ -155,6 +155,7 @@ class ContextModel:
         self.network = network
         # Fast tokenizers refuse concurrent calls ("Already borrowed"); analyses run in threads.
         self._lock = threading.Lock()
+        self._units_lock = threading.Lock()  # computing the input table's unit rows, once
         self._embedding_units: np.ndarray | None = None
         # Lookups derived from this model (its input table's neighbours of a token: ~1 KB each),
         # memoised here so they go with the model when another replaces it.
@@ -182,14 +183,19 @@ class ContextModel:
         )
 
     def input_embedding_units(self) -> np.ndarray:
-        """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length."""
-        with self._lock:
+        """(vocabulary, hidden) the model's input embedding table, rows scaled to unit length.
+        Not under the forward pass's lock: the neighbours of a new token, looked up beside the
+        forward pass, waited for all of it (a 512-token edit: ~0.2 s)."""
+        units = self._embedding_units
+        if units is not None:
+            return units
+        with self._units_lock:
             if self._embedding_units is None:
                 from wordlens.core.transformer.input_table_cache import unit_rows
 
                 # memory-mapped from the cache: one copy for every explorer of this model (serve's sessions)
                 self._embedding_units = unit_rows(self.network.input_embeddings().detach().float().cpu().numpy())
-        return self._embedding_units
+            return self._embedding_units
 
     @property
     def predicts_tokens(self) -> bool:
