@@ -18,7 +18,11 @@ The floor, measured key by key between the keystrokes: the same text analysed in
 analysis_multiple = (p95 - debounce) / analysis p50 (the target: <= 1.5); analysis_multiple_p95
 divides by the analysis's own p95 instead.
 
-Prints JSON: {"edit_latency_ms": {"p50", "p95", "max", "n", "analysis_p50", "floor_p50", ...}}.
+Where the time goes, key by key (`stages_ms`, p50 and p95 of the time from the key): the debounce
+fired (`edited`), the analyser thread's analysis returned (`analysed`), the focused token's reading
+returned (`read`), the App has set the new view (`view_set`), and the frame is painted (`painted`).
+
+Prints JSON: {"edit_latency_ms": {"p50", "p95", "max", "n", "analysis_p50", "floor_p50", "stages_ms", ...}}.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import threading
 import time
 
 import numpy as np
@@ -73,7 +78,46 @@ def analysis_ms(floor_engine, text: str, settings) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-async def measure(engine) -> tuple[list[float], list[float]]:
+STAGES = ("edited", "analysed", "read", "view_set", "painted")
+
+
+def mark_stages(marks: dict[str, float]) -> None:
+    """Record in `marks` when each stage of the edit path is first reached (wraps the classes' methods)."""
+    from wordlens.core.engine import Engine
+    from wordlens.tui import app as app_module
+    from wordlens.tui.services import analyser
+
+    def first(name: str) -> None:
+        marks.setdefault(name, time.perf_counter())
+
+    analyze, read_token = Engine.analyze, analyser.read_token
+    edited, shown = app_module.WordLensApp.on_sentence_pane_edited, app_module.WordLensApp.on_analysis_ready
+
+    def timed_analyze(self, *args, **kwargs):
+        result = analyze(self, *args, **kwargs)
+        if threading.current_thread() is not threading.main_thread():  # the analyser's, not the floor's
+            first("analysed")
+        return result
+
+    def timed_read_token(*args, **kwargs):
+        result = read_token(*args, **kwargs)
+        first("read")
+        return result
+
+    def timed_edited(self):
+        first("edited")
+        edited(self)
+
+    def timed_shown(self, message):
+        shown(self, message)
+        first("view_set")
+
+    Engine.analyze, analyser.read_token = timed_analyze, timed_read_token
+    app_module.WordLensApp.on_sentence_pane_edited = timed_edited
+    app_module.WordLensApp.on_analysis_ready = timed_shown
+
+
+async def measure(engine) -> tuple[list[float], list[float], dict[str, list[float]]]:
     from textual import events
     from textual.widgets import Input
 
@@ -86,6 +130,9 @@ async def measure(engine) -> tuple[list[float], list[float]]:
     floors: list[float] = []
     cache = getattr(engine, "_cache", None)  # the engine's LRU; the check below is skipped without it
     samples: list[float] = []
+    marks: dict[str, float] = {}
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    mark_stages(marks)
     painted: list[tuple[float, str | None]] = []  # (time, text of the complete analysis shown)
     display = app._display
 
@@ -111,6 +158,7 @@ async def measure(engine) -> tuple[list[float], list[float]]:
                 # by identity: once the cache is full, its length stays put as the oldest go
                 cached_before = {id(analysis) for analysis in cache.values()} if cache is not None else set()
                 painted.clear()
+                marks.clear()
                 key = _KEY_NAMES.get(char, char)
                 start = time.perf_counter()
                 app._driver.send_message(events.Key(key, char))
@@ -119,13 +167,17 @@ async def measure(engine) -> tuple[list[float], list[float]]:
                 )
                 frame_time = next(when for when, text in painted if text == typed)
                 samples.append((frame_time - start) * 1000)
+                marks["painted"] = frame_time
+                for stage in STAGES:
+                    if stage in marks:
+                        stages[stage].append((marks[stage] - start) * 1000)
                 await pilot.pause()
                 floors.append(analysis_ms(floor_engine, typed, app.settings))  # interleaved, key by key
                 if id(app.view.analysis) in cached_before:
                     raise RuntimeError(f"edit_latency: {text_input.value!r} was answered from the engine's cache")
             if text_input.value != sentence:
                 raise RuntimeError(f"edit_latency: typed {sentence!r} but the line holds {text_input.value!r}")
-    return samples, floors
+    return samples, floors, stages
 
 
 def main() -> int:
@@ -133,7 +185,7 @@ def main() -> int:
     from wordlens.tui.panes.sentence import DEBOUNCE_SECONDS
 
     engine.analyze(WARMUP_TEXT)  # the first forward pass pays one-off costs a user pays while models load
-    samples, floors = asyncio.run(measure(engine))
+    samples, floors, stages = asyncio.run(measure(engine))
     values, analysis = np.array(samples), np.array(floors)
     debounce_ms = DEBOUNCE_SECONDS * 1000
     p95, analysis_p50, analysis_p95 = (float(np.percentile(v, q)) for v, q in ((values, 95), (analysis, 50),
@@ -153,6 +205,11 @@ def main() -> int:
             # The target: p95 <= debounce + 1.5 x analysis, i.e. (p95 - debounce) / analysis <= 1.5.
             "analysis_multiple": round((p95 - debounce_ms) / analysis_p50, 2),
             "analysis_multiple_p95": round((p95 - debounce_ms) / analysis_p95, 2),
+            "stages_ms": {
+                stage: {"p50": round(float(np.percentile(times, 50)), 2),
+                        "p95": round(float(np.percentile(times, 95)), 2), "n": len(times)}
+                for stage, times in stages.items() if times
+            },
             "terminal": f"headless {SIZE[0]}x{SIZE[1]}",
         }
     }

@@ -32,6 +32,7 @@ import time
 from itertools import pairwise
 
 from common import loaded_engine
+from edit_latency import STAGES, mark_stages
 
 SENTENCES = (
     "France is a country, it is in Europe.",
@@ -103,6 +104,9 @@ async def measure(engine, text: str, aggregate_presses: int) -> dict:
 
     edit_ms: list[float] = []
     stall_ms: list[float] = []
+    marks: dict[str, float] = {}
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
+    mark_stages(marks)
     async with app.run_test(size=SIZE) as pilot:
         text_input = app.query_one("#text", Input)
         await _wait_until(lambda: app.view.analysis is not None and app.view.analysis.complete
@@ -122,6 +126,7 @@ async def measure(engine, text: str, aggregate_presses: int) -> dict:
             cursor = text_input.cursor_position
             expected = text_input.value[:cursor] + char + text_input.value[cursor:]
             painted.clear()
+            marks.clear()
             start = time.perf_counter()
             app._driver.send_message(events.Key(_KEY_NAMES.get(char, char), char))
             await _wait_until(
@@ -130,6 +135,10 @@ async def measure(engine, text: str, aggregate_presses: int) -> dict:
             frame_time = next(when for when, shown in painted if shown == expected)
             await asyncio.sleep(3 * TICK_SECONDS)  # let the ticker wake once past the frame
             edit_ms.append((frame_time - start) * 1000)
+            marks["painted"] = frame_time
+            for stage in STAGES:
+                if stage in marks:
+                    stages[stage].append(round((marks[stage] - start) * 1000, 1))
             stall_ms.append(_largest_gap(wakeups, start, frame_time) * 1000)
             if len(app.view.analysis.context.tokens) != tokens:
                 raise RuntimeError("long_input: the token count changed; the edit should stay inside the window")
@@ -142,7 +151,7 @@ async def measure(engine, text: str, aggregate_presses: int) -> dict:
         ticking = False
         await tick_task
     return {"tokens": tokens, "aggregate": aggregate, "edit_ms": edit_ms, "stall_ms": stall_ms,
-            "analysis_ms": analysis_ms}
+            "analysis_ms": analysis_ms, "stages_ms": stages}
 
 
 def _median(values: list[float]) -> float:
@@ -178,6 +187,7 @@ def main() -> int:
                 "rollout_edit_to_grid_ms": [round(value, 1) for value in rollout["edit_ms"]],
                 "rollout_max_stall_ms": [round(value, 1) for value in rollout["stall_ms"]],
                 "analysis_ms": [round(value, 1) for value in head["analysis_ms"]],
+                "stages_ms": head["stages_ms"],  # ms from the key to each stage (edit_latency.STAGES), per edit
             },
             "chars": len(text),
             "model_max_tokens": model.info.max_tokens,

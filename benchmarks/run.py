@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("startup.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py", "mechanism.py", "decoder.py",
-           "map.py", "ann.py", "uses.py")
+SCRIPTS = ("startup.py", "startup_stages.py", "edit_latency.py", "neighbours.py", "long_input.py", "memory.py",
+           "mechanism.py", "decoder.py", "map.py", "ann.py", "uses.py")
 
 
 def run(script: str) -> dict:

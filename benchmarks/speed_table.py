@@ -50,7 +50,31 @@ def table(results: dict) -> str:
         verdict = "yes" if row["met"] else f"no ({row['over_target_pct']:+.0f} %)"
         lines.append(f"| {row['figure_is']} | {_amount(row['figure'], unit)} | {_amount(row['floor'], unit)}: "
                      f"{row['floor_is']} | {row['ratio']:.2f}× | {how} | {verdict} |")
-    return "\n".join(lines)
+    return "\n".join(lines + where_the_time_goes(results))
+
+
+def where_the_time_goes(results: dict) -> list[str]:
+    """The stages behind the figures over target (startup_stages.py, edit_latency.py's stages_ms)."""
+    lines = []
+    stages = results.get("startup_stages", {}).get("median_s")
+    if stages:
+        torch_s = stages["torch_imported"] - stages["torch_import_start"]
+        lines.append(
+            f"A launch, headless, median of {results['startup_stages']['runs']} (`benchmarks/startup_stages.py`, "
+            f"seconds from the spawn): wordlens's modules imported {stages['imported']:.2f}, first frame "
+            f"{stages['first_frame']:.2f}, the panes' frame {stages['panes_frame']:.2f}, loaders started "
+            f"{stages['loading']:.2f}; GloVe read {stages['vectors_loaded']:.2f}; torch's import "
+            f"{stages['torch_import_start']:.2f} to {stages['torch_imported']:.2f} ({torch_s:.2f} s), the "
+            f"transformer loaded {stages['model_loaded']:.2f} and taken by the App {stages['model_ready']:.2f}, "
+            f"its first analysis returned {stages['analysed']:.2f}, every pane filled {stages['panes_filled']:.2f}.")
+    edit = results.get("edit_latency_ms", {}).get("stages_ms")
+    if edit:
+        names = {"edited": "the debounce fired", "analysed": "the analysis returned",
+                 "read": "the focused token's reading returned", "view_set": "the App set the new view",
+                 "painted": "the frame painted"}
+        steps = ", ".join(f"{names[stage]} {times['p50']:.1f} ({times['p95']:.1f})" for stage, times in edit.items())
+        lines.append(f"A keystroke (`benchmarks/edit_latency.py`, ms from the key, p50 (p95)): {steps}.")
+    return [part for line in lines for part in ("", line)]
 
 
 def with_table(readme: str, text: str) -> str:
