@@ -11,7 +11,7 @@ from wordlens.tui.app import WordLensApp
 from wordlens.tui.screens.compare import CompareScreen
 from wordlens.tui.screens.mechanism import MechanismScreen
 
-from tui_support import move_focus_to, move_target_to, notifications, screen_text, shows, wait_for
+from tui_support import move_focus_to, move_target_to, notifications, screen_cells, screen_text, shows, wait_for
 
 SIZE = (120, 36)
 SENTENCE = "france is a country, it is in europe"
@@ -81,6 +81,13 @@ async def test_every_key_on_the_screen_is_safe(tiny_engine):
         assert "why this weight" in screen_text(app)
 
 
+def pane_words(app, selector: str = "#comparison") -> str:
+    """The words the screen shows inside the pane, its lines joined (a caption may wrap)."""
+    region = app.query_one(selector).scrollable_content_region
+    rows = screen_cells(app)[region.y:region.bottom]
+    return " ".join(" ".join("".join(row[region.x:region.right]).split()) for row in rows)
+
+
 @pytest.mark.anyio
 async def test_z_switches_the_head_off_in_every_pane_and_Z_restores_it(tiny_engine):
     app = WordLensApp(tiny_engine, text=SENTENCE)
@@ -96,7 +103,7 @@ async def test_z_switches_the_head_off_in_every_pane_and_Z_restores_it(tiny_engi
         text = screen_text(app)
         assert "heads off: 1:1" in text  # the attention pane's title
         value, baseline = drift(ablated, IT)[-1], drift(intact.context, IT)[-1]
-        assert f"1:1 off: drift {value:.2f}, intact {baseline:.2f} ({value - baseline:+.2f})" in text
+        assert f"1:1 off: drift {value:.3f}, intact {baseline:.3f} ({value - baseline:+.3f})" in pane_words(app)
         assert "layer 1, head 1 off" in notifications(app)
 
         await pilot.press("full_stop", "z")  # head 1 too

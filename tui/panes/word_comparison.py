@@ -159,8 +159,9 @@ def _append_heads_off(text: Text, analysis: Analysis, view: ViewState, width: in
         return
     value, baseline = drift(analysis.context, view.focus)[-1], drift(intact, view.focus)[-1]
     text.append("\n")
-    text.append_text(wrapped(Text(f"{heads_label(analysis.context.heads_off)} off: drift {value:.2f}, intact "
-                                  f"{baseline:.2f} ({value - baseline:+.2f})", style="yellow"), width))
+    # three decimals: at two, 0.385 against 0.384 read "0.39, intact 0.38 (+0.00)"
+    text.append_text(wrapped(Text(f"{heads_label(analysis.context.heads_off)} off: drift {value:.3f}, intact "
+                                  f"{baseline:.3f} ({value - baseline:+.3f})", style="yellow"), width))
 
 
 def _append_summary(
